@@ -1,0 +1,30 @@
+# otasim tasks. `just` comes from the npm package rust-just:
+#   npm install -g rust-just
+
+version := `git describe --tags --always --dirty 2>/dev/null || echo devel`
+ldflags := "-X main.version=" + version
+
+# list the recipes
+default:
+    @just --list
+
+# build bin/otasim with the version injected
+build:
+    go build -ldflags "{{ldflags}}" -o bin/otasim ./cmd/otasim
+
+# run the test suite (the README's test command)
+test:
+    go test ./...
+
+# check formatting and vet
+lint:
+    @test -z "$(gofmt -l $(git ls-files '*.go'))" || (gofmt -l $(git ls-files '*.go'); exit 1)
+    go vet ./...
+
+# serve the demo reference server on 127.0.0.1:8080
+serve *ARGS:
+    go run -ldflags "{{ldflags}}" ./cmd/otasim serve --demo {{ARGS}}
+
+# what CI runs (.ci/run)
+ci:
+    bash .ci/run

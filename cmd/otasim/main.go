@@ -1,0 +1,93 @@
+// Command otasim is a load-testing and device-simulator harness for
+// live-update (over-the-air) servers speaking the capacitor-updater protocol.
+//
+// main only wires the command table; each subcommand lives in its own file,
+// turns its flags into a library Config and calls the library.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in README.md.
+const (
+	exitOK         = 0
+	exitError      = 1
+	exitUsage      = 2
+	exitTargetFail = 3
+)
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	app := newApp()
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var coded cli.ExitCoder
+	if errors.As(err, &coded) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "otasim:", msg)
+		}
+		return coded.ExitCode()
+	}
+	fmt.Fprintln(os.Stderr, "otasim:", err)
+	return exitError
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "otasim",
+		Usage:   "simulate fleets of live-update devices against a Capgo-compatible server",
+		Version: buildVersion(),
+		Description: "otasim pairs a reference live-update server (the capacitor-updater /\n" +
+			"Capgo protocol, on SQLite) with a simulator of virtual devices across user\n" +
+			"segments, and measures adoption, CDN latency, update success rate and API\n" +
+			"response time against the published targets.\n\n" +
+			"Exit codes: 0 success, 1 error, 2 bad usage, 3 a target or baseline check failed.",
+		Commands:             commands(),
+		EnableBashCompletion: true,
+		HideHelpCommand:      false,
+		OnUsageError: usageError,
+		ExitErrHandler: func(*cli.Context, error) {}, // run() prints and exits
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return cli.Exit(fmt.Sprintf("unknown command %q; see 'otasim --help'", c.Args().First()), exitUsage)
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// commands is the table of subcommands, one file each.
+func commands() []*cli.Command {
+	cmds := []*cli.Command{
+		versionCommand(),
+	}
+	for _, c := range cmds {
+		withUsageExit(c)
+	}
+	return cmds
+}
+
+// usageError turns a flag parsing error into exit code 2.
+func usageError(_ *cli.Context, err error, _ bool) error {
+	return cli.Exit(err.Error(), exitUsage)
+}
+
+// withUsageExit gives a command and its subcommands exit code 2 on bad flags.
+func withUsageExit(c *cli.Command) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = usageError
+	}
+	for _, sub := range c.Subcommands {
+		withUsageExit(sub)
+	}
+}
