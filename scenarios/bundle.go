@@ -1,0 +1,28 @@
+package scenarios
+
+// Bundle is a web bundle the timeline may release.
+type Bundle struct {
+	Version string   `yaml:"version"`
+	Size    ByteSize `yaml:"size"`
+	// MinNative is the lowest native version_build it runs on.
+	MinNative string  `yaml:"min_native"`
+	Defects   Defects `yaml:"defects"`
+}
+
+// Defects are the ways a bundle misbehaves on devices.
+type Defects struct {
+	// NotReady is the probability that the app never calls notifyAppReady
+	// after starting this bundle (a broken release), so the plugin rolls
+	// the device back after appReadyTimeout.
+	NotReady float64 `yaml:"not_ready"`
+	// NotReadyByPlatform and NotReadyBySegment override NotReady for a
+	// platform (ios, android) or a segment name; a segment wins.
+	NotReadyByPlatform map[string]float64 `yaml:"not_ready_by_platform"`
+	NotReadyBySegment  map[string]float64 `yaml:"not_ready_by_segment"`
+	// CorruptDownload is the probability that the downloaded bytes do not
+	// match the checksum (the device reports checksum_fail).
+	CorruptDownload float64 `yaml:"corrupt_download"`
+	// ErrorRate is the rate of JavaScript errors per session while this
+	// bundle runs (engagement metric), 0..1.
+	ErrorRate float64 `yaml:"error_rate"`
+}
