@@ -2,8 +2,8 @@ package scenarios
 
 // Step is one timeline entry: at a virtual time, exactly one action.
 //
-//	- at: 2h
-//	  rollout: {channel: production, bundle: 1.2.0, percent: 10}
+//   - at: 2h
+//     rollout: {channel: production, bundle: 1.2.0, percent: 10}
 type Step struct {
 	At Duration `yaml:"at"`
 
