@@ -30,6 +30,9 @@ const (
 	CodeDisableDevice            = "disable_device"
 	CodeDisableEmulator          = "disable_emulator"
 	CodeKeyIDMismatch            = "key_id_mismatch"
+	// CodeDisableMetadata: the bundle's minimum native version is above the
+	// device's (channel policy disable_auto_update "version_number").
+	CodeDisableMetadata = "disable_auto_update_to_metadata"
 
 	// failed
 	CodeSemverError          = "semver_error"
@@ -64,7 +67,7 @@ func KindOf(code string) Kind {
 		CodeDisabledPlatformElectron, CodeDisableMajor, CodeDisableMinor,
 		CodeDisablePatch, CodeDisableUnderNative, CodeDisableProdBuild,
 		CodeDisableDevBuild, CodeDisableDevice, CodeDisableEmulator,
-		CodeKeyIDMismatch:
+		CodeKeyIDMismatch, CodeDisableMetadata:
 		return KindBlocked
 	}
 	return KindFailed
