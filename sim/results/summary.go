@@ -1,0 +1,278 @@
+package results
+
+// SchemaSummary identifies the version of summary.json.
+const SchemaSummary = "otasim.summary/v1"
+
+// Summary is summary.json: what a run measured, judged against its targets.
+// Times named *_s are virtual seconds since the start of the run unless
+// noted; latencies named *_ms are real milliseconds.
+type Summary struct {
+	Schema   string `json:"schema"`
+	RunID    string `json:"run_id"`
+	Scenario string `json:"scenario"`
+	// ScenarioSource is where the scenario was read from (path or
+	// "embedded:NAME.yaml").
+	ScenarioSource string  `json:"scenario_source,omitempty"`
+	Seed           uint64  `json:"seed"`
+	Devices        int     `json:"devices"`
+	Speed          float64 `json:"speed"`
+	// VirtualSeconds is how much virtual time the run covered (less than
+	// the scenario's duration when interrupted).
+	VirtualSeconds float64 `json:"virtual_seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	Interrupted    bool    `json:"interrupted"`
+	// StartedAt is the wall-clock start (RFC 3339), VirtualEpoch the
+	// virtual time at the start of the run.
+	StartedAt    string `json:"started_at"`
+	VirtualEpoch string `json:"virtual_epoch"`
+
+	Server  ServerInfo     `json:"server"`
+	Targets []TargetResult `json:"targets"`
+	// Pass is true when every target passed.
+	Pass bool `json:"pass"`
+
+	Adoption    Adoption            `json:"adoption"`
+	SuccessRate SuccessRate         `json:"success_rate"`
+	CDN         CDN                 `json:"cdn"`
+	API         map[string]Endpoint `json:"api"`
+	// InstallTime is, per cohort (and "all"), the time from a device's
+	// first offer of a bundle to the device running it, in virtual
+	// seconds.
+	InstallTime map[string]Quantiles `json:"install_time"`
+	// Engagement is per cohort, then per bundle ("builtin" included).
+	Engagement map[string]map[string]Engagement `json:"engagement"`
+	Rollback   Rollback                         `json:"rollback"`
+	Harness    Harness                          `json:"harness"`
+
+	Cohorts  []CohortInfo   `json:"cohorts"`
+	Bundles  []BundleInfo   `json:"bundles"`
+	Timeline []ActionResult `json:"timeline"`
+	// SkippedActions are timeline actions the target could not carry out
+	// (no admin API, or an action it does not support).
+	SkippedActions []ActionResult `json:"skipped_actions"`
+	// ServerCounts are the per-bundle counts the server reports at the end
+	// (when it has an admin API), beside the counts the fleet delivered.
+	ServerCounts map[string]BundleCounts `json:"server_counts,omitempty"`
+	FleetCounts  map[string]BundleCounts `json:"fleet_counts"`
+	Warnings     []string                `json:"warnings"`
+}
+
+// ServerInfo names the server the devices talked to.
+type ServerInfo struct {
+	// Kind is "in-process" (the reference server started by the run) or
+	// "external".
+	Kind       string `json:"kind"`
+	UpdatesURL string `json:"updates_url"`
+	StatsURL   string `json:"stats_url"`
+	ChannelURL string `json:"channel_url"`
+	AdminURL   string `json:"admin_url,omitempty"`
+}
+
+// TargetResult is one pass/fail check. Comparison is "<=" (the value must
+// not exceed the threshold) or ">=".
+type TargetResult struct {
+	Name       string  `json:"name"`
+	Segment    string  `json:"segment,omitempty"`
+	Metric     string  `json:"metric"`
+	Threshold  float64 `json:"threshold"`
+	Comparison string  `json:"comparison"`
+	// Value is null when the metric has no value (e.g. adoption never
+	// reached the share): the target then fails.
+	Value *float64 `json:"value"`
+	Unit  string   `json:"unit"`
+	Pass  bool     `json:"pass"`
+	Note  string   `json:"note,omitempty"`
+}
+
+// Adoption is the share of active devices (a session in the last 24
+// virtual hours) running the judged bundle.
+type Adoption struct {
+	Bundle string `json:"bundle"`
+	// FirstActionS is when the timeline first released or rolled out the
+	// bundle; the TimeTo* values count from it. Null when never acted.
+	FirstActionS *float64 `json:"first_action_s"`
+	TimeTo50S    *float64 `json:"time_to_50_s"`
+	TimeTo90S    *float64 `json:"time_to_90_s"`
+	TimeTo95S    *float64 `json:"time_to_95_s"`
+	FinalShare   float64  `json:"final_share"`
+	// ActiveDevices at the end of the run.
+	ActiveDevices int                       `json:"active_devices"`
+	BySegment     map[string]CohortAdoption `json:"by_segment"`
+}
+
+// CohortAdoption is Adoption for one cohort (segment or experiment arm).
+type CohortAdoption struct {
+	TimeTo50S     *float64 `json:"time_to_50_s"`
+	TimeTo90S     *float64 `json:"time_to_90_s"`
+	TimeTo95S     *float64 `json:"time_to_95_s"`
+	FinalShare    float64  `json:"final_share"`
+	ActiveDevices int      `json:"active_devices"`
+}
+
+// SuccessRate is successful installs (the bundle started and called
+// notifyAppReady) over attempts (devices that started a download of a
+// bundle). Attempts still in progress at the end are left out of both and
+// counted in InProgress.
+type SuccessRate struct {
+	Overall    float64          `json:"overall"`
+	Attempts   int64            `json:"attempts"`
+	Successes  int64            `json:"successes"`
+	InProgress int64            `json:"in_progress"`
+	Failures   map[string]int64 `json:"failures"`
+	// Interval is the 95% Wilson score interval of Overall.
+	Interval  [2]float64              `json:"interval"`
+	BySegment map[string]SuccessCount `json:"by_segment"`
+	ByBundle  map[string]SuccessCount `json:"by_bundle"`
+}
+
+// SuccessCount is SuccessRate for one cohort or bundle.
+type SuccessCount struct {
+	Rate       float64          `json:"rate"`
+	Attempts   int64            `json:"attempts"`
+	Successes  int64            `json:"successes"`
+	InProgress int64            `json:"in_progress"`
+	Failures   map[string]int64 `json:"failures"`
+	Interval   [2]float64       `json:"interval"`
+}
+
+// Quantiles summarise a histogram.
+type Quantiles struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// CDN is bundle delivery. MsPer5MB is the real transfer from the server
+// (intended request time to last byte) normalised to 5 MB; ModelledMsPer5MB
+// the device-network time the profiles model, normalised the same way.
+type CDN struct {
+	Downloads        int64                 `json:"downloads"`
+	Failures         int64                 `json:"failures"`
+	Bytes            int64                 `json:"bytes"`
+	MsPer5MB         Quantiles             `json:"ms_per_5mb"`
+	TTFBMs           Quantiles             `json:"ttfb_ms"`
+	ModelledMsPer5MB Quantiles             `json:"modelled_ms_per_5mb"`
+	ByProfile        map[string]CDNProfile `json:"by_profile"`
+}
+
+// CDNProfile is CDN for the devices of one network profile.
+type CDNProfile struct {
+	Downloads        int64     `json:"downloads"`
+	Failures         int64     `json:"failures"`
+	MsPer5MB         Quantiles `json:"ms_per_5mb"`
+	TTFBMs           Quantiles `json:"ttfb_ms"`
+	ModelledMsPer5MB Quantiles `json:"modelled_ms_per_5mb"`
+	// ThroughputMBps is the mean real throughput in MB/s.
+	ThroughputMBps float64 `json:"throughput_mbps"`
+}
+
+// Endpoint is the latency of one API endpoint (updates, stats,
+// channel_self), measured from the intended send time (coordinated-omission
+// safe); Service is measured from the actual send.
+type Endpoint struct {
+	Count   int64     `json:"count"`
+	Errors  int64     `json:"errors"`
+	MeanMs  float64   `json:"mean_ms"`
+	P50Ms   float64   `json:"p50_ms"`
+	P90Ms   float64   `json:"p90_ms"`
+	P95Ms   float64   `json:"p95_ms"`
+	P99Ms   float64   `json:"p99_ms"`
+	MaxMs   float64   `json:"max_ms"`
+	Service Quantiles `json:"service_ms"`
+	// ByStatus counts replies by HTTP status ("0" for network errors).
+	ByStatus  map[string]int64     `json:"by_status"`
+	BySegment map[string]Quantiles `json:"by_segment"`
+}
+
+// Engagement is what users did with a bundle.
+type Engagement struct {
+	Sessions       int64   `json:"sessions"`
+	MeanSessionS   float64 `json:"mean_session_s"`
+	JSErrors       int64   `json:"js_errors"`
+	ErrorRate      float64 `json:"error_rate"`
+	FailedLaunches int64   `json:"failed_launches"`
+}
+
+// Rollback is how the fleet came back from a bad bundle: from the rollback
+// (timeline action or guard trip) to 95% of the devices exposed to the bad
+// bundle running another one.
+type Rollback struct {
+	Happened bool `json:"happened"`
+	// Trigger is "timeline", "guard_pause", "guard_rollback" or
+	// "guard_notify".
+	Trigger string  `json:"trigger,omitempty"`
+	Bundle  string  `json:"bundle,omitempty"`
+	AtS     float64 `json:"at_s,omitempty"`
+	// Exposed is the number of devices that ran the bad bundle.
+	Exposed int64 `json:"exposed"`
+	// FailedLaunches of the bad bundle (app_launch_timeout).
+	FailedLaunches int64 `json:"failed_launches"`
+	// TimeTo95BackS is null when 95% was not reached by the end.
+	TimeTo95BackS  *float64 `json:"time_to_95_back_s"`
+	FinalBackShare float64  `json:"final_back_share"`
+	// GuardTrips lists every guard trip the server recorded.
+	GuardTrips []ActionResult `json:"guard_trips,omitempty"`
+}
+
+// Harness is the health of the load generator itself.
+type Harness struct {
+	// ScheduleLagP99Ms is the p99 of (actual send - intended send).
+	ScheduleLagP99Ms float64 `json:"schedule_lag_p99_ms"`
+	ScheduleLagMaxMs float64 `json:"schedule_lag_max_ms"`
+	// LateEvents were handled more than LateBoundMs after their time.
+	LateEvents  int64   `json:"late_events"`
+	LateBoundMs float64 `json:"late_bound_ms"`
+	// DroppedEvents were never handled (run ended or was interrupted).
+	DroppedEvents int64   `json:"dropped_events"`
+	Events        int64   `json:"events"`
+	Requests      int64   `json:"requests"`
+	PeakInFlight  int64   `json:"peak_in_flight"`
+	Workers       int     `json:"workers"`
+	Connections   int     `json:"connections"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	// FellBehind is true when the generator could not keep to the
+	// schedule (lag p99 over the bound, or late events): the measured
+	// latencies then include the generator's own delay.
+	FellBehind bool `json:"fell_behind"`
+	// MemoryBytes is the heap in use at the end.
+	MemoryBytes uint64 `json:"memory_bytes"`
+}
+
+// CohortInfo describes a cohort: a segment, or an arm of a segment's
+// experiment ("segment/arm").
+type CohortInfo struct {
+	Name    string `json:"name"`
+	Segment string `json:"segment"`
+	Arm     string `json:"arm,omitempty"`
+	Devices int    `json:"devices"`
+	// Joining devices first launch during the run.
+	Joining int `json:"joining"`
+}
+
+// BundleInfo describes a bundle of the scenario.
+type BundleInfo struct {
+	Version string `json:"version"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256,omitempty"`
+}
+
+// ActionResult is a timeline action (or a guard trip) and its outcome.
+type ActionResult struct {
+	AtS    float64 `json:"at_s"`
+	Action string  `json:"action"`
+	Detail string  `json:"detail"`
+	// Outcome is "ok", "skipped" or "error".
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+}
+
+// BundleCounts are installs and failures of one bundle as the server
+// accounts them: `set` counts an install, every *_fail a failure.
+type BundleCounts struct {
+	Installs int64            `json:"installs"`
+	Failures map[string]int64 `json:"failures"`
+}
