@@ -1,0 +1,92 @@
+// Package sched is the simulator's event queue: a 4-ary min-heap of compact
+// device events ordered by virtual time. One goroutine owns it; there is no
+// goroutine per device and no allocation per event once the heap has grown.
+package sched
+
+// Event is one due thing: at virtual time At (ms since the start of the
+// run), Kind happens to Device, with a kind-specific Arg.
+type Event struct {
+	At     int64
+	Device uint32
+	Arg    uint32
+	Kind   uint8
+}
+
+// Queue is a 4-ary min-heap of events by At; events at the same At come
+// out in the order they were pushed (Seq breaks ties), so a run is
+// reproducible given the same pushes.
+type Queue struct {
+	items []item
+	seq   uint64
+}
+
+type item struct {
+	Event
+	seq uint64
+}
+
+// NewQueue returns a queue with room for n events.
+func NewQueue(n int) *Queue { return &Queue{items: make([]item, 0, n)} }
+
+// Len is the number of queued events.
+func (q *Queue) Len() int { return len(q.items) }
+
+func less(a, b *item) bool {
+	if a.At != b.At {
+		return a.At < b.At
+	}
+	return a.seq < b.seq
+}
+
+// Push queues an event.
+func (q *Queue) Push(e Event) {
+	q.seq++
+	q.items = append(q.items, item{Event: e, seq: q.seq})
+	i := len(q.items) - 1
+	for i > 0 {
+		p := (i - 1) / 4
+		if !less(&q.items[i], &q.items[p]) {
+			break
+		}
+		q.items[i], q.items[p] = q.items[p], q.items[i]
+		i = p
+	}
+}
+
+// Peek returns the earliest event without removing it; ok is false when
+// the queue is empty.
+func (q *Queue) Peek() (e Event, ok bool) {
+	if len(q.items) == 0 {
+		return Event{}, false
+	}
+	return q.items[0].Event, true
+}
+
+// Pop removes and returns the earliest event; ok is false when the queue
+// is empty.
+func (q *Queue) Pop() (e Event, ok bool) {
+	n := len(q.items)
+	if n == 0 {
+		return Event{}, false
+	}
+	e = q.items[0].Event
+	q.items[0] = q.items[n-1]
+	q.items = q.items[:n-1]
+	n--
+	i := 0
+	for {
+		min := i
+		c := 4*i + 1
+		for k := c; k < c+4 && k < n; k++ {
+			if less(&q.items[k], &q.items[min]) {
+				min = k
+			}
+		}
+		if min == i {
+			break
+		}
+		q.items[i], q.items[min] = q.items[min], q.items[i]
+		i = min
+	}
+	return e, true
+}
