@@ -1,0 +1,306 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event is one stats event as stored.
+type Event struct {
+	AppID          string
+	DeviceID       string
+	Action         string
+	VersionName    string
+	OldVersionName string
+	Platform       string
+	IsProd         bool
+	IsEmulator     bool
+	// Timestamp is the device's time in ms; ReceivedAt the server's.
+	Timestamp  int64
+	ReceivedAt time.Time
+	Metadata   map[string]string
+}
+
+// CountDelta adds N to a per-bundle counter. Kind is "install",
+// "uninstall" or a failure action such as "update_fail".
+type CountDelta struct {
+	AppID  string
+	Bundle string
+	Kind   string
+	N      int64
+}
+
+// Count kinds besides failure actions.
+const (
+	KindInstall   = "install"
+	KindUninstall = "uninstall"
+)
+
+// Device is the last known state of a device.
+type Device struct {
+	AppID        string
+	DeviceID     string
+	Platform     string
+	VersionName  string
+	VersionBuild string
+	LastSeen     time.Time
+}
+
+type deviceKey struct{ app, device string }
+
+type writeReq struct {
+	events []Event
+	deltas []CountDelta
+	done   chan error
+}
+
+// maxGroup bounds the events of one group commit so that one transaction
+// stays short.
+const maxGroup = 4096
+
+// WriteEvents stores events and count deltas in one transaction (shared
+// with other callers' events: group commit) and returns once they are
+// committed. Callers acknowledge events only after it returned nil.
+func (s *Store) WriteEvents(ctx context.Context, events []Event, deltas []CountDelta) error {
+	req := writeReq{events: events, deltas: deltas, done: make(chan error, 1)}
+	// The read lock spans the send so that Close, which takes the write
+	// lock before it stops the writer, never strands a request in the
+	// queue after the writer drained it.
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// The events may still be committed; the caller must not
+		// acknowledge them.
+		return ctx.Err()
+	}
+}
+
+// TouchDevice records a device's last check. It never blocks: the write
+// joins the writer's next transaction, and later touches of the same
+// device replace earlier ones not yet written.
+func (s *Store) TouchDevice(d Device) {
+	s.devMu.Lock()
+	s.devices[deviceKey{d.AppID, d.DeviceID}] = d
+	s.devMu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	for {
+		select {
+		case r := <-s.reqs:
+			s.commit(s.gather([]writeReq{r}))
+		case <-s.kick:
+			s.commit(nil)
+		case <-s.stop:
+			for {
+				batch := s.gather(nil)
+				if len(batch) == 0 {
+					break
+				}
+				s.commit(batch)
+			}
+			s.commit(nil)
+			return
+		}
+	}
+}
+
+// gather adds whatever is queued now, up to maxGroup events.
+func (s *Store) gather(batch []writeReq) []writeReq {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
+	for n < maxGroup {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+			n += len(r.events)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (s *Store) commit(batch []writeReq) {
+	s.devMu.Lock()
+	devs := s.devices
+	if len(devs) > 0 {
+		s.devices = make(map[deviceKey]Device, len(devs))
+	}
+	s.devMu.Unlock()
+	if len(batch) == 0 && len(devs) == 0 {
+		return
+	}
+	err := inTx(context.Background(), s.db, func(tx *sql.Tx) error {
+		if err := insertEvents(tx, batch); err != nil {
+			return err
+		}
+		return upsertDevices(tx, devs)
+	})
+	if err != nil {
+		err = fmt.Errorf("store: commit stats: %w", err)
+		s.devMu.Lock()
+		for k, d := range devs {
+			if _, newer := s.devices[k]; !newer {
+				s.devices[k] = d
+			}
+		}
+		s.devMu.Unlock()
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+func insertEvents(tx *sql.Tx, batch []writeReq) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	ev, err := tx.Prepare(`INSERT INTO stats_events(app_id, device_id, action, version_name,
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	cnt, err := tx.Prepare(`INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`)
+	if err != nil {
+		return err
+	}
+	defer cnt.Close()
+	for _, r := range batch {
+		for _, e := range r.events {
+			meta := ""
+			if len(e.Metadata) > 0 {
+				b, err := json.Marshal(e.Metadata)
+				if err != nil {
+					return err
+				}
+				meta = string(b)
+			}
+			if _, err := ev.Exec(e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
+				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta); err != nil {
+				return err
+			}
+		}
+		for _, d := range r.deltas {
+			if _, err := cnt.Exec(d.AppID, d.Bundle, d.Kind, d.N); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
+	if len(devs) == 0 {
+		return nil
+	}
+	st, err := tx.Prepare(`INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(app_id, device_id) DO UPDATE SET
+		platform = excluded.platform, version_name = excluded.version_name,
+		version_build = excluded.version_build, last_seen = excluded.last_seen`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, d := range devs {
+		if _, err := st.Exec(d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Counts returns every per-bundle counter.
+func (s *Store) Counts(ctx context.Context) ([]CountDelta, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT app_id, bundle, kind, n FROM bundle_counts`)
+	if err != nil {
+		return nil, fmt.Errorf("store: counts: %w", err)
+	}
+	defer rows.Close()
+	var out []CountDelta
+	for rows.Next() {
+		var d CountDelta
+		if err := rows.Scan(&d.AppID, &d.Bundle, &d.Kind, &d.N); err != nil {
+			return nil, fmt.Errorf("store: counts: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Devices calls fn for every device seen since a time.
+func (s *Store) Devices(ctx context.Context, since time.Time, fn func(Device)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT app_id, device_id, platform, version_name, version_build, last_seen
+		FROM devices WHERE last_seen >= ?`, ms(since))
+	if err != nil {
+		return fmt.Errorf("store: devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Device
+		var seen int64
+		if err := rows.Scan(&d.AppID, &d.DeviceID, &d.Platform, &d.VersionName, &d.VersionBuild, &seen); err != nil {
+			return fmt.Errorf("store: devices: %w", err)
+		}
+		d.LastSeen = fromMS(seen)
+		fn(d)
+	}
+	return rows.Err()
+}
+
+// Events calls fn for every stored event of an app received at or after
+// since, oldest first.
+func (s *Store) Events(ctx context.Context, appID string, since time.Time, fn func(Event) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT device_id, action, version_name, old_version_name, platform,
+		is_prod, is_emulator, timestamp, received_at, metadata FROM stats_events
+		WHERE app_id = ? AND received_at >= ? ORDER BY id`, appID, ms(since))
+	if err != nil {
+		return fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := Event{AppID: appID}
+		var recv int64
+		var meta string
+		if err := rows.Scan(&e.DeviceID, &e.Action, &e.VersionName, &e.OldVersionName, &e.Platform,
+			&e.IsProd, &e.IsEmulator, &e.Timestamp, &recv, &meta); err != nil {
+			return fmt.Errorf("store: events: %w", err)
+		}
+		e.ReceivedAt = fromMS(recv)
+		if meta != "" {
+			if err := json.Unmarshal([]byte(meta), &e.Metadata); err != nil {
+				return fmt.Errorf("store: event metadata: %w", err)
+			}
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
