@@ -26,3 +26,36 @@ type Defects struct {
 	// bundle runs (engagement metric), 0..1.
 	ErrorRate float64 `yaml:"error_rate"`
 }
+
+// BundleByVersion finds a bundle of the scenario by version.
+func (s *Scenario) BundleByVersion(version string) (*Bundle, bool) {
+	for i := range s.Bundles {
+		if s.Bundles[i].Version == version {
+			return &s.Bundles[i], true
+		}
+	}
+	return nil, false
+}
+
+// ChannelByName finds a channel of the app by name (nil when none).
+func (s *Scenario) ChannelByName(name string) *Channel {
+	for i := range s.App.Channels {
+		if s.App.Channels[i].Name == name {
+			return &s.App.Channels[i]
+		}
+	}
+	return nil
+}
+
+// NotReadyFor returns the probability that a device of this segment and
+// platform never calls notifyAppReady on this bundle: the segment's
+// override, else the platform's, else NotReady.
+func (d Defects) NotReadyFor(segment, platform string) float64 {
+	if p, ok := d.NotReadyBySegment[segment]; ok {
+		return p
+	}
+	if p, ok := d.NotReadyByPlatform[platform]; ok {
+		return p
+	}
+	return d.NotReady
+}

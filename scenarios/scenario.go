@@ -19,11 +19,14 @@ type Scenario struct {
 	Fleet    Fleet                     `yaml:"fleet"`
 	Timeline []Step                    `yaml:"timeline"`
 	Targets  Targets                   `yaml:"targets"`
-	Load     *Load                     `yaml:"load"`
+	Load     *LoadProfile              `yaml:"load"`
 
 	// Source is where the scenario was read from (a path, or
 	// "embedded:NAME.yaml"); set by the loader, not by YAML.
 	Source string `yaml:"-"`
+
+	// raw is the canonical source, for Hash.
+	raw []byte
 }
 
 // Run sets the run's virtual clock.

@@ -1,9 +1,18 @@
 package scenarios
 
+import (
+	"reflect"
+	"slices"
+	"strings"
+)
+
 // Step is one timeline entry: at a virtual time, exactly one action.
 //
 //   - at: 2h
 //     rollout: {channel: production, bundle: 1.2.0, percent: 10}
+//
+// Parse sorts the steps by At (stably, so steps at the same time keep
+// their order in the file).
 type Step struct {
 	At Duration `yaml:"at"`
 
@@ -20,64 +29,116 @@ type Step struct {
 	ClearFaults *ClearFaults `yaml:"clear_faults"`
 }
 
-// Release points a channel at a bundle for every device.
-type Release struct {
-	Channel string `yaml:"channel"`
-	Bundle  string `yaml:"bundle"`
+// Timeline action names, as written in YAML and returned by Step.Action.
+const (
+	ActionRelease     = "release"
+	ActionRollout     = "rollout"
+	ActionSetPercent  = "set_percent"
+	ActionPause       = "pause"
+	ActionResume      = "resume"
+	ActionPromote     = "promote"
+	ActionRollback    = "rollback"
+	ActionGuard       = "guard"
+	ActionCDNFaults   = "cdn_faults"
+	ActionAPIFaults   = "api_faults"
+	ActionClearFaults = "clear_faults"
+)
+
+// ActionNames lists the timeline actions in the order of Step's fields.
+func ActionNames() []string {
+	keys, _ := fieldsOf(reflect.TypeFor[Step]())
+	return slices.DeleteFunc(keys, func(k string) bool { return k == "at" })
 }
 
-// Rollout starts a progressive rollout of a bundle on a channel.
-type Rollout struct {
-	Channel string  `yaml:"channel"`
-	Bundle  string  `yaml:"bundle"`
-	Percent float64 `yaml:"percent"` // 0..100, to 0.01
+// actionChecker is implemented by every action type.
+type actionChecker interface {
+	check(c *checker, path string)
 }
 
-// SetPercent changes a running rollout's percentage.
-type SetPercent struct {
-	Channel string  `yaml:"channel"`
-	Percent float64 `yaml:"percent"`
+// actions returns the step's actions that are set, by YAML name.
+func (s *Step) actions() (names []string, values []any) {
+	v := reflect.ValueOf(s).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := v.Field(i)
+		if f.Kind() != reflect.Pointer || f.IsNil() {
+			continue
+		}
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		names = append(names, name)
+		values = append(values, f.Interface())
+	}
+	return names, values
 }
 
-// ChannelRef names the channel of a pause, resume, promote or rollback.
-type ChannelRef struct {
-	Channel string `yaml:"channel"`
+// Action returns the step's action: its YAML name (one of the Action*
+// constants) and a pointer to it (*Release, *Rollout, *SetPercent,
+// *ChannelRef, *Guard, *CDNFaults, *APIFaults or *ClearFaults). A valid
+// step has exactly one; an empty step gives "" and nil.
+func (s *Step) Action() (name string, v any) {
+	names, values := s.actions()
+	if len(names) == 0 {
+		return "", nil
+	}
+	return names[0], values[0]
 }
 
-// Guard configures a channel's auto-pause guard.
-type Guard struct {
-	Channel     string   `yaml:"channel"`
-	Threshold   float64  `yaml:"threshold"` // failure rate 0..1
-	MinAttempts int      `yaml:"min_attempts"`
-	Window      Duration `yaml:"window"`
-	Cooldown    Duration `yaml:"cooldown"`
-	Action      string   `yaml:"action"` // pause, rollback, notify
-	Disabled    bool     `yaml:"disabled"`
+func (c *checker) checkTimeline() {
+	end := c.s.Run.Duration
+	for i := range c.s.Timeline {
+		st := &c.s.Timeline[i]
+		p := indexPath("timeline", i)
+		if end > 0 && st.At > end {
+			c.add(p+".at", "%s is after the end of the run (expected at most run.duration, %s)", st.At, end)
+		}
+		names, values := st.actions()
+		switch len(names) {
+		case 0:
+			c.add(p, "no action (expected exactly one of: %s)", strings.Join(ActionNames(), ", "))
+		case 1:
+		default:
+			c.add(p, "%d actions (%s) in one step (expected exactly one; write one step for each)", len(names), strings.Join(names, ", "))
+		}
+		for j, v := range values {
+			if a, ok := v.(actionChecker); ok {
+				a.check(c, p+"."+names[j])
+			}
+		}
+	}
 }
 
-// CDNFaults sets the CDN fault knobs.
-type CDNFaults struct {
-	Latency      Duration  `yaml:"latency"`
-	Jitter       Duration  `yaml:"jitter"`
-	Bandwidth    Bandwidth `yaml:"bandwidth"` // per connection
-	ErrorRate    float64   `yaml:"error_rate"`
-	ErrorMode    string    `yaml:"error_mode"` // 5xx or reset
-	TruncateRate float64   `yaml:"truncate_rate"`
-	CorruptRate  float64   `yaml:"corrupt_rate"`
+// sortTimeline orders the steps by time, keeping the file's order for
+// steps at the same time.
+func sortTimeline(s *Scenario) {
+	slices.SortStableFunc(s.Timeline, func(a, b Step) int {
+		switch {
+		case a.At < b.At:
+			return -1
+		case a.At > b.At:
+			return 1
+		}
+		return 0
+	})
 }
 
-// APIFaults sets the API fault knobs.
-type APIFaults struct {
-	Latency       Duration `yaml:"latency"`
-	Jitter        Duration `yaml:"jitter"`
-	ErrorRate     float64  `yaml:"error_rate"`
-	RateLimitRate float64  `yaml:"rate_limit_rate"`
-	RetryAfter    Duration `yaml:"retry_after"`
-}
-
-// ClearFaults clears the CDN faults, the API faults, or both (both false:
-// both).
-type ClearFaults struct {
-	CDN bool `yaml:"cdn"`
-	API bool `yaml:"api"`
+// ReleasedBundle returns the bundle of the last release or rollout step,
+// the default bundle judged by the adoption target ("" when none).
+func (s *Scenario) ReleasedBundle() string {
+	last := ""
+	var at Duration = -1
+	for _, st := range s.Timeline {
+		var b string
+		switch {
+		case st.Release != nil:
+			b = st.Release.Bundle
+		case st.Rollout != nil:
+			b = st.Rollout.Bundle
+		default:
+			continue
+		}
+		if st.At >= at {
+			last, at = b, st.At
+		}
+	}
+	return last
 }

@@ -1,0 +1,550 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// goccy/go-yaml's decoder stops at the first problem, so the scenario is
+// decoded by walking the parsed AST against the Go types instead: every
+// unknown key and type mismatch is recorded with its position, and the
+// position of every value is kept by YAML path so that the semantic checks
+// that run later can point at the right line too.
+
+// maxNodes bounds the work an input may cause (aliases can expand a small
+// file into a huge tree).
+const (
+	maxNodes = 200_000
+	maxDepth = 64
+)
+
+type position struct{ line, col int }
+
+type decoder struct {
+	file      string
+	problems  []Problem
+	positions map[string]position // YAML path → position of its value
+	set       map[string]bool     // YAML paths given a non-null value
+	anchors   map[string]ast.Node
+	nodes     int
+	tooLarge  bool
+}
+
+func newDecoder(file string) *decoder {
+	return &decoder{file: file, positions: map[string]position{}, set: map[string]bool{}, anchors: map[string]ast.Node{}}
+}
+
+func nodePos(n ast.Node) position {
+	if n == nil {
+		return position{}
+	}
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return position{}
+	}
+	return position{tk.Position.Line, tk.Position.Column}
+}
+
+func (d *decoder) addAt(p position, path, msg string) {
+	d.problems = append(d.problems, Problem{File: d.file, Line: p.line, Col: p.col, Path: path, Message: msg})
+}
+
+// at returns the position recorded for path, or for its nearest ancestor
+// (a missing key is reported where its parent is).
+func (d *decoder) at(path string) position {
+	for {
+		if p, ok := d.positions[path]; ok {
+			return p
+		}
+		if path == "" {
+			return position{1, 1}
+		}
+		path = parentPath(path)
+	}
+}
+
+// parentPath strips the last ".key", "[i]" or `["key"]` from a path.
+func parentPath(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndex(path, "["); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
+}
+
+// isPlainKey reports a key that can be written after a dot in a path.
+func isPlainKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for _, r := range key {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// childPath appends a map key or field name to a path.
+func childPath(path, key string) string {
+	if !isPlainKey(key) {
+		return path + "[" + strconv.Quote(key) + "]"
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// unwrap follows tags, anchors and aliases to the node holding the value.
+func (d *decoder) unwrap(n ast.Node, path string) ast.Node {
+	for range maxDepth {
+		switch x := n.(type) {
+		case *ast.TagNode:
+			n = x.Value
+		case *ast.AnchorNode:
+			if x.Name != nil && x.Value != nil {
+				d.anchors[x.Name.GetToken().Value] = x.Value
+			}
+			n = x.Value
+		case *ast.AliasNode:
+			name := ""
+			if x.Value != nil && x.Value.GetToken() != nil {
+				name = x.Value.GetToken().Value
+			}
+			target, ok := d.anchors[name]
+			if !ok {
+				d.addAt(nodePos(x), path, fmt.Sprintf("alias *%s names no anchor defined before it", name))
+				return nil
+			}
+			n = target
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+func isNull(n ast.Node) bool {
+	if n == nil {
+		return true
+	}
+	_, ok := n.(*ast.NullNode)
+	return ok
+}
+
+// describe names what a node holds, for "got ... (expected ...)".
+func describe(n ast.Node) string {
+	switch x := n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.StringNode:
+		return "the string " + quoteShort(x.Value)
+	case *ast.LiteralNode:
+		return "a block of text"
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "the number " + n.GetToken().Value
+	case *ast.BoolNode:
+		return n.GetToken().Value
+	case *ast.NullNode:
+		return "nothing"
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func (d *decoder) mismatch(n ast.Node, path, want string) {
+	d.addAt(nodePos(n), path, fmt.Sprintf("got %s (expected %s)", describe(n), want))
+}
+
+// typeNames says what a Go type is expected to be in YAML.
+func typeNames(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[Duration]():
+		return expectDuration
+	case reflect.TypeFor[ByteSize]():
+		return expectSize
+	case reflect.TypeFor[Bandwidth]():
+		return expectBandwidth
+	case reflect.TypeFor[Diurnal]():
+		return "a curve name or 24 hourly weights"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return typeNames(t.Elem())
+	case reflect.Struct:
+		return "a mapping"
+	case reflect.Map:
+		return "a mapping of names to " + strings.TrimPrefix(typeNames(t.Elem()), "a ") + "s"
+	case reflect.Slice:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float64:
+		return "a number"
+	}
+	return t.String()
+}
+
+// decode stores node n into v (addressable), recording problems.
+func (d *decoder) decode(n ast.Node, v reflect.Value, path string, depth int) {
+	d.nodes++
+	if d.nodes > maxNodes || depth > maxDepth {
+		if !d.tooLarge {
+			d.tooLarge = true
+			d.addAt(nodePos(n), path, "the document is too large or too deeply nested (aliases expanding?)")
+		}
+		return
+	}
+	at := nodePos(n)
+	n = d.unwrap(n, path)
+	if _, seen := d.positions[path]; !seen {
+		d.positions[path] = at
+	}
+	if isNull(n) {
+		return // keep the zero value; defaults and checks deal with it
+	}
+	d.set[path] = true
+	t := v.Type()
+	switch t {
+	case reflect.TypeFor[Duration]():
+		d.decodeDuration(n, v, path)
+		return
+	case reflect.TypeFor[ByteSize]():
+		d.decodeByteSize(n, v, path)
+		return
+	case reflect.TypeFor[Bandwidth]():
+		d.decodeBandwidth(n, v, path)
+		return
+	case reflect.TypeFor[Diurnal]():
+		d.decodeDiurnal(n, v, path, depth)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		p := reflect.New(t.Elem())
+		d.decode(n, p.Elem(), path, depth+1)
+		v.Set(p)
+	case reflect.Struct:
+		d.decodeStruct(n, v, path, depth)
+	case reflect.Map:
+		d.decodeMap(n, v, path, depth)
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			d.mismatch(n, path, typeNames(t))
+			return
+		}
+		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
+		for i, item := range seq.Values {
+			d.decode(item, s.Index(i), indexPath(path, i), depth+1)
+		}
+		v.Set(s)
+	case reflect.String:
+		switch x := n.(type) {
+		case *ast.StringNode:
+			v.SetString(x.Value)
+		case *ast.LiteralNode:
+			if x.Value != nil {
+				v.SetString(x.Value.Value)
+			}
+		case *ast.IntegerNode, *ast.FloatNode:
+			d.addAt(nodePos(n), path, fmt.Sprintf("got the number %s (expected a string; quote it: \"%s\")", n.GetToken().Value, n.GetToken().Value))
+		default:
+			d.mismatch(n, path, "a string")
+		}
+	case reflect.Bool:
+		b, ok := n.(*ast.BoolNode)
+		if !ok {
+			d.mismatch(n, path, "true or false")
+			return
+		}
+		v.SetBool(b.Value)
+	case reflect.Int, reflect.Int64:
+		i, ok := intValue(n)
+		if !ok || v.OverflowInt(i) {
+			d.mismatch(n, path, "a whole number")
+			return
+		}
+		v.SetInt(i)
+	case reflect.Uint64:
+		x, ok := n.(*ast.IntegerNode)
+		if !ok {
+			d.mismatch(n, path, "a whole number of 0 or more")
+			return
+		}
+		switch u := x.Value.(type) {
+		case uint64:
+			v.SetUint(u)
+		case int64:
+			if u < 0 {
+				d.mismatch(n, path, "a whole number of 0 or more")
+				return
+			}
+			v.SetUint(uint64(u))
+		default:
+			d.mismatch(n, path, "a whole number of 0 or more")
+		}
+	case reflect.Float64:
+		f, ok := floatValue(n)
+		if !ok {
+			d.mismatch(n, path, "a number")
+			return
+		}
+		v.SetFloat(f)
+	default:
+		d.addAt(nodePos(n), path, "cannot be set from YAML")
+	}
+}
+
+func intValue(n ast.Node) (int64, bool) {
+	x, ok := n.(*ast.IntegerNode)
+	if !ok {
+		return 0, false
+	}
+	switch i := x.Value.(type) {
+	case int64:
+		return i, true
+	case uint64:
+		if i <= math.MaxInt64 {
+			return int64(i), true
+		}
+	}
+	return 0, false
+}
+
+func floatValue(n ast.Node) (float64, bool) {
+	switch x := n.(type) {
+	case *ast.FloatNode:
+		return x.Value, !math.IsNaN(x.Value) && !math.IsInf(x.Value, 0)
+	case *ast.IntegerNode:
+		switch i := x.Value.(type) {
+		case int64:
+			return float64(i), true
+		case uint64:
+			return float64(i), true
+		}
+	}
+	return 0, false
+}
+
+// fieldsOf maps the YAML keys of a struct type to field indexes, in
+// declaration order.
+func fieldsOf(t reflect.Type) (keys []string, index map[string]int) {
+	index = map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" || name == "" {
+			continue
+		}
+		keys = append(keys, name)
+		index[name] = i
+	}
+	return keys, index
+}
+
+func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, depth int) {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if mv, isMV := n.(*ast.MappingValueNode); isMV {
+			m = &ast.MappingNode{Values: []*ast.MappingValueNode{mv}}
+		} else {
+			d.mismatch(n, path, "a mapping")
+			return
+		}
+	}
+	keys, index := fieldsOf(v.Type())
+	for _, kv := range m.Values {
+		if kv.Key == nil {
+			continue
+		}
+		if _, merge := kv.Key.(*ast.MergeKeyNode); merge {
+			d.decodeMerge(kv.Value, v, path, depth)
+			continue
+		}
+		key := kv.Key.GetToken().Value
+		i, ok := index[key]
+		if !ok {
+			d.addAt(nodePos(kv.Key), path, unknownKey(key, keys))
+			continue
+		}
+		d.decode(kv.Value, v.Field(i), childPath(path, key), depth+1)
+	}
+}
+
+// decodeMerge applies a "<<: *anchor" (or a list of them) to a struct.
+func (d *decoder) decodeMerge(n ast.Node, v reflect.Value, path string, depth int) {
+	n = d.unwrap(n, path)
+	if seq, ok := n.(*ast.SequenceNode); ok {
+		for _, item := range seq.Values {
+			d.decodeStruct(d.unwrap(item, path), v, path, depth+1)
+		}
+		return
+	}
+	if n != nil {
+		d.decodeStruct(n, v, path, depth+1)
+	}
+}
+
+func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string, depth int) {
+	var values []*ast.MappingValueNode
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		values = m.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{m}
+	default:
+		d.mismatch(n, path, typeNames(v.Type()))
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMapWithSize(v.Type(), len(values)))
+	}
+	for _, kv := range values {
+		if kv.Key == nil {
+			continue
+		}
+		if _, merge := kv.Key.(*ast.MergeKeyNode); merge {
+			d.addAt(nodePos(kv.Key), path, "merge keys (<<) are not supported here")
+			continue
+		}
+		key := kv.Key.GetToken().Value
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.decode(kv.Value, elem, childPath(path, key), depth+1)
+		v.SetMapIndex(reflect.ValueOf(key), elem)
+	}
+}
+
+func (d *decoder) scalarText(n ast.Node) (string, bool) {
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.IntegerNode, *ast.FloatNode:
+		return x.GetToken().Value, true
+	}
+	return "", false
+}
+
+func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string) {
+	s, ok := d.scalarText(n)
+	if !ok {
+		d.mismatch(n, path, expectDuration)
+		return
+	}
+	dur, err := ParseDuration(s)
+	if err != nil {
+		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectDuration))
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+func (d *decoder) decodeByteSize(n ast.Node, v reflect.Value, path string) {
+	s, ok := d.scalarText(n)
+	if !ok {
+		d.mismatch(n, path, expectSize)
+		return
+	}
+	size, err := ParseByteSize(s)
+	if err != nil {
+		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectSize))
+		return
+	}
+	v.SetInt(int64(size))
+}
+
+func (d *decoder) decodeBandwidth(n ast.Node, v reflect.Value, path string) {
+	s, ok := d.scalarText(n)
+	if !ok {
+		d.mismatch(n, path, expectBandwidth)
+		return
+	}
+	bw, err := ParseBandwidth(s)
+	if err != nil {
+		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectBandwidth))
+		return
+	}
+	v.SetInt(int64(bw))
+}
+
+func (d *decoder) decodeDiurnal(n ast.Node, v reflect.Value, path string, depth int) {
+	switch n.(type) {
+	case *ast.StringNode:
+		v.Set(reflect.ValueOf(Diurnal{Shape: n.(*ast.StringNode).Value}))
+	case *ast.SequenceNode:
+		var w []float64
+		d.decode(n, reflect.ValueOf(&w).Elem(), path, depth+1)
+		if w == nil {
+			w = []float64{}
+		}
+		v.Set(reflect.ValueOf(Diurnal{Weights: w}))
+	default:
+		d.mismatch(n, path, "a curve name (default, flat, office, evening) or 24 hourly weights")
+	}
+}
+
+// unknownKey words the problem of a key the type does not have, with the
+// closest known key as a suggestion.
+func unknownKey(key string, known []string) string {
+	best, bestDist := "", math.MaxInt
+	for _, k := range known {
+		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best != "" && (bestDist <= 2 || bestDist <= len(key)/3) {
+		return fmt.Sprintf("unknown key %s (did you mean %q?)", quoteShort(key), best)
+	}
+	sorted := slices.Clone(known)
+	slices.Sort(sorted)
+	return fmt.Sprintf("unknown key %s (expected one of: %s)", quoteShort(key), strings.Join(sorted, ", "))
+}
+
+// editDistance is the Levenshtein distance between two short strings.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return math.MaxInt
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
