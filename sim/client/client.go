@@ -1,0 +1,297 @@
+// Package client speaks the capacitor-updater protocol to a server, as the
+// plugin does: POST /updates, /stats (JSON arrays), /channel_self, and
+// bundle downloads hashed while the bytes arrive. Requests share one
+// keep-alive transport; bodies are built into pooled buffers.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+)
+
+// Endpoints are the three URLs of the protocol; each may carry a query
+// string or live on another host.
+type Endpoints struct {
+	Updates string
+	Stats   string
+	Channel string
+}
+
+// Validate reports every malformed URL at once.
+func (e Endpoints) Validate() error {
+	var errs []error
+	for _, f := range []struct{ name, v string }{{"updates", e.Updates}, {"stats", e.Stats}, {"channel", e.Channel}} {
+		u, err := url.Parse(f.v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s URL %q is not an http(s) URL", f.name, f.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Config configures a Client.
+type Config struct {
+	Endpoints Endpoints
+	// Connections caps the keep-alive connections per host (devices share
+	// them).
+	Connections int
+	// APITimeout bounds an API call; DownloadTimeout a download.
+	APITimeout      time.Duration
+	DownloadTimeout time.Duration
+	UserAgent       string
+}
+
+// Client sends the protocol's requests. It is safe for concurrent use.
+type Client struct {
+	cfg  Config
+	hc   *http.Client
+	tr   *http.Transport
+	bufs sync.Pool // *[]byte request bodies
+	read sync.Pool // *[]byte download buffers
+}
+
+// New returns a client.
+func New(cfg Config) (*Client, error) {
+	var errs []error
+	if err := cfg.Endpoints.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Connections <= 0 {
+		errs = append(errs, fmt.Errorf("connections %d: want at least 1", cfg.Connections))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if cfg.APITimeout <= 0 {
+		cfg.APITimeout = 30 * time.Second
+	}
+	if cfg.DownloadTimeout <= 0 {
+		cfg.DownloadTimeout = 5 * time.Minute
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "otasim (capacitor-updater/" + protocol.PluginVersion + ")"
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // load tests go straight to the target
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     cfg.Connections,
+		MaxIdleConns:        cfg.Connections * 4,
+		MaxIdleConnsPerHost: cfg.Connections,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+		WriteBufferSize:     16 << 10,
+		ReadBufferSize:      64 << 10,
+	}
+	c := &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}}
+	c.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	c.read.New = func() any { b := make([]byte, 256<<10); return &b }
+	return c, nil
+}
+
+// Close closes idle connections.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
+
+// Result is what every call reports besides its reply.
+type Result struct {
+	// Status is the HTTP status, 0 when no reply came (Err says why).
+	Status int
+	// RetryAfter from a 429 or 503 reply, -1 when absent.
+	RetryAfter time.Duration
+	// Sent and Done are the wall times the request left and the reply
+	// (all of it) arrived.
+	Sent, Done time.Time
+	Err        error
+}
+
+func (c *Client) getBuf() *[]byte { return c.bufs.Get().(*[]byte) }
+func (c *Client) putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		*b = (*b)[:0]
+		c.bufs.Put(b)
+	}
+}
+
+// post sends body to u and decodes a JSON reply into out when the status is
+// 2xx (or into errOut otherwise, when given).
+func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) Result {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.APITimeout)
+	defer cancel()
+	res := Result{RetryAfter: -1}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
+		return res
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	res.Sent = time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		res.Done = time.Now()
+		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
+		return res
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+	res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), res.Sent)
+	bp := c.getBuf()
+	defer c.putBuf(bp)
+	b, err := readAll(resp.Body, *bp, 1<<20)
+	*bp = b
+	res.Done = time.Now()
+	if err != nil {
+		res.Err = fmt.Errorf("%s %s: read reply: %w", method, u, err)
+		return res
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)
+		}
+	}
+	return res
+}
+
+// ErrInvalidReply marks a reply whose body is not the protocol's JSON.
+var ErrInvalidReply = errors.New("invalid reply")
+
+// readAll reads at most limit bytes into buf.
+func readAll(r io.Reader, buf []byte, limit int) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= limit {
+				return buf, fmt.Errorf("reply over %d bytes", limit)
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// retryAfter parses a Retry-After header: seconds, or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return -1
+	}
+	if s, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if s < 0 {
+			return -1
+		}
+		return time.Duration(min(s, 1<<32)) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return -1
+}
+
+// Updates posts the info object to /updates. The reply is decoded from a
+// 200 and from error statuses that carry the protocol's error JSON.
+func (c *Client) Updates(ctx context.Context, info *protocol.Info, reply *protocol.UpdateReply) Result {
+	bp := c.getBuf()
+	*bp = AppendInfo((*bp)[:0], info)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Updates, *bp, reply)
+	c.putBuf(bp)
+	return res
+}
+
+// Stats posts a batch of events as a JSON array.
+func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *protocol.StatsReply) Result {
+	bp := c.getBuf()
+	*bp = AppendStats((*bp)[:0], evs)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply)
+	c.putBuf(bp)
+	return res
+}
+
+// ChannelReply is the union of the /channel_self replies.
+type ChannelReply struct {
+	Status   string `json:"status"`
+	AllowSet bool   `json:"allowSet"`
+	Channel  string `json:"channel"`
+	Error    string `json:"error"`
+	Message  string `json:"message"`
+}
+
+// SetChannel self-assigns a channel (POST /channel_self).
+func (c *Client) SetChannel(ctx context.Context, info *protocol.Info, channel string, reply *ChannelReply) Result {
+	bp := c.getBuf()
+	*bp = AppendChannelRequest((*bp)[:0], info, channel)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Channel, *bp, reply)
+	c.putBuf(bp)
+	return res
+}
+
+// GetChannel asks the device's channel (PUT /channel_self).
+func (c *Client) GetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
+	bp := c.getBuf()
+	*bp = AppendInfo((*bp)[:0], info)
+	res := c.do(ctx, http.MethodPut, c.cfg.Endpoints.Channel, *bp, reply)
+	c.putBuf(bp)
+	return res
+}
+
+// ListChannels lists the channels the device may pick (GET /channel_self,
+// the info as query parameters).
+func (c *Client) ListChannels(ctx context.Context, info *protocol.Info, reply *[]protocol.ChannelListItem) Result {
+	u, err := url.Parse(c.cfg.Endpoints.Channel)
+	if err != nil {
+		return Result{RetryAfter: -1, Err: err}
+	}
+	q := u.Query()
+	q.Set("platform", info.Platform)
+	q.Set("device_id", info.DeviceID)
+	q.Set("app_id", info.AppID)
+	q.Set("version_build", info.VersionBuild)
+	q.Set("version_name", info.VersionName)
+	q.Set("plugin_version", info.PluginVersion)
+	q.Set("is_emulator", strconv.FormatBool(info.IsEmulator))
+	q.Set("is_prod", strconv.FormatBool(info.IsProd))
+	u.RawQuery = q.Encode()
+	return c.do(ctx, http.MethodGet, u.String(), nil, reply)
+}
+
+// UnsetChannel clears the device's override (DELETE /channel_self).
+func (c *Client) UnsetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
+	bp := c.getBuf()
+	*bp = AppendInfo((*bp)[:0], info)
+	res := c.do(ctx, http.MethodDelete, c.cfg.Endpoints.Channel, *bp, reply)
+	c.putBuf(bp)
+	return res
+}
+
+// checksumOK compares a SHA-256 sum with the hex checksum the server
+// announced (case-insensitive). An empty checksum is accepted, as the
+// plugin does without an encryption key.
+func checksumOK(sum []byte, want string) bool {
+	if want == "" {
+		return true
+	}
+	var got [64]byte
+	hex.Encode(got[:], sum)
+	return strings.EqualFold(string(got[:]), want)
+}

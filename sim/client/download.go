@@ -1,0 +1,167 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Shaping imposes a device network profile on the real connection (runs
+// at speed 1): a round trip before the request and a bandwidth cap on the
+// reads. Zero values impose nothing.
+type Shaping struct {
+	RTT         time.Duration
+	BytesPerSec int64
+}
+
+// DownloadOptions change how one download behaves.
+type DownloadOptions struct {
+	// CutAfter > 0 drops the connection after that many bytes, as a lost
+	// network would; the download then resumes with a Range request.
+	CutAfter int64
+	Shape    Shaping
+}
+
+// Download is the outcome of a bundle download.
+type Download struct {
+	Result
+	// Bytes received in all (both parts of a resumed download).
+	Bytes int64
+	// TTFB is from Sent to the first byte of the body.
+	TTFB time.Duration
+	// Complete: the whole body arrived; ChecksumOK: its SHA-256 matched.
+	Complete   bool
+	ChecksumOK bool
+	Resumed    bool
+}
+
+// Download fetches url and hashes the bytes as they arrive (no copy of the
+// bundle is kept), then compares the SHA-256 with checksum.
+func (c *Client) Download(ctx context.Context, url, checksum string, opt DownloadOptions) Download {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DownloadTimeout)
+	defer cancel()
+	d := Download{Result: Result{RetryAfter: -1}}
+	h := sha256.New()
+	bp := c.read.Get().(*[]byte)
+	defer c.read.Put(bp)
+	d.Sent = time.Now()
+	if err := sleep(ctx, opt.Shape.RTT); err != nil {
+		d.Err, d.Done = err, time.Now()
+		return d
+	}
+	var offset int64
+	for part := 0; part < 2; part++ {
+		limit := int64(-1)
+		if part == 0 && opt.CutAfter > 0 {
+			limit = opt.CutAfter
+		}
+		n, status, complete, err := c.fetch(ctx, url, offset, limit, h, *bp, &d, opt.Shape)
+		d.Status = status
+		offset += n
+		d.Bytes += n
+		if err != nil {
+			d.Err = err
+			break
+		}
+		if complete {
+			d.Complete = true
+			break
+		}
+		d.Resumed = true // cut: resume from offset
+	}
+	d.Done = time.Now()
+	if d.Complete {
+		var sum [sha256.Size]byte
+		d.ChecksumOK = checksumOK(h.Sum(sum[:0]), checksum)
+	}
+	return d
+}
+
+// fetch reads url from offset into h; limit ≥ 0 stops after that many bytes
+// (a cut). It returns the bytes hashed, the status, and whether the body
+// ended.
+func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h hash.Hash, buf []byte, d *Download, shape Shaping) (int64, int, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case offset > 0 && resp.StatusCode == http.StatusPartialContent:
+		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(offset, 10)+"-") {
+			return 0, resp.StatusCode, false, fmt.Errorf("download %s: resumed at the wrong offset (%q)", url, resp.Header.Get("Content-Range"))
+		}
+	case resp.StatusCode == http.StatusOK:
+		if offset > 0 { // no Range support: start over
+			h.Reset()
+			d.Bytes -= offset
+		}
+	default:
+		d.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), d.Sent)
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return 0, resp.StatusCode, false, fmt.Errorf("download %s: status %d", url, resp.StatusCode)
+	}
+	var n int64
+	start := time.Now()
+	for {
+		chunk := buf
+		if limit >= 0 && int64(len(chunk)) > limit-n {
+			chunk = chunk[:limit-n]
+		}
+		if len(chunk) == 0 {
+			return n, resp.StatusCode, false, nil // cut
+		}
+		m, rerr := resp.Body.Read(chunk)
+		if m > 0 {
+			if d.TTFB == 0 {
+				d.TTFB = time.Since(d.Sent)
+			}
+			h.Write(chunk[:m])
+			n += int64(m)
+			if shape.BytesPerSec > 0 {
+				due := start.Add(time.Duration(float64(n) / float64(shape.BytesPerSec) * float64(time.Second)))
+				if err := sleep(ctx, time.Until(due)); err != nil {
+					return n, resp.StatusCode, false, err
+				}
+			}
+		}
+		if rerr == io.EOF {
+			if resp.ContentLength >= 0 && n != resp.ContentLength {
+				return n, resp.StatusCode, false, fmt.Errorf("download %s: %d of %d bytes", url, n, resp.ContentLength)
+			}
+			return n, resp.StatusCode, true, nil
+		}
+		if rerr != nil {
+			return n, resp.StatusCode, false, fmt.Errorf("download %s: %w", url, rerr)
+		}
+	}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
