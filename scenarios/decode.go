@@ -31,18 +31,29 @@ type decoder struct {
 	problems  []Problem
 	positions map[string]position // YAML path → position of its value
 	set       map[string]bool     // YAML paths given a non-null value
+	suggested map[string]bool     // paths an unknown key was probably meant for
 	anchors   map[string]ast.Node
 	nodes     int
 	tooLarge  bool
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, positions: map[string]position{}, set: map[string]bool{}, anchors: map[string]ast.Node{}}
+	return &decoder{file: file, positions: map[string]position{}, set: map[string]bool{}, suggested: map[string]bool{}, anchors: map[string]ast.Node{}}
 }
 
 func nodePos(n ast.Node) position {
-	if n == nil {
+	switch m := n.(type) {
+	case nil:
 		return position{}
+	case *ast.MappingNode:
+		// A block mapping's token is its first ':'; point at the first key.
+		if len(m.Values) > 0 && m.Values[0].Key != nil {
+			return nodePos(m.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		if m.Key != nil {
+			return nodePos(m.Key)
+		}
 	}
 	tk := n.GetToken()
 	if tk == nil || tk.Position == nil {
@@ -390,7 +401,11 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, depth i
 		key := kv.Key.GetToken().Value
 		i, ok := index[key]
 		if !ok {
-			d.addAt(nodePos(kv.Key), path, unknownKey(key, keys))
+			msg, meant := unknownKey(key, keys)
+			if meant != "" {
+				d.suggested[childPath(path, meant)] = true
+			}
+			d.addAt(nodePos(kv.Key), path, msg)
 			continue
 		}
 		d.decode(kv.Value, v.Field(i), childPath(path, key), depth+1)
@@ -509,20 +524,26 @@ func (d *decoder) decodeDiurnal(n ast.Node, v reflect.Value, path string, depth 
 }
 
 // unknownKey words the problem of a key the type does not have, with the
-// closest known key as a suggestion.
-func unknownKey(key string, known []string) string {
+// closest known key as a suggestion (also returned, "" when none).
+func unknownKey(key string, known []string) (msg, suggestion string) {
 	best, bestDist := "", math.MaxInt
 	for _, k := range known {
 		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
 			best, bestDist = k, dist
 		}
 	}
+	for _, k := range known {
+		if len(key) >= 4 && strings.HasPrefix(k, strings.ToLower(key)) {
+			best, bestDist = k, 0 // "corrupt" for "corrupt_download"
+			break
+		}
+	}
 	if best != "" && (bestDist <= 2 || bestDist <= len(key)/3) {
-		return fmt.Sprintf("unknown key %s (did you mean %q?)", quoteShort(key), best)
+		return fmt.Sprintf("unknown key %s (did you mean %q?)", quoteShort(key), best), best
 	}
 	sorted := slices.Clone(known)
 	slices.Sort(sorted)
-	return fmt.Sprintf("unknown key %s (expected one of: %s)", quoteShort(key), strings.Join(sorted, ", "))
+	return fmt.Sprintf("unknown key %s (expected one of: %s)", quoteShort(key), strings.Join(sorted, ", ")), ""
 }
 
 // editDistance is the Levenshtein distance between two short strings.

@@ -152,10 +152,11 @@ func parse(file string, data []byte) (s *Scenario, err error) {
 	typeProblems := slices.Clone(d.problems)
 
 	defaultName := strings.TrimSuffix(path.Base(strings.ReplaceAll(file, `\`, "/")), path.Ext(file))
-	applyDefaults(sc, defaultName, func(p string) bool { return d.set[p] })
-	for _, is := range validate(sc) {
-		if coveredBy(is.path, typeProblems) {
-			continue // a value that did not decode is already reported
+	present := func(p string) bool { return d.set[p] }
+	applyDefaults(sc, defaultName, present)
+	for _, is := range validate(sc, present) {
+		if coveredBy(is.path, typeProblems) || d.suggested[is.path] {
+			continue // a value that did not decode, or a misspelt key, is already reported
 		}
 		d.addAt(d.at(is.path), is.path, is.msg)
 	}
@@ -197,7 +198,7 @@ func coveredBy(p string, typeProblems []Problem) bool {
 		if strings.HasPrefix(tp.Message, "unknown key") {
 			continue
 		}
-		if tp.Path == p || strings.HasPrefix(p, tp.Path+".") || strings.HasPrefix(p, tp.Path+"[") ||
+		if tp.Path == "" || tp.Path == p || strings.HasPrefix(p, tp.Path+".") || strings.HasPrefix(p, tp.Path+"[") ||
 			strings.HasPrefix(tp.Path, p+".") || strings.HasPrefix(tp.Path, p+"[") {
 			return true
 		}

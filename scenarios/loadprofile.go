@@ -32,7 +32,9 @@ func (c *checker) checkLoad() {
 	}
 	switch l.Profile {
 	case ProfileConstant:
-		if !(l.Rate > 0 && l.Rate <= 1e6) {
+		if l.Rate == 0 {
+			c.missingOr("load.rate", "0", "requests per second above 0")
+		} else if !(l.Rate > 0 && l.Rate <= 1e6) {
 			c.add("load.rate", "%v is out of range (expected requests per second above 0 and at most 1000000)", l.Rate)
 		}
 		c.loadDuration("load.duration", l.Duration)
@@ -61,6 +63,6 @@ func (c *checker) checkLoad() {
 
 func (c *checker) loadDuration(path string, d Duration) {
 	if d <= 0 {
-		c.add(path, "missing (expected %s above 0)", expectDuration)
+		c.missingOr(path, "0s", "a duration above 0, such as 10m")
 	}
 }

@@ -27,8 +27,20 @@ const (
 type issue struct{ path, msg string }
 
 type checker struct {
-	s      *Scenario
-	issues []issue
+	s *Scenario
+	// present reports whether a path was written in the file, to tell a
+	// missing value from an explicit zero.
+	present func(path string) bool
+	issues  []issue
+}
+
+// missing words the problem of a required value left at zero.
+func (c *checker) missingOr(path, outOfRange, expected string) {
+	if c.present(path) {
+		c.add(path, "%s is out of range (expected %s)", outOfRange, expected)
+	} else {
+		c.add(path, "missing (expected %s)", expected)
+	}
 }
 
 func (c *checker) add(path, format string, args ...any) {
@@ -36,8 +48,8 @@ func (c *checker) add(path, format string, args ...any) {
 }
 
 // validate checks every rule and returns every problem.
-func validate(s *Scenario) []issue {
-	c := &checker{s: s}
+func validate(s *Scenario, present func(string) bool) []issue {
+	c := &checker{s: s, present: present}
 	c.checkRun()
 	c.checkTarget()
 	c.checkApp()
@@ -53,7 +65,7 @@ func validate(s *Scenario) []issue {
 // Validate checks a scenario built or changed in Go (Parse and Load have
 // already done so) and returns every problem, located by YAML path.
 func (s *Scenario) Validate() error {
-	is := validate(s)
+	is := validate(s, func(string) bool { return true })
 	if len(is) == 0 {
 		return nil
 	}
@@ -68,7 +80,7 @@ func (c *checker) checkRun() {
 	r := c.s.Run
 	switch {
 	case r.Duration == 0:
-		c.add("run.duration", "missing (expected %s, the virtual length of the run)", expectDuration)
+		c.missingOr("run.duration", "0s", expectDuration+", the virtual length of the run")
 	case r.Duration < 0:
 		c.add("run.duration", "%s is negative (expected %s)", r.Duration, expectDuration)
 	}
@@ -194,7 +206,7 @@ func (c *checker) checkBundles() {
 		seen[b.Version] = true
 		switch {
 		case b.Size == 0:
-			c.add(p+".size", "missing (expected %s, at least 1KiB)", expectSize)
+			c.missingOr(p+".size", "0", "a size from 1KiB to 2GiB, such as 5MB")
 		case b.Size < MinSize || b.Size > MaxSize:
 			c.add(p+".size", "%s is out of range (expected a size from 1KiB to 2GiB)", b.Size)
 		}
@@ -228,7 +240,7 @@ func (c *checker) checkNetworks() {
 		n := c.s.Network[name]
 		p := childPath("network_profiles", name)
 		if n.Bandwidth <= 0 {
-			c.add(p+".bandwidth", "missing (expected %s)", expectBandwidth)
+			c.missingOr(p+".bandwidth", "0", expectBandwidth)
 		}
 		c.rate(p+".failure", n.Failure)
 		if (n.OfflineEvery == 0) != (n.OfflineFor == 0) {
@@ -299,6 +311,11 @@ func (c *checker) bundleRef(path, version string) {
 		c.add(path, "missing (expected a bundle version)")
 		return
 	}
+	for _, b := range c.s.Bundles {
+		if b.Version == "" {
+			return // a bundle without a version is reported; do not guess
+		}
+	}
 	if _, ok := c.s.BundleByVersion(version); !ok && version != c.s.App.Builtin && version != "builtin" {
 		c.add(path, "unknown bundle %s (expected one of: %s)", quoteShort(version), strings.Join(c.bundleNames(), ", "))
 	}
@@ -315,7 +332,9 @@ func (c *checker) channelNames() []string {
 func (c *checker) bundleNames() []string {
 	out := []string{"builtin"}
 	for _, b := range c.s.Bundles {
-		out = append(out, b.Version)
+		if b.Version != "" {
+			out = append(out, b.Version)
+		}
 	}
 	return out
 }

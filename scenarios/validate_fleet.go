@@ -18,10 +18,9 @@ func UpdateModes() []string { return []string{ModeAtBackground, ModeAlways, Mode
 
 func (c *checker) checkFleet() {
 	f := c.s.Fleet
-	switch {
-	case f.Devices == 0:
-		c.add("fleet.devices", "missing (expected a number of devices from 1 to 10000000)")
-	default:
+	if f.Devices == 0 {
+		c.missingOr("fleet.devices", "0", "a number of devices from 1 to 10000000")
+	} else {
 		c.intRange("fleet.devices", f.Devices, 1, MaxDevices)
 	}
 	if len(f.Segments) == 0 {
@@ -90,7 +89,9 @@ func (c *checker) checkSegment(g *Segment, p string) {
 		if j.Devices < 0 || j.Devices > MaxDevices {
 			c.add(jp+".devices", "%d is out of range (expected a whole number from 0 to 10000000)", j.Devices)
 		}
-		if j.To <= j.From {
+		if j.To == 0 && c.s.Run.Duration <= 0 {
+			// run.duration is missing (reported there); join.to defaults to it.
+		} else if j.To <= j.From {
 			c.add(jp+".to", "%s is not after from (%s)", j.To, j.From)
 		} else if d := c.s.Run.Duration; d > 0 && j.To > d {
 			c.add(jp+".to", "%s is after the end of the run (%s)", j.To, d)
