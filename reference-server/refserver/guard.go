@@ -1,0 +1,179 @@
+package refserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/release"
+	"github.com/otasim/otasim/reference-server/store"
+)
+
+// countsForGuard reports whether an event feeds a guard window: installs
+// and failures reported by prod, non-emulator devices.
+func countsForGuard(e store.Event) (failure, ok bool) {
+	if !e.IsProd || e.IsEmulator {
+		return false, false
+	}
+	if e.Action == protocol.ActionSet {
+		return false, true
+	}
+	return true, protocol.IsFailure(e.Action)
+}
+
+// feedGuards adds committed events to the windows of the rollouts they
+// concern and acts on every guard that trips.
+func (s *Server) feedGuards(appID string, events []store.Event) {
+	app := s.snapshot().Apps[appID]
+	if app == nil {
+		return
+	}
+	type trip struct {
+		channelID, rolloutID int64
+		v                    release.Verdict
+	}
+	var trips []trip
+	s.tally.mu.Lock()
+	for _, ch := range app.Channels {
+		r := ch.Rollout
+		if !r.InProgress() {
+			continue
+		}
+		var win *guardWindow
+		for _, e := range events {
+			failure, ok := countsForGuard(e)
+			if !ok || e.VersionName != r.Bundle {
+				continue
+			}
+			if win == nil {
+				win = s.tally.windowLocked(ch.ID, r.ID)
+			}
+			win.w.Add(e.ReceivedAt, failure)
+		}
+		if win == nil || !ch.Guard.Enabled {
+			continue
+		}
+		if v := ch.Guard.Evaluate(&win.w, s.now(), ch.LastTrip); v.Trip {
+			trips = append(trips, trip{ch.ID, r.ID, v})
+		}
+	}
+	s.tally.mu.Unlock()
+	for _, t := range trips {
+		s.guardAct(context.Background(), appID, t.channelID, t.rolloutID, t.v)
+	}
+}
+
+// guardAct applies a tripped guard's action, unless the rollout changed or
+// another trip acted in the meantime.
+func (s *Server) guardAct(ctx context.Context, appID string, channelID, rolloutID int64, v release.Verdict) {
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	snap := s.snapshot().Clone()
+	app := snap.Apps[appID]
+	if app == nil {
+		return
+	}
+	ch := app.ChannelByID(channelID)
+	if ch == nil || !ch.Rollout.InProgress() || ch.Rollout.ID != rolloutID || !ch.Guard.Enabled {
+		return
+	}
+	now := s.now()
+	if !ch.LastTrip.IsZero() && now.Sub(ch.LastTrip) < time.Duration(ch.Guard.CooldownS)*time.Second {
+		return
+	}
+	ch.LastTrip = now
+	r := ch.Rollout
+	action := ch.Guard.Action
+	event := "guard_" + action
+	switch action {
+	case release.GuardPause:
+		if r.State == release.RolloutPaused {
+			// Already paused: record the trip, nothing else to do.
+			event = "guard_notify"
+		}
+		r.State = release.RolloutPaused
+	case release.GuardRollback:
+		r.State, r.PercentBP = release.RolloutRolledBack, 0
+	}
+	r.UpdatedAt = now
+	h := release.HistoryEntry{At: now, Event: event, Bundle: r.Bundle, PercentBP: r.PercentBP, Reason: v.Reason}
+	if err := s.st.UpdateChannel(ctx, ch, h); err != nil {
+		s.log.Error("guard: cannot persist trip; state unchanged", "app_id", appID, "channel", ch.Name, "err", err)
+		return
+	}
+	s.publishLocked(snap)
+	s.metrics.guardTrip(appID, ch.Name, action)
+	s.log.Warn("guard tripped", "app_id", appID, "channel", ch.Name, "bundle", r.Bundle, "action", action,
+		"reason", v.Reason)
+	if action != release.GuardNotify {
+		s.notify(appID, ch)
+	}
+}
+
+// restoreGuardWindows refills the windows of rollouts in progress from the
+// stored events, so a restart does not forget recent failures.
+func (s *Server) restoreGuardWindows(ctx context.Context, snap *release.Snapshot) error {
+	now := s.now()
+	for _, app := range snap.Apps {
+		type target struct {
+			ch  *release.Channel
+			win *guardWindow
+		}
+		var ts []target
+		span := 0
+		for _, ch := range app.Channels {
+			if ch.Rollout.InProgress() {
+				ts = append(ts, target{ch, s.tally.windowLocked(ch.ID, ch.Rollout.ID)})
+				span = max(span, ch.Guard.WindowS)
+			}
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		since := now.Add(-time.Duration(span) * time.Second)
+		err := s.st.Events(ctx, app.ID, since, func(e store.Event) error {
+			failure, ok := countsForGuard(e)
+			if !ok {
+				return nil
+			}
+			for _, t := range ts {
+				if e.VersionName == t.ch.Rollout.Bundle && !e.ReceivedAt.Before(t.ch.Rollout.StartedAt) {
+					t.win.w.Add(e.ReceivedAt, failure)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// guardStatus is the guard of a channel with its live window.
+type guardStatus struct {
+	release.GuardConfig
+	LastTripAt *time.Time      `json:"last_trip_at"`
+	Window     release.Verdict `json:"window"`
+}
+
+func (s *Server) guardStatus(ch *release.Channel) guardStatus {
+	out := guardStatus{GuardConfig: ch.Guard, LastTripAt: timePtr(ch.LastTrip)}
+	if !ch.Rollout.InProgress() {
+		return out
+	}
+	s.tally.mu.Lock()
+	defer s.tally.mu.Unlock()
+	win := s.tally.windowLocked(ch.ID, ch.Rollout.ID)
+	cfg := ch.Guard
+	cfg.Enabled = false // only measure
+	out.Window = cfg.Evaluate(&win.w, s.now(), ch.LastTrip)
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,91 @@
+package refserver
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/otasim/otasim/reference-server/release"
+)
+
+// metrics are the server's Prometheus metrics on a private registry.
+type metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	stats      *prometheus.CounterVec
+	percent    *prometheus.GaugeVec
+	state      *prometheus.GaugeVec
+	guardTrips *prometheus.CounterVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otasim_server_requests_total", Help: "Device API requests by endpoint and outcome (error code, update or ok).",
+		}, []string{"endpoint", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "otasim_server_request_duration_seconds", Help: "Device API handling time by endpoint and outcome.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"endpoint", "outcome"}),
+		stats: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otasim_server_stats_events_total", Help: "Stats events stored by action (invalid: refused).",
+		}, []string{"action"}),
+		percent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "otasim_server_rollout_percent_bp", Help: "Rollout percentage in basis points per channel (0 when none in progress).",
+		}, []string{"app_id", "channel"}),
+		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "otasim_server_rollout_state", Help: "1 for the state of each channel's latest rollout (none, running, paused, promoted, rolled_back).",
+		}, []string{"app_id", "channel", "state"}),
+		guardTrips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otasim_server_guard_trips_total", Help: "Auto-pause guard trips by action.",
+		}, []string{"app_id", "channel", "action"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observe(endpoint, outcome string, d time.Duration) {
+	m.requests.WithLabelValues(endpoint, outcome).Inc()
+	m.duration.WithLabelValues(endpoint, outcome).Observe(d.Seconds())
+}
+
+func (m *metrics) statsEvent(action string) { m.stats.WithLabelValues(action).Inc() }
+
+func (m *metrics) guardTrip(app, channel, action string) {
+	m.guardTrips.WithLabelValues(app, channel, action).Inc()
+}
+
+// setRollouts refreshes the rollout gauges from a snapshot.
+func (m *metrics) setRollouts(snap *release.Snapshot) {
+	states := [...]string{"none", string(release.RolloutRunning), string(release.RolloutPaused),
+		string(release.RolloutPromoted), string(release.RolloutRolledBack)}
+	for _, a := range snap.Apps {
+		for _, c := range a.Channels {
+			cur, bp := "none", 0
+			if c.Rollout != nil {
+				cur = string(c.Rollout.State)
+				if c.Rollout.InProgress() {
+					bp = c.Rollout.PercentBP
+				}
+			}
+			m.percent.WithLabelValues(a.ID, c.Name).Set(float64(bp))
+			for _, st := range states {
+				v := 0.0
+				if st == cur {
+					v = 1
+				}
+				m.state.WithLabelValues(a.ID, c.Name, st).Set(v)
+			}
+		}
+	}
+}

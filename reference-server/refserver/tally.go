@@ -1,0 +1,149 @@
+package refserver
+
+import (
+	"hash/maphash"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/otasim/otasim/reference-server/release"
+	"github.com/otasim/otasim/reference-server/store"
+)
+
+// tally holds what the server counts in memory: per-bundle counters
+// (mirrored in SQLite), the last state of every device, and the guard
+// windows of rollouts in progress.
+type tally struct {
+	seed   maphash.Seed
+	shards [64]deviceShard
+
+	mu      sync.Mutex
+	counts  map[bundleKey]*bundleCounts
+	windows map[int64]*guardWindow // by channel id
+}
+
+type bundleKey struct{ app, bundle string }
+
+type bundleCounts struct {
+	installs, uninstalls int64
+	failures             map[string]int64
+}
+
+type deviceShard struct {
+	mu sync.Mutex
+	m  map[deviceKey]deviceState
+}
+
+type deviceKey struct{ app, device string }
+
+type deviceState struct {
+	version, build, platform string
+	seen                     time.Time
+}
+
+type guardWindow struct {
+	rolloutID int64
+	w         release.Window
+}
+
+func newTally() *tally {
+	t := &tally{seed: maphash.MakeSeed(), counts: map[bundleKey]*bundleCounts{}, windows: map[int64]*guardWindow{}}
+	for i := range t.shards {
+		t.shards[i].m = map[deviceKey]deviceState{}
+	}
+	return t
+}
+
+func (t *tally) shard(app, device string) *deviceShard {
+	return &t.shards[maphash.String(t.seed, device)%uint64(len(t.shards))]
+}
+
+// touch records a device's last check.
+func (t *tally) touch(app, device string, st deviceState) {
+	sh := t.shard(app, device)
+	sh.mu.Lock()
+	sh.m[deviceKey{app, device}] = st
+	sh.mu.Unlock()
+}
+
+// device returns a device's last known state.
+func (t *tally) device(app, device string) (deviceState, bool) {
+	sh := t.shard(app, device)
+	sh.mu.Lock()
+	st, ok := sh.m[deviceKey{app, device}]
+	sh.mu.Unlock()
+	return st, ok
+}
+
+// active counts, per bundle of an app, the devices whose last check is
+// within ActiveWindow before now.
+func (t *tally) active(app string, now time.Time) map[string]int {
+	cut := now.Add(-ActiveWindow)
+	out := map[string]int{}
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		for k, st := range sh.m {
+			if k.app == app && !st.seen.Before(cut) {
+				out[st.version]++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+func (t *tally) addCounts(ds []store.CountDelta) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range ds {
+		k := bundleKey{d.AppID, d.Bundle}
+		c := t.counts[k]
+		if c == nil {
+			c = &bundleCounts{failures: map[string]int64{}}
+			t.counts[k] = c
+		}
+		switch d.Kind {
+		case store.KindInstall:
+			c.installs += d.N
+		case store.KindUninstall:
+			c.uninstalls += d.N
+		default:
+			c.failures[d.Kind] += d.N
+		}
+	}
+}
+
+// BundleStats are the counts of one bundle, as the admin API shows them.
+type BundleStats struct {
+	Installs      int64            `json:"installs"`
+	Uninstalls    int64            `json:"uninstalls"`
+	Failures      map[string]int64 `json:"failures"`
+	FailuresTotal int64            `json:"failures_total"`
+	ActiveDevices int              `json:"active_devices"`
+}
+
+func (t *tally) bundleStats(app, bundle string) BundleStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := BundleStats{Failures: map[string]int64{}}
+	if c := t.counts[bundleKey{app, bundle}]; c != nil {
+		out.Installs, out.Uninstalls = c.installs, c.uninstalls
+		out.Failures = maps.Clone(c.failures)
+		for _, n := range c.failures {
+			out.FailuresTotal += n
+		}
+	}
+	return out
+}
+
+// window returns the guard window of a channel's rollout, starting a new
+// one when the rollout changed. The caller holds t.mu.
+func (t *tally) windowLocked(channelID, rolloutID int64) *guardWindow {
+	g := t.windows[channelID]
+	if g == nil || g.rolloutID != rolloutID {
+		g = &guardWindow{rolloutID: rolloutID}
+		t.windows[channelID] = g
+	}
+	return g
+}

@@ -1,0 +1,55 @@
+package refserver
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/release"
+	"github.com/otasim/otasim/reference-server/store"
+)
+
+// handleUpdates answers POST /updates from the snapshot in force; it never
+// touches disk (the device's last check is persisted asynchronously).
+func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
+	body, ok := readBody(w, r, MaxUpdatesBody)
+	if !ok {
+		return protocol.CodeBodyTooLarge
+	}
+	var wi wireInfo
+	if err := json.Unmarshal(body, &wi); err != nil {
+		writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, jsonProblem(err))
+		return protocol.CodeInvalidJSONBody
+	}
+	chk := checkInfo(&wi, fieldSet{versionBuild: true, pluginVersion: true})
+	if len(chk.invalid) > 0 {
+		writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, chk.invalidMsg())
+		return protocol.CodeInvalidJSONBody
+	}
+	in := wi.info()
+	snap := s.snapshot()
+	if snap.Apps[in.AppID] != nil && len(chk.missing) > 0 {
+		writeError(w, http.StatusOK, protocol.CodeMissingInfo, chk.missingMsg())
+		return protocol.CodeMissingInfo
+	}
+	d := release.Decide(snap, release.Request{Info: in, Override: s.overrides.get(in.AppID, in.DeviceID)})
+	if d.Status == http.StatusOK {
+		now := s.now()
+		// A device on its builtin bundle runs the bundle named after its
+		// native version (the demo registers 1.0.0 as the builtin).
+		running := in.VersionName
+		if running == protocol.Builtin {
+			running = in.VersionBuild
+		}
+		s.tally.touch(in.AppID, in.DeviceID, deviceState{version: running, build: in.VersionBuild,
+			platform: in.Platform, seen: now})
+		s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
+			VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
+	}
+	if d.Update != nil {
+		writeJSON(w, http.StatusOK, d.Update)
+		return "update"
+	}
+	writeJSON(w, d.Status, d.Err)
+	return d.Err.Error
+}
