@@ -174,18 +174,19 @@ type CDNProfile struct {
 // channel_self), measured from the intended send time (coordinated-omission
 // safe); Service is measured from the actual send.
 type Endpoint struct {
-	Count   int64     `json:"count"`
-	Errors  int64     `json:"errors"`
-	MeanMs  float64   `json:"mean_ms"`
-	P50Ms   float64   `json:"p50_ms"`
-	P90Ms   float64   `json:"p90_ms"`
-	P95Ms   float64   `json:"p95_ms"`
-	P99Ms   float64   `json:"p99_ms"`
-	MaxMs   float64   `json:"max_ms"`
-	Service Quantiles `json:"service_ms"`
+	Count   int64      `json:"count"`
+	Errors  int64      `json:"errors"`
+	MeanMs  float64    `json:"mean_ms"`
+	P50Ms   float64    `json:"p50_ms"`
+	P90Ms   float64    `json:"p90_ms"`
+	P95Ms   float64    `json:"p95_ms"`
+	P99Ms   float64    `json:"p99_ms"`
+	MaxMs   float64    `json:"max_ms"`
+	Service *Quantiles `json:"service_ms,omitempty"`
 	// ByStatus counts replies by HTTP status ("0" for network errors).
-	ByStatus  map[string]int64     `json:"by_status"`
-	BySegment map[string]Quantiles `json:"by_segment"`
+	ByStatus map[string]int64 `json:"by_status,omitempty"`
+	// BySegment is the same per cohort.
+	BySegment map[string]Endpoint `json:"by_segment,omitempty"`
 }
 
 // Engagement is what users did with a bundle.

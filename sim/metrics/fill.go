@@ -1,0 +1,277 @@
+package metrics
+
+import (
+	"errors"
+	"strconv"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// quantiles summarises h, whose values are in units of scale (e.g. 1e-3
+// turns µs into ms).
+func quantiles(h *hdrhistogram.Histogram, scale float64) results.Quantiles {
+	if h.TotalCount() == 0 {
+		return results.Quantiles{}
+	}
+	return results.Quantiles{
+		Count: h.TotalCount(),
+		Mean:  h.Mean() * scale,
+		P50:   float64(h.ValueAtQuantile(50)) * scale,
+		P90:   float64(h.ValueAtQuantile(90)) * scale,
+		P95:   float64(h.ValueAtQuantile(95)) * scale,
+		P99:   float64(h.ValueAtQuantile(99)) * scale,
+		Max:   float64(h.Max()) * scale,
+	}
+}
+
+// APISummary summarises the endpoints (latency from the intended send time).
+func (r *Recorder) APISummary(cohorts []string) map[string]results.Endpoint {
+	out := map[string]results.Endpoint{}
+	names := EndpointNames()
+	for e := range NumEndpoints {
+		q := quantiles(r.api[e].h, 1e-3)
+		ep := results.Endpoint{
+			Count: q.Count, Errors: r.apiErrors[e], MeanMs: q.Mean, P50Ms: q.P50, P90Ms: q.P90,
+			P95Ms: q.P95, P99Ms: q.P99, MaxMs: q.Max,
+			ByStatus:  map[string]int64{},
+			BySegment: map[string]results.Endpoint{},
+		}
+		svc := quantiles(r.apiService[e].h, 1e-3)
+		ep.Service = &svc
+		for s, n := range r.apiStatus[e] {
+			ep.ByStatus[strconv.Itoa(s)] = n
+		}
+		for c, name := range cohorts {
+			if c >= r.cohorts || r.apiCohortN[e][c] == 0 {
+				continue
+			}
+			cq := quantiles(r.apiCohort[e][c].h, 1e-3)
+			ep.BySegment[name] = results.Endpoint{Count: cq.Count, Errors: r.apiCohortE[e][c], MeanMs: cq.Mean,
+				P50Ms: cq.P50, P90Ms: cq.P90, P95Ms: cq.P95, P99Ms: cq.P99, MaxMs: cq.Max}
+		}
+		out[names[e]] = ep
+	}
+	return out
+}
+
+// CDN summarises the downloads, per network profile and in all.
+func (r *Recorder) CDN(profiles []string) results.CDN {
+	all := struct{ ms5, ttfb, model *hdrhistogram.Histogram }{newMicros(), newMicros(), newMicros()}
+	out := results.CDN{ByProfile: map[string]results.CDNProfile{}}
+	for p := range r.cdn {
+		x := &r.cdn[p]
+		all.ms5.Merge(x.ms5.h)
+		all.ttfb.Merge(x.ttfb.h)
+		all.model.Merge(x.model.h)
+		out.Downloads += x.downloads
+		out.Failures += x.failures
+		out.Bytes += x.bytes
+		if x.downloads+x.failures == 0 {
+			continue
+		}
+		name := "default"
+		if p < len(profiles) {
+			name = profiles[p]
+		}
+		cp := results.CDNProfile{Downloads: x.downloads, Failures: x.failures,
+			MsPer5MB: quantiles(x.ms5.h, 1e-3), TTFBMs: quantiles(x.ttfb.h, 1e-3), ModelledMsPer5MB: quantiles(x.model.h, 1e-3)}
+		if x.realMicros > 0 {
+			cp.ThroughputMBps = float64(x.bytes) / float64(x.realMicros) // bytes/µs = MB/s
+		}
+		out.ByProfile[name] = cp
+	}
+	out.MsPer5MB = quantiles(all.ms5, 1e-3)
+	out.TTFBMs = quantiles(all.ttfb, 1e-3)
+	out.ModelledMsPer5MB = quantiles(all.model, 1e-3)
+	return out
+}
+
+// InstallTime summarises install times in virtual seconds, per cohort and
+// "all".
+func (r *Recorder) InstallTime(cohorts []string) map[string]results.Quantiles {
+	out := map[string]results.Quantiles{"all": quantiles(r.installAll.h, 1e-3)}
+	for c, name := range cohorts {
+		if c < len(r.install) && r.install[c].h.TotalCount() > 0 {
+			out[name] = quantiles(r.install[c].h, 1e-3)
+		}
+	}
+	return out
+}
+
+// SuccessRate sums the outcomes: per cohort, per bundle, and in all.
+// Attempts without an outcome are in progress and left out of the rate;
+// abandoned attempts leave it too.
+func (r *Recorder) SuccessRate(cohorts []string) results.SuccessRate {
+	all := &Outcome{Failures: map[string]int64{}}
+	bySeg := map[string]results.SuccessCount{}
+	byBundle := map[string]*Outcome{}
+	add := func(dst, src *Outcome) {
+		dst.Attempts += src.Attempts
+		dst.Successes += src.Successes
+		dst.Abandoned += src.Abandoned
+		for k, v := range src.Failures {
+			dst.Failures[k] += v
+		}
+	}
+	for c, m := range r.outcomes {
+		seg := &Outcome{Failures: map[string]int64{}}
+		for b, o := range m {
+			add(seg, o)
+			if byBundle[b] == nil {
+				byBundle[b] = &Outcome{Failures: map[string]int64{}}
+			}
+			add(byBundle[b], o)
+		}
+		add(all, seg)
+		if c < len(cohorts) && seg.Attempts > 0 {
+			bySeg[cohorts[c]] = count(seg)
+		}
+	}
+	total := count(all)
+	out := results.SuccessRate{Overall: total.Rate, Attempts: total.Attempts, Successes: total.Successes,
+		InProgress: total.InProgress, Failures: total.Failures, Interval: total.Interval,
+		BySegment: bySeg, ByBundle: map[string]results.SuccessCount{}}
+	for b, o := range byBundle {
+		out.ByBundle[b] = count(o)
+	}
+	return out
+}
+
+// count turns an outcome into the summary's shape: Attempts are the
+// attempts that ended (success or failure).
+func count(o *Outcome) results.SuccessCount {
+	failed := o.failed()
+	ended := o.Successes + failed
+	sc := results.SuccessCount{Attempts: ended, Successes: o.Successes, Failures: o.Failures,
+		InProgress: max(o.Attempts-ended-o.Abandoned, 0)}
+	if ended > 0 {
+		sc.Rate = float64(o.Successes) / float64(ended)
+		sc.Interval = wilson(o.Successes, ended)
+	}
+	return sc
+}
+
+// EngagementSummary returns engagement per cohort and bundle.
+func (r *Recorder) EngagementSummary(cohorts []string) map[string]map[string]results.Engagement {
+	out := map[string]map[string]results.Engagement{}
+	for c, m := range r.engagement {
+		if c >= len(cohorts) || len(m) == 0 {
+			continue
+		}
+		seg := map[string]results.Engagement{}
+		for b, e := range m {
+			x := results.Engagement{Sessions: e.Sessions, JSErrors: e.JSErrors, FailedLaunches: e.FailedLaunches}
+			if e.Sessions > 0 {
+				x.MeanSessionS = float64(e.SessionMs) / 1000 / float64(e.Sessions)
+				x.ErrorRate = float64(e.JSErrors) / float64(e.Sessions)
+			}
+			seg[b] = x
+		}
+		out[cohorts[c]] = seg
+	}
+	return out
+}
+
+// Harness fills the generator's health (lag, events, requests).
+func (r *Recorder) Harness(h *results.Harness) {
+	h.ScheduleLagP99Ms = float64(r.lag.h.ValueAtQuantile(99)) / 1e3
+	h.ScheduleLagMaxMs = float64(r.lag.h.Max()) / 1e3
+	h.LateEvents = r.late
+	h.Events = r.events
+	h.Requests = r.requests
+	h.PeakInFlight = r.peakInFlight
+}
+
+// Clamped is the number of values clamped to a histogram's range.
+func (r *Recorder) Clamped() int64 {
+	var n int64
+	for e := range NumEndpoints {
+		n += r.api[e].clamped + r.apiService[e].clamped
+	}
+	for _, p := range r.cdn {
+		n += p.ms5.clamped + p.ttfb.clamped + p.model.clamped
+	}
+	return n + r.installAll.clamped + r.lag.clamped
+}
+
+// Histograms exports every histogram losslessly.
+func (r *Recorder) Histograms(cohorts, profiles []string) (results.Histograms, error) {
+	out := results.Histograms{Histograms: map[string]results.Histogram{}}
+	var errs []error
+	put := func(name, unit string, h *hdrhistogram.Histogram) {
+		if h.TotalCount() == 0 {
+			return
+		}
+		x, err := results.Encode(h, unit)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		out.Histograms[name] = x
+	}
+	names := EndpointNames()
+	for e := range NumEndpoints {
+		put("api."+names[e]+".latency", "us", r.api[e].h)
+		put("api."+names[e]+".service", "us", r.apiService[e].h)
+		for c, n := range cohorts {
+			if c < r.cohorts {
+				put("api."+names[e]+".latency.cohort."+n, "us", r.apiCohort[e][c].h)
+			}
+		}
+	}
+	for p := range r.cdn {
+		name := "default"
+		if p < len(profiles) {
+			name = profiles[p]
+		}
+		put("cdn.ms_per_5mb.profile."+name, "us", r.cdn[p].ms5.h)
+		put("cdn.ttfb.profile."+name, "us", r.cdn[p].ttfb.h)
+		put("cdn.modelled_ms_per_5mb.profile."+name, "us", r.cdn[p].model.h)
+	}
+	for c, n := range cohorts {
+		if c < len(r.install) {
+			put("install_time.cohort."+n, "ms", r.install[c].h)
+		}
+	}
+	put("schedule_lag", "us", r.lag.h)
+	return out, errors.Join(errs...)
+}
+
+// Interval is what happened since the previous call: per-endpoint
+// percentiles (ms), counts, and the generator's lag.
+type Interval struct {
+	API [NumEndpoints]struct {
+		Count         int64
+		P50, P95, P99 float64
+	}
+	Requests, Failures, Downloads int64
+	LagP99Ms                      float64
+}
+
+// IntervalAPI is one endpoint's interval.
+type IntervalAPI struct {
+	Count         int64
+	P50, P95, P99 float64
+}
+
+// TakeInterval returns the interval's figures and starts a new interval.
+func (r *Recorder) TakeInterval() Interval {
+	var iv Interval
+	for e := range NumEndpoints {
+		h := r.apiIvl[e].h
+		iv.API[e].Count = h.TotalCount()
+		if h.TotalCount() > 0 {
+			iv.API[e].P50 = float64(h.ValueAtQuantile(50)) / 1e3
+			iv.API[e].P95 = float64(h.ValueAtQuantile(95)) / 1e3
+			iv.API[e].P99 = float64(h.ValueAtQuantile(99)) / 1e3
+		}
+		h.Reset()
+	}
+	iv.Requests, iv.Failures, iv.Downloads = r.ivlRequests, r.ivlFailures, r.ivlDownloads
+	r.ivlRequests, r.ivlFailures, r.ivlDownloads = 0, 0, 0
+	iv.LagP99Ms = float64(r.lagIvl.h.ValueAtQuantile(99)) / 1e3
+	r.lagIvl.h.Reset()
+	return iv
+}

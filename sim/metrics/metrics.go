@@ -1,0 +1,297 @@
+// Package metrics records what a run measures: HDR histograms
+// (github.com/HdrHistogram/hdrhistogram-go) for every latency, per endpoint
+// and cohort, per interval, per network profile; counters for update
+// attempts and outcomes, engagement and the harness. One Recorder belongs
+// to the engine goroutine (HdrHistogram has no lock); nothing keeps every
+// sample.
+package metrics
+
+import (
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Endpoints of the API, as the summary names them.
+const (
+	Updates = iota
+	Stats
+	Channel
+	NumEndpoints
+)
+
+// EndpointNames are the summary's names of the endpoints.
+func EndpointNames() [NumEndpoints]string { return [...]string{"updates", "stats", "channel_self"} }
+
+// Histogram ranges: latencies in µs up to an hour, virtual times in ms up
+// to 60 days.
+const (
+	maxMicros = int64(time.Hour / time.Microsecond)
+	maxMillis = int64(60 * 24 * time.Hour / time.Millisecond)
+	sigDigits = 3
+)
+
+func newMicros() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxMicros, sigDigits) }
+func newMillis() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxMillis, sigDigits) }
+
+// hist wraps a histogram and counts values it had to clamp, so nothing is
+// dropped silently.
+type hist struct {
+	h       *hdrhistogram.Histogram
+	clamped int64
+}
+
+func (x *hist) record(v int64) {
+	if v < 1 {
+		v = 1 // a sub-unit value is recorded as the smallest unit
+	}
+	if v > x.h.HighestTrackableValue() {
+		x.clamped++
+		v = x.h.HighestTrackableValue()
+	}
+	_ = x.h.RecordValue(v) // in range by construction
+}
+
+// Outcome of an update attempt.
+type Outcome struct {
+	Attempts, Successes, Abandoned int64
+	Failures                       map[string]int64
+}
+
+func (o *Outcome) failed() int64 {
+	var n int64
+	for _, v := range o.Failures {
+		n += v
+	}
+	return n
+}
+
+// Engagement per cohort and bundle.
+type Engagement struct {
+	Sessions       int64
+	SessionMs      int64
+	JSErrors       int64
+	FailedLaunches int64
+}
+
+// Recorder holds a run's metrics. Not safe for concurrent use: the engine
+// goroutine owns it.
+type Recorder struct {
+	cohorts  int
+	profiles int
+
+	api        [NumEndpoints]hist
+	apiService [NumEndpoints]hist
+	apiCohort  [NumEndpoints][]hist
+	apiIvl     [NumEndpoints]hist
+	apiErrors  [NumEndpoints]int64
+	apiStatus  [NumEndpoints]map[int]int64
+	apiCohortN [NumEndpoints][]int64
+	apiCohortE [NumEndpoints][]int64
+
+	cdn          []cdnProfile
+	install      []hist // per cohort, virtual ms
+	installAll   hist
+	lag, lagIvl  hist
+	late         int64
+	events       int64
+	requests     int64
+	peakInFlight int64
+
+	// outcomes and engagement: [cohort] → bundle → value
+	outcomes   []map[string]*Outcome
+	engagement []map[string]*Engagement
+
+	ivlRequests, ivlFailures, ivlDownloads int64
+}
+
+type cdnProfile struct {
+	ms5, ttfb, model    hist // µs (per 5 MB for ms5 and model)
+	downloads, failures int64
+	bytes               int64
+	realMicros          int64
+}
+
+// New returns a recorder for the given numbers of cohorts and network
+// profiles (at least 1 each).
+func New(cohorts, profiles int) *Recorder {
+	cohorts, profiles = max(cohorts, 1), max(profiles, 1)
+	r := &Recorder{cohorts: cohorts, profiles: profiles}
+	for e := range NumEndpoints {
+		r.api[e] = hist{h: newMicros()}
+		r.apiService[e] = hist{h: newMicros()}
+		r.apiIvl[e] = hist{h: newMicros()}
+		r.apiStatus[e] = map[int]int64{}
+		r.apiCohort[e] = make([]hist, cohorts)
+		for c := range cohorts {
+			r.apiCohort[e][c] = hist{h: newMicros()}
+		}
+		r.apiCohortN[e] = make([]int64, cohorts)
+		r.apiCohortE[e] = make([]int64, cohorts)
+	}
+	r.cdn = make([]cdnProfile, profiles)
+	for p := range r.cdn {
+		r.cdn[p] = cdnProfile{ms5: hist{h: newMicros()}, ttfb: hist{h: newMicros()}, model: hist{h: newMicros()}}
+	}
+	r.install = make([]hist, cohorts)
+	for c := range r.install {
+		r.install[c] = hist{h: newMillis()}
+	}
+	r.installAll = hist{h: newMillis()}
+	r.lag, r.lagIvl = hist{h: newMicros()}, hist{h: newMicros()}
+	r.outcomes = make([]map[string]*Outcome, cohorts)
+	r.engagement = make([]map[string]*Engagement, cohorts)
+	for c := range cohorts {
+		r.outcomes[c] = map[string]*Outcome{}
+		r.engagement[c] = map[string]*Engagement{}
+	}
+	return r
+}
+
+// API records one API call: latency from the intended send time, service
+// time from the actual send, the HTTP status (0: no reply) and whether it
+// failed (transport, 5xx, 429).
+func (r *Recorder) API(ep, cohort int, latency, service time.Duration, status int, failed bool) {
+	us := latency.Microseconds()
+	r.api[ep].record(us)
+	r.apiIvl[ep].record(us)
+	r.apiService[ep].record(service.Microseconds())
+	r.apiCohort[ep][cohort].record(us)
+	r.apiCohortN[ep][cohort]++
+	r.apiStatus[ep][status]++
+	r.requests++
+	r.ivlRequests++
+	if failed {
+		r.apiErrors[ep]++
+		r.apiCohortE[ep][cohort]++
+		r.ivlFailures++
+	}
+}
+
+// Download records a bundle download of size bytes: real is the intended
+// request time to last byte, ttfb the time to first byte, modelled the
+// device-network time of its profile.
+func (r *Recorder) Download(profile int, size int64, real, ttfb, modelled time.Duration, ok bool) {
+	p := &r.cdn[profile]
+	r.ivlDownloads++
+	if !ok {
+		p.failures++
+		return
+	}
+	p.downloads++
+	p.bytes += size
+	p.realMicros += real.Microseconds()
+	p.ms5.record(Per5MB(real, size).Microseconds())
+	p.ttfb.record(ttfb.Microseconds())
+	p.model.record(Per5MB(modelled, size).Microseconds())
+}
+
+// Per5MB normalises a transfer time of size bytes to 5 MB (5,000,000
+// bytes).
+func Per5MB(d time.Duration, size int64) time.Duration {
+	if size <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * 5e6 / float64(size))
+}
+
+// Lag records the schedule lag of one request (dispatch − intended).
+func (r *Recorder) Lag(d time.Duration) {
+	r.lag.record(d.Microseconds())
+	r.lagIvl.record(d.Microseconds())
+}
+
+// Event counts a handled event; late when it ran after the late bound.
+func (r *Recorder) Event(late bool) {
+	r.events++
+	if late {
+		r.late++
+	}
+}
+
+// InFlight tracks the peak of requests in flight.
+func (r *Recorder) InFlight(n int64) { r.peakInFlight = max(r.peakInFlight, n) }
+
+func (r *Recorder) outcome(cohort int, bundle string) *Outcome {
+	o := r.outcomes[cohort][bundle]
+	if o == nil {
+		o = &Outcome{Failures: map[string]int64{}}
+		r.outcomes[cohort][bundle] = o
+	}
+	return o
+}
+
+// Attempt counts an update attempt (a download started).
+func (r *Recorder) Attempt(cohort int, bundle string) { r.outcome(cohort, bundle).Attempts++ }
+
+// Success counts a successful install and its install time (virtual, from
+// the first offer).
+func (r *Recorder) Success(cohort int, bundle string, installTime time.Duration) {
+	r.outcome(cohort, bundle).Successes++
+	ms := installTime.Milliseconds()
+	r.install[cohort].record(ms)
+	r.installAll.record(ms)
+}
+
+// Failure counts a failed attempt by the action that ended it.
+func (r *Recorder) Failure(cohort int, bundle, action string) {
+	r.outcome(cohort, bundle).Failures[action]++
+}
+
+// Abandon counts an attempt superseded by a newer bundle or cut short by
+// an uninstall: it leaves the rate.
+func (r *Recorder) Abandon(cohort int, bundle string) { r.outcome(cohort, bundle).Abandoned++ }
+
+func (r *Recorder) eng(cohort int, bundle string) *Engagement {
+	e := r.engagement[cohort][bundle]
+	if e == nil {
+		e = &Engagement{}
+		r.engagement[cohort][bundle] = e
+	}
+	return e
+}
+
+// Session counts a finished session of a cohort on a bundle.
+func (r *Recorder) Session(cohort int, bundle string, length time.Duration, jsError bool) {
+	e := r.eng(cohort, bundle)
+	e.Sessions++
+	e.SessionMs += length.Milliseconds()
+	if jsError {
+		e.JSErrors++
+	}
+}
+
+// FailedLaunch counts a launch that missed notifyAppReady.
+func (r *Recorder) FailedLaunch(cohort int, bundle string) { r.eng(cohort, bundle).FailedLaunches++ }
+
+// Requests is the number of API calls recorded.
+func (r *Recorder) Requests() int64 { return r.requests }
+
+// Failures is the number of failed API calls.
+func (r *Recorder) Failures() int64 {
+	var n int64
+	for _, e := range r.apiErrors {
+		n += e
+	}
+	return n
+}
+
+// LagP99 is the schedule lag's 99th percentile so far.
+func (r *Recorder) LagP99() time.Duration {
+	return time.Duration(r.lag.h.ValueAtQuantile(99)) * time.Microsecond
+}
+
+// wilson is the 95% Wilson score interval of k successes in n.
+func wilson(k, n int64) [2]float64 {
+	if n == 0 {
+		return [2]float64{0, 0}
+	}
+	const z = 1.959963984540054
+	p := float64(k) / float64(n)
+	nf := float64(n)
+	d := 1 + z*z/nf
+	c := (p + z*z/(2*nf)) / d
+	h := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / d
+	return [2]float64{max(0, c-h), min(1, c+h)}
+}
