@@ -55,8 +55,8 @@ func newApp() *cli.App {
 		Commands:             commands(),
 		EnableBashCompletion: true,
 		HideHelpCommand:      false,
-		OnUsageError: usageError,
-		ExitErrHandler: func(*cli.Context, error) {}, // run() prints and exits
+		OnUsageError:         usageError,
+		ExitErrHandler:       func(*cli.Context, error) {}, // run() prints and exits
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return cli.Exit(fmt.Sprintf("unknown command %q; see 'otasim --help'", c.Args().First()), exitUsage)
@@ -70,6 +70,7 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		versionCommand(),
+		serveCommand(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)

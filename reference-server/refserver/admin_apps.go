@@ -78,7 +78,7 @@ func (s *Server) createApp(ctx context.Context, id string) (*release.App, error)
 	if snap.Apps[id] != nil {
 		return nil, conflict("app %q exists", id)
 	}
-	a := &release.App{ID: id, CreatedAt: s.now().UTC(), Bundles: map[string]*release.Bundle{}}
+	a := &release.App{ID: id, CreatedAt: s.nowMS(), Bundles: map[string]*release.Bundle{}}
 	if err := s.st.CreateApp(ctx, a); err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func (s *Server) addBundle(ctx context.Context, b *release.Bundle) error {
 	if a.Bundles[b.Name] != nil {
 		return conflict("bundle %q exists in %s", b.Name, b.AppID)
 	}
-	b.CreatedAt = s.now().UTC()
+	b.CreatedAt = s.nowMS()
 	if err := s.st.CreateBundle(ctx, b); err != nil {
 		return err
 	}

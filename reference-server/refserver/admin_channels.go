@@ -101,7 +101,7 @@ func (s *Server) createChannel(ctx context.Context, appID string, sp ChannelSpec
 		errs = append(errs, fmt.Errorf("name %.80q must be 1 to %d characters of letters, digits, _ - .", name, release.MaxChannelLen))
 	}
 	ch := &release.Channel{AppID: appID, Name: name, Policy: release.DefaultPolicy(), Guard: release.DefaultGuard(),
-		CreatedAt: s.now().UTC()}
+		CreatedAt: s.nowMS()}
 	sp.applyPolicy(&ch.Policy)
 	if sp.Bundle != nil {
 		ch.Bundle = *sp.Bundle
@@ -171,7 +171,7 @@ func (s *Server) changeChannel(ctx context.Context, appID, channel string,
 	if ch == nil {
 		return nil, notFound("channel %q not found in %s", channel, appID)
 	}
-	now := s.now().UTC()
+	now := s.nowMS()
 	h, err := f(a, ch, now)
 	if err != nil {
 		return nil, err

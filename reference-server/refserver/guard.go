@@ -77,7 +77,7 @@ func (s *Server) guardAct(ctx context.Context, appID string, channelID, rolloutI
 	if ch == nil || !ch.Rollout.InProgress() || ch.Rollout.ID != rolloutID || !ch.Guard.Enabled {
 		return
 	}
-	now := s.now()
+	now := s.nowMS()
 	if !ch.LastTrip.IsZero() && now.Sub(ch.LastTrip) < time.Duration(ch.Guard.CooldownS)*time.Second {
 		return
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/push"
 	"github.com/otasim/otasim/reference-server/release"
 	"github.com/otasim/otasim/reference-server/store"
 )
@@ -63,8 +64,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Faults holds the fault knobs; nil creates a switch with none set.
 	Faults *faults.Switch
-	// Push, when set, is mounted on GET /push and notified of channel
-	// changes.
+	// Push is mounted on GET /push and notified of channel changes; nil
+	// creates a push.Hub.
 	Push PushHub
 	// ShutdownTimeout bounds the drain of in-flight requests in Serve
 	// (default 30 s).
@@ -154,6 +155,9 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if s.push == nil {
+		s.push = push.NewHub(s.log)
+	}
 	s.metrics = newMetrics(s)
 	s.handler = s.routes()
 	s.publishLocked(s.snap.Load())
@@ -215,9 +219,7 @@ func (s *Server) routes() http.Handler {
 	bundles := cdn.New(s.cdnLookup, s.faults, s.log)
 	mux.Handle("GET "+cdn.Pattern, bundles)
 	mux.Handle("HEAD "+cdn.Pattern, bundles)
-	if s.push != nil {
-		mux.Handle("GET /push", s.push)
-	}
+	mux.Handle("GET /push", s.push)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -291,10 +293,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // closes the database. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		if s.push != nil {
-			s.push.Close()
-		}
+		s.push.Close()
 		s.closeErr = s.st.Close()
 	})
 	return s.closeErr
 }
+
+// nowMS is the server clock at the millisecond precision the database
+// keeps, so that what the admin API shows does not change across a
+// restart.
+func (s *Server) nowMS() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

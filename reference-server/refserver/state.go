@@ -48,7 +48,7 @@ func (s *Server) cdnLookup(appID, version string) (cdn.Bundle, bool) {
 
 // notify tells the push hub that a channel changed.
 func (s *Server) notify(appID string, ch *release.Channel) {
-	if s.push == nil || ch == nil {
+	if ch == nil {
 		return
 	}
 	v := ch.Bundle

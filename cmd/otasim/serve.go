@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otasim/otasim/reference-server/refserver"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the reference update server (Capgo-compatible, on SQLite)",
+		Description: "Serves POST /updates, POST /stats, /channel_self, bundle downloads under /cdn/,\n" +
+			"the /push WebSocket, /metrics, /healthz and the admin API under /admin/\n" +
+			"(docs/admin-api.md). --demo seeds app com.example.app with bundles 1.0.0,\n" +
+			"1.1.0 and 1.2.0 and channels production (1.1.0) and beta (1.2.0).\n" +
+			"SIGINT or SIGTERM stops accepting, drains requests and flushes stats.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"OTASIM_ADDR"}, Usage: "listen address"},
+			&cli.StringFlag{Name: "db", Value: "otasim.db", EnvVars: []string{"OTASIM_DB"}, Usage: "SQLite database file (bundles go to <db>.bundles/)"},
+			&cli.BoolFlag{Name: "demo", Usage: "seed the demo app, bundles and channels (only what is missing)"},
+			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "bearer token of the admin API (generated and printed when empty)"},
+			&cli.StringFlag{Name: "public-url", EnvVars: []string{"OTASIM_PUBLIC_URL"}, Usage: "base URL of bundle downloads in /updates replies (default http://<addr>)"},
+			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
+		},
+		Action: runServe,
+	}
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, cli.Exit(fmt.Sprintf("--log-level %q: want debug, info, warn or error", level), exitUsage)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, cli.Exit(fmt.Sprintf("--log-format %q: want text or json", format), exitUsage)
+}
+
+func runServe(c *cli.Context) error {
+	if c.Args().Present() {
+		return cli.Exit(fmt.Sprintf("serve takes no arguments, got %q", c.Args().First()), exitUsage)
+	}
+	log, err := newLogger(c.String("log-level"), c.String("log-format"))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", c.String("addr"))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	publicURL := c.String("public-url")
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	srv, err := refserver.New(refserver.Config{
+		DBPath:     c.String("db"),
+		PublicURL:  publicURL,
+		AdminToken: c.String("admin-token"),
+		Logger:     log,
+	})
+	if err != nil {
+		ln.Close()
+		return cli.Exit(err.Error(), exitUsage)
+	}
+	if c.Bool("demo") {
+		log.Info("seeding the demo (only what is missing)")
+		if err := refserver.SeedDemo(ctx, srv); err != nil {
+			ln.Close()
+			srv.Close()
+			return err
+		}
+	}
+	printBanner(c, srv, ln.Addr().String(), c.String("admin-token") == "")
+	log.Info("serving", "addr", ln.Addr().String(), "db", c.String("db"), "public_url", srv.PublicURL())
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+func printBanner(c *cli.Context, srv *refserver.Server, addr string, generated bool) {
+	w := c.App.Writer
+	base := "http://" + addr
+	fmt.Fprintf(w, "otasim reference server listening on %s\n", base)
+	if generated {
+		fmt.Fprintf(w, "admin token (generated; set --admin-token or OTASIM_ADMIN_TOKEN to fix it): %s\n", srv.AdminToken())
+	} else {
+		fmt.Fprintln(w, "admin token: from --admin-token / OTASIM_ADMIN_TOKEN")
+	}
+	body := `{"app_id":"com.example.app","device_id":"5b3c4f5e-0d6a-4c5e-9f1a-2b3c4d5e6f70",` +
+		`"platform":"android","version_name":"builtin","version_build":"1.0.0",` +
+		`"plugin_version":"8.51.14","is_emulator":false,"is_prod":true}`
+	fmt.Fprintf(w, "try:\n  curl -s -X POST %s/updates -H 'Content-Type: application/json' \\\n    -d '%s'\n", base, body)
+	fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer %s\" %s/admin/apps/com.example.app/channels\n",
+		strings.TrimSpace(tokenHint(srv, generated)), base)
+}
+
+func tokenHint(srv *refserver.Server, generated bool) string {
+	if generated {
+		return srv.AdminToken()
+	}
+	return "$OTASIM_ADMIN_TOKEN"
+}
