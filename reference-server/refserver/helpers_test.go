@@ -1,0 +1,181 @@
+package refserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+)
+
+const testToken = "test-admin-token"
+
+// testBundleSize keeps generated demo bundles small in tests.
+const testBundleSize = 8 << 10
+
+// clock is a settable server clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testServer is a Server serving on a loopback listener.
+type testServer struct {
+	*Server
+	URL   string
+	DB    string
+	clock *clock
+	stop  func()
+}
+
+type serverOpt func(*Config)
+
+// startServer serves a server with the demo seeded (small bundles) on a
+// real socket until the test ends.
+func startServer(t testing.TB, opts ...serverOpt) *testServer {
+	t.Helper()
+	return startServerAt(t, filepath.Join(t.TempDir(), "ref.db"), newClock(), opts...)
+}
+
+func startServerAt(t testing.TB, db string, clk *clock, opts ...serverOpt) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{DBPath: db, AdminToken: testToken, Now: clk.Now, PublicURL: "http://" + ln.Addr().String()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	if err := srv.seedDemo(context.Background(), testBundleSize); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var once sync.Once
+	ts := &testServer{Server: srv, URL: cfg.PublicURL, DB: db, clock: clk}
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// deviceInfo is the info object of a demo device on its builtin bundle.
+func deviceInfo(id string) protocol.Info {
+	return protocol.Info{Platform: "android", DeviceID: id, AppID: DemoAppID, VersionBuild: "1.0.0",
+		VersionName: "builtin", PluginVersion: protocol.PluginVersion, IsProd: true, VersionOS: "14"}
+}
+
+// do sends a request and returns the status and body.
+func do(t testing.TB, method, url string, body any, hdr ...string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, out
+}
+
+// admin sends an admin call with the token and decodes the reply into out
+// (if not nil); it returns the status.
+func (ts *testServer) admin(t testing.TB, method, path string, body any, out any) int {
+	t.Helper()
+	st, raw := do(t, method, ts.URL+path, body, "Authorization", "Bearer "+testToken)
+	if out != nil && st < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	if st >= 300 {
+		checkErrorShape(t, raw)
+	}
+	return st
+}
+
+// checkErrorShape asserts the protocol error JSON with a kind.
+func checkErrorShape(t testing.TB, raw []byte) protocol.Error {
+	t.Helper()
+	var e protocol.Error
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatalf("error reply is not JSON: %q", raw)
+	}
+	if e.Error == "" || e.Kind == "" || e.Message == "" {
+		t.Fatalf("error reply lacks error, message or kind: %s", raw)
+	}
+	return e
+}
+
+func updates(t testing.TB, ts *testServer, in protocol.Info) (int, protocol.UpdateReply) {
+	t.Helper()
+	st, raw := do(t, "POST", ts.URL+"/updates", in)
+	var rep protocol.UpdateReply
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("updates reply %q: %v", raw, err)
+	}
+	return st, rep
+}
+
+func event(id, action, version, old string) protocol.StatsEvent {
+	e := protocol.StatsEvent{Info: deviceInfo(id), Action: action, OldVersionName: old, Timestamp: 1}
+	e.VersionName = version
+	return e
+}
