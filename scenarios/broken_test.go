@@ -38,6 +38,13 @@ var brokenCases = []struct {
 		},
 	},
 	{
+		name: "misspelt section: nothing reported missing inside it",
+		yaml: strings.Replace(minimal, "fleet:", "flet:", 1),
+		want: []string{
+			"x.yaml:5:1: unknown key \"flet\" (did you mean \"fleet\"?)",
+		},
+	},
+	{
 		name: "unknown nested key with a suggestion",
 		yaml: strings.Replace(minimal, "  devices: 100", "  devises: 100", 1),
 		want: []string{

@@ -523,6 +523,18 @@ func (d *decoder) decodeDiurnal(n ast.Node, v reflect.Value, path string, depth 
 	}
 }
 
+// underSuggested reports whether path is, or is inside, a key that an
+// unknown key was probably meant for: "fleet.devices: missing" adds
+// nothing to "unknown key flet (did you mean fleet?)".
+func (d *decoder) underSuggested(path string) bool {
+	for p := path; p != ""; p = parentPath(p) {
+		if _, written := d.positions[p]; d.suggested[p] && !written {
+			return true
+		}
+	}
+	return false
+}
+
 // unknownKey words the problem of a key the type does not have, with the
 // closest known key as a suggestion (also returned, "" when none).
 func unknownKey(key string, known []string) (msg, suggestion string) {

@@ -155,7 +155,7 @@ func parse(file string, data []byte) (s *Scenario, err error) {
 	present := func(p string) bool { return d.set[p] }
 	applyDefaults(sc, defaultName, present)
 	for _, is := range validate(sc, present) {
-		if coveredBy(is.path, typeProblems) || d.suggested[is.path] {
+		if coveredBy(is.path, typeProblems) || d.underSuggested(is.path) {
 			continue // a value that did not decode, or a misspelt key, is already reported
 		}
 		d.addAt(d.at(is.path), is.path, is.msg)

@@ -81,7 +81,8 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(total), nil
 }
 
-// String prints the duration compactly: "1h30m", "2d", "90s", "0s".
+// String prints the duration compactly: "1h30m", "24h", "2d", "1m30s",
+// "0s" (days only from 2d, where they read better than hours).
 func (d Duration) String() string {
 	td := time.Duration(d)
 	if td == 0 {
@@ -90,7 +91,7 @@ func (d Duration) String() string {
 	if td < 0 {
 		return td.String()
 	}
-	if days := td / (24 * time.Hour); days > 0 && td%(24*time.Hour) == 0 {
+	if days := td / (24 * time.Hour); days >= 2 && td%(24*time.Hour) == 0 {
 		return strconv.FormatInt(int64(days), 10) + "d"
 	}
 	s := td.String()

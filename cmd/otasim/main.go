@@ -71,6 +71,7 @@ func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		versionCommand(),
 		serveCommand(),
+		scenariosCommand(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)
