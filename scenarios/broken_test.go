@@ -281,6 +281,15 @@ var brokenCases = []struct {
 		},
 	},
 	{
+		name: "join without devices, ending after the run",
+		yaml: withSegments(`    - {name: a, share: 1, join: {from: 1h, to: 8h}}
+`),
+		want: []string{
+			"x.yaml:8:34: fleet.segments[0].join.devices: missing (expected a number of devices joining during the run, from 1 to 10000000)",
+			"x.yaml:8:48: fleet.segments[0].join.to: 8h is after the end of the run (6h)",
+		},
+	},
+	{
 		name: "several problems reported together",
 		yaml: `flet: 3
 run: {duration: 90, speed: -1}

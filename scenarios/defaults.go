@@ -18,14 +18,15 @@ func DefaultNetworkProfiles() map[string]NetworkProfile {
 }
 
 // DefaultSegments returns the seed's five user segments, used when a
-// scenario lists none. runFor is the run's duration (new users join over
-// it).
-func DefaultSegments(runFor Duration) []Segment {
+// scenario lists none. devices is Fleet.Devices and runFor the run's
+// duration: besides its 10% of the starting fleet (recent installs), the
+// "new" segment gains another 10% of devices joining over the whole run.
+func DefaultSegments(devices int, runFor Duration) []Segment {
 	return []Segment{
 		{Name: "beta", Share: 0.05, SelfAssign: "beta", SessionsPerDay: 8, UpdateMode: ModeAlways},
 		{Name: "power", Share: 0.15, SessionsPerDay: 10,
 			SessionLength: LogNormal{Median: Duration(12 * time.Minute), P90: Duration(45 * time.Minute)}},
-		{Name: "new", Share: 0.10, SessionsPerDay: 3, Join: &Join{From: 0, To: runFor}},
+		{Name: "new", Share: 0.10, SessionsPerDay: 3, Join: &Join{Devices: max(devices/10, 0), From: 0, To: runFor}},
 		{Name: "enterprise", Share: 0.10, SessionsPerDay: 4, Diurnal: Diurnal{Shape: "office"},
 			MaintenanceWindow: &Window{Start: "02:00", End: "04:00"}},
 		{Name: "occasional", Share: 0.60, SessionsPerDay: 1.2},
@@ -92,7 +93,7 @@ func applyDefaults(s *Scenario, defaultName string, present func(path string) bo
 	defaultNetworks(s, present)
 
 	if len(s.Fleet.Segments) == 0 && !present("fleet.segments") {
-		s.Fleet.Segments = DefaultSegments(s.Run.Duration)
+		s.Fleet.Segments = DefaultSegments(s.Fleet.Devices, s.Run.Duration)
 	}
 	for i := range s.Fleet.Segments {
 		segmentDefaults(&s.Fleet.Segments[i], indexPath("fleet.segments", i), s.Run.Duration, present)

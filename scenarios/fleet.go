@@ -48,8 +48,8 @@ type Segment struct {
 	// window (enterprise devices).
 	MaintenanceWindow *Window `yaml:"maintenance_window"`
 
-	// Join spreads this segment's devices' first launch over a virtual
-	// period instead of having them installed at the start (new users).
+	// Join adds devices to this segment that install the app during the
+	// run (new users), on top of its share of Fleet.Devices.
 	Join *Join `yaml:"join"`
 	// ChurnPerDay is the share of the segment's devices that uninstall
 	// per virtual day.
@@ -70,10 +70,10 @@ type Window struct {
 // Join describes devices joining during the run.
 type Join struct {
 	// Devices is how many join (on top of the segment's share of
-	// Fleet.Devices), spread uniformly between From and To.
+	// Fleet.Devices), spread uniformly between From and To; at least 1.
 	Devices int      `yaml:"devices"`
 	From    Duration `yaml:"from"`
-	To      Duration `yaml:"to"`
+	To      Duration `yaml:"to"` // default: the end of the run
 }
 
 // LogNormal is a duration distribution given by its median and 90th

@@ -44,7 +44,7 @@ func TestDefaults(t *testing.T) {
 	if g := s.Fleet.Segments[0]; g.SelfAssign != "beta" || g.UpdateMode != ModeAlways {
 		t.Errorf("beta segment: %+v", g)
 	}
-	if j := s.Fleet.Segments[2].Join; j == nil || j.From != 0 || j.To != s.Run.Duration {
+	if j := s.Fleet.Segments[2].Join; j == nil || j.Devices != 10 || j.From != 0 || j.To != s.Run.Duration {
 		t.Errorf("new users join over the run: %+v", j)
 	}
 	if w := s.Fleet.Segments[3].MaintenanceWindow; w == nil || w.Start != "02:00" || w.End != "04:00" {

@@ -86,7 +86,9 @@ func (c *checker) checkSegment(g *Segment, p string) {
 	}
 	if j := g.Join; j != nil {
 		jp := p + ".join"
-		if j.Devices < 0 || j.Devices > MaxDevices {
+		if j.Devices == 0 && c.s.Fleet.Devices > 0 {
+			c.missingOr(jp+".devices", "0", "a number of devices joining during the run, from 1 to 10000000")
+		} else if j.Devices < 0 || j.Devices > MaxDevices {
 			c.add(jp+".devices", "%d is out of range (expected a whole number from 0 to 10000000)", j.Devices)
 		}
 		if j.To == 0 && c.s.Run.Duration <= 0 {
