@@ -28,3 +28,7 @@ serve *ARGS:
 # what CI runs (.ci/run)
 ci:
     bash .ci/run
+
+# server benchmark: POST /updates of the demo server vs a constant handler (wrk, vegeta)
+bench-server:
+    bash scripts/bench-server.sh

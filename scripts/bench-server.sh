@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Server benchmark (docs/benchmarks.md, section "Server").
+#
+# Measures POST /updates of the demo reference server (`otasim serve
+# --demo`) side by side with reference-server/benchtarget, a constant
+# handler answering the same reply bytes:
+#   1. throughput: wrk, closed loop, ROUNDS rounds alternating the two;
+#   2. latency at a fixed rate: vegeta at half the full path's median
+#      requests/s, ROUNDS rounds alternating the two.
+# Prints the medians, the ratio and whether the goals are met:
+# full >= 50% of the constant handler's requests/s, p99 < 10 ms at half rate.
+#
+# Needs wrk (Debian package `wrk`), vegeta
+# (go install github.com/tsenart/vegeta/v12@v12.13.0) and jq.
+# Tunables (environment): ROUNDS DURATION THREADS CONNS RATE_DURATION
+# FULL_PORT CONST_PORT PPROF=1 (CPU profile of the full path to $OUT),
+# RATE (the fixed rate; default half the full path's median requests/s),
+# FULL_URL (benchmark a server already running there instead of the demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+RATE_DURATION=${RATE_DURATION:-10s}
+FULL_PORT=${FULL_PORT:-18080}
+CONST_PORT=${CONST_PORT:-18091}
+APP=${BENCH_APP:-com.example.app}
+OUT=${OUT:-bench-server-out}
+
+die() { echo "bench-server: $*" >&2; exit 1; }
+command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
+command -v jq >/dev/null || die "jq not found (apt-get install jq)"
+VEGETA=$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")
+[ -x "$VEGETA" ] || die "vegeta not found (go install github.com/tsenart/vegeta/v12@v12.13.0)"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_up URL: poll a health endpoint, at most 10 s.
+wait_up() {
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	die "$1 did not come up"
+}
+
+echo "== build"
+go build -o "$work/benchtarget" ./reference-server/benchtarget
+const=http://127.0.0.1:$CONST_PORT
+if [ -n "${FULL_URL:-}" ]; then
+	full=$FULL_URL
+	: >"$work/serve.log"
+else
+	go build -o "$work/otasim" ./cmd/otasim
+	full=http://127.0.0.1:$FULL_PORT
+	"$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
+	pids+=($!)
+fi
+wait_up "$full/healthz"
+
+info() {
+	printf '{"platform":"android","device_id":"00000000-0000-4000-8000-%012d","app_id":"%s","version_build":"1.0.0","version_code":"1","version_os":"14","version_name":"1.0.0","plugin_version":"8.51.14","is_emulator":false,"is_prod":true}' "$1" "$APP"
+}
+curl -sf -X POST -H 'Content-Type: application/json' -d "$(info 0)" "$full/updates" >"$work/reply.json" ||
+	die "POST /updates failed on the demo server (see its log: $(tail -5 "$work/serve.log"))"
+echo "demo reply ($(wc -c <"$work/reply.json") bytes): $(cat "$work/reply.json")"
+
+"$work/benchtarget" -addr "127.0.0.1:$CONST_PORT" -body "$work/reply.json" &
+pids+=($!)
+wait_up "$const/healthz"
+
+# vegeta targets: one per device of a pool of 1000, in vegeta's JSON format.
+for i in $(seq 0 999); do
+	printf '{"method":"POST","url":"%%s/updates","header":{"Content-Type":["application/json"]},"body":"%s"}\n' \
+		"$(info "$i" | base64 -w0)"
+done >"$work/targets.tmpl"
+sed "s|%s|$full|" "$work/targets.tmpl" >"$work/targets-full.json"
+sed "s|%s|$const|" "$work/targets.tmpl" >"$work/targets-const.json"
+
+run_wrk() { # name url -> appends "name rps p50 p90 p99 requests errors non2xx" (µs) to wrk.txt
+	local line
+	line=$(BENCH_APP=$APP wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
+		die "wrk against $1 printed no result"
+	echo "  $1: $line"
+	echo "$1 $line" | sed -E 's/RESULT |[a-z0-9_]+=//g' >>"$work/wrk.txt"
+}
+
+run_vegeta() { # name rate -> appends "name p50 p90 p99 success" (µs) to vegeta.txt
+	local r
+	r=$("$VEGETA" attack -format=json -targets="$work/targets-$1.json" -rate="$2/s" -duration="$RATE_DURATION" \
+		| "$VEGETA" report -type=json)
+	echo "$r" | jq -r --arg n "$1" '"\($n) \(.latencies["50th"]/1000|floor) \(.latencies["90th"]/1000|floor) \(.latencies["99th"]/1000|floor) \(.success)"' >>"$work/vegeta.txt"
+	echo "  $1 @ $2/s: $(tail -1 "$work/vegeta.txt" | awk '{printf "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, success %s", $2/1000, $3/1000, $4/1000, $5}')"
+}
+
+# median NAME COLUMN FILE
+median() {
+	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$3" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== warm-up"
+BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$full/updates" >/dev/null
+BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$const/updates" >/dev/null
+
+echo "== throughput: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds"
+for round in $(seq "$ROUNDS"); do
+	echo " round $round"
+	if [ "${PPROF:-}" = 1 ] && [ "$round" = 1 ]; then
+		mkdir -p "$OUT"
+		curl -sf -o "$OUT/cpu.pprof" "$full/debug/pprof/profile?seconds=5" &
+		prof=$!
+	fi
+	run_wrk full "$full"
+	[ -n "${prof:-}" ] && { wait "$prof" || echo "  (no pprof endpoint on the server)"; prof=; }
+	run_wrk const "$const"
+done
+full_rps=$(median full 2 "$work/wrk.txt")
+const_rps=$(median const 2 "$work/wrk.txt")
+ratio=$(awk -v a="$full_rps" -v b="$const_rps" 'BEGIN { printf "%.2f", a / b }')
+rate=${RATE:-$(awk -v a="$full_rps" 'BEGIN { printf "%d", a / 2 }')}
+
+echo "== latency at a fixed rate: vegeta -rate=$rate/s -duration=$RATE_DURATION, $ROUNDS rounds"
+for round in $(seq "$ROUNDS"); do
+	echo " round $round"
+	run_vegeta full "$rate"
+	run_vegeta const "$rate"
+done
+
+p99_full=$(median full 4 "$work/vegeta.txt")
+p99_const=$(median const 4 "$work/vegeta.txt")
+echo "== medians"
+printf '  %-6s %10s %12s %12s %14s\n' target 'req/s' 'wrk p50 ms' 'wrk p99 ms' "p99 ms @ $rate/s"
+for n in full const; do
+	printf '  %-6s %10.0f %12.2f %12.2f %14.2f\n' "$n" "$(median $n 2 "$work/wrk.txt")" \
+		"$(awk -v v="$(median $n 3 "$work/wrk.txt")" 'BEGIN{print v/1000}')" \
+		"$(awk -v v="$(median $n 5 "$work/wrk.txt")" 'BEGIN{print v/1000}')" \
+		"$(awk -v v="$(median $n 4 "$work/vegeta.txt")" 'BEGIN{print v/1000}')"
+done
+errors=$(awk '{ s += $7 + $8 } END { print s + 0 }' "$work/wrk.txt")
+echo "  socket errors + non-2xx over all wrk runs: $errors"
+echo "  full / const requests/s: $ratio"
+status=0
+if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5) }'; then echo "  goal full >= 50% of const: met"; else echo "  goal full >= 50% of const: MISSED"; status=3; fi
+if awk -v p="$p99_full" 'BEGIN { exit !(p < 10000) }'; then echo "  goal p99 < 10 ms at $rate/s: met"; else echo "  goal p99 < 10 ms at $rate/s: MISSED"; status=3; fi
+exit $status
