@@ -1,0 +1,228 @@
+package refserver
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/release"
+)
+
+func TestAdminAuth(t *testing.T) {
+	ts := startServer(t)
+	for _, hdr := range [][]string{
+		nil,
+		{"Authorization", "Bearer wrong-token"},
+		{"Authorization", testToken},
+		{"Authorization", "Basic " + testToken},
+		{"Authorization", "Bearer " + testToken + "x"},
+	} {
+		st, raw := do(t, "GET", ts.URL+"/admin/apps", nil, hdr...)
+		if st != http.StatusUnauthorized {
+			t.Errorf("header %v: status %d, want 401", hdr, st)
+		}
+		if e := checkErrorShape(t, raw); e.Error != codeUnauthorized {
+			t.Errorf("code %q", e.Error)
+		}
+	}
+	if st := ts.admin(t, "GET", "/admin/apps", nil, nil); st != 200 {
+		t.Errorf("with token: %d", st)
+	}
+}
+
+func TestAdminGeneratedToken(t *testing.T) {
+	srv, err := New(Config{DBPath: t.TempDir() + "/x.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if len(srv.AdminToken()) != 32 {
+		t.Errorf("generated token %q", srv.AdminToken())
+	}
+}
+
+func TestAdminValidation(t *testing.T) {
+	ts := startServer(t)
+	const app = "/admin/apps/com.example.app"
+	tests := []struct {
+		name, method, path string
+		body               any
+		wantStatus         int
+		wantCode           string
+		wantInMsg          []string
+	}{
+		{"bad app id", "POST", "/admin/apps", map[string]any{"app_id": "../etc"}, 400, codeInvalidRequest, []string{"reverse-domain"}},
+		{"app exists", "POST", "/admin/apps", map[string]any{"app_id": DemoAppID}, 409, codeConflict, nil},
+		{"unknown field", "POST", "/admin/apps", `{"app_id":"a.b","colour":"red"}`, 400, "invalid_json_body", []string{"colour"}},
+		{"two values", "POST", "/admin/apps", `{"app_id":"a.b"}{}`, 400, "invalid_json_body", nil},
+		{"unknown app", "GET", "/admin/apps/com.nope.app/channels", nil, 404, codeNotFound, nil},
+		{"bundle: every problem at once", "POST", app + "/bundles", map[string]any{"name": "v1", "size": 1, "min_native": "x.y"}, 400, codeInvalidRequest,
+			[]string{"name", "size", "min_native"}},
+		{"bundle exists", "POST", app + "/bundles", map[string]any{"name": "1.1.0", "size": 5000}, 409, codeConflict, nil},
+		{"bundle traversal name", "PUT", app + "/bundles/..%2F..%2Fx", "zip", 400, codeInvalidRequest, nil},
+		{"channel: every problem at once", "POST", app + "/channels", map[string]any{"name": "bad name", "bundle": "9.9.9", "disable_auto_update": "sometimes"}, 400, codeInvalidRequest,
+			[]string{"name", "9.9.9", "disable_auto_update"}},
+		{"channel exists", "POST", app + "/channels", map[string]any{"name": "beta"}, 409, codeConflict, nil},
+		{"patch name", "PATCH", app + "/channels/beta", map[string]any{"name": "alpha"}, 400, codeInvalidRequest, nil},
+		{"patch unknown bundle", "PATCH", app + "/channels/beta", map[string]any{"bundle": "7.0.0"}, 400, codeInvalidRequest, nil},
+		{"unknown channel", "PATCH", app + "/channels/nightly", map[string]any{"public": true}, 404, codeNotFound, nil},
+		{"rollout of the stable bundle", "POST", app + "/channels/production/rollout", map[string]any{"bundle": "1.1.0", "percent_bp": 10}, 400, codeInvalidRequest, nil},
+		{"rollout percent out of range", "POST", app + "/channels/production/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 10001}, 400, codeInvalidRequest, nil},
+		{"rollout without percent", "POST", app + "/channels/production/rollout", map[string]any{"bundle": "1.2.0"}, 400, codeInvalidRequest, nil},
+		{"pause without rollout", "POST", app + "/channels/production/rollout/pause", nil, 409, codeConflict, nil},
+		{"rollback with nothing to go back to", "POST", app + "/channels/production/rollback", nil, 409, codeConflict, nil},
+		{"guard: every problem at once", "PUT", app + "/channels/production/guard", map[string]any{"window_s": 0, "threshold": 1.5, "action": "panic"}, 400, codeInvalidRequest,
+			[]string{"window_s", "threshold", "action"}},
+		{"override to unknown channel", "PUT", app + "/devices/abc/channel", map[string]any{"channel": "nightly"}, 404, codeNotFound, nil},
+		{"delete missing override", "DELETE", app + "/devices/abc/channel", nil, 404, codeNotFound, nil},
+		{"faults invalid", "PUT", "/admin/faults", map[string]any{"cdn": map[string]any{"error_rate": 2, "error_mode": "boom"}}, 400, codeInvalidRequest,
+			[]string{"error_rate", "error_mode"}},
+		{"unknown admin route", "GET", "/admin/nothing", nil, 404, codeNotFound, nil},
+		{"body too large", "POST", "/admin/apps", `{"app_id":"` + strings.Repeat("a", MaxAdminBody) + `"}`, 413, "body_too_large", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, raw := do(t, tt.method, ts.URL+tt.path, tt.body, "Authorization", "Bearer "+testToken)
+			if st != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", st, tt.wantStatus, raw)
+			}
+			e := checkErrorShape(t, raw)
+			if e.Error != tt.wantCode {
+				t.Errorf("code = %q, want %q", e.Error, tt.wantCode)
+			}
+			for _, w := range tt.wantInMsg {
+				if !strings.Contains(e.Message, w) {
+					t.Errorf("message %q does not mention %q", e.Message, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAdminUploadBundle(t *testing.T) {
+	ts := startServer(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, _ := zw.Create("index.html")
+	f.Write([]byte("<html>hello</html>"))
+	zw.Close()
+	sum := sha256.Sum256(buf.Bytes())
+
+	var b bundleJSON
+	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0?min_native=1.0.0", buf.Bytes(), &b); st != 201 {
+		t.Fatalf("upload: %d", st)
+	}
+	if b.SHA256 != hex.EncodeToString(sum[:]) || b.Size != int64(buf.Len()) || b.MinNative != "1.0.0" {
+		t.Fatalf("bundle %+v", b)
+	}
+	st, got := do(t, "GET", b.URL, nil)
+	if st != 200 || !bytes.Equal(got, buf.Bytes()) {
+		t.Fatalf("download: %d, %d bytes", st, len(got))
+	}
+	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.1", []byte("not a zip"), nil); st != 400 {
+		t.Errorf("non-zip upload: %d, want 400", st)
+	}
+	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0", buf.Bytes(), nil); st != 409 {
+		t.Errorf("re-upload: %d, want 409", st)
+	}
+}
+
+func TestAdminRolloutLifecycle(t *testing.T) {
+	ts := startServer(t)
+	const ch = "/admin/apps/com.example.app/channels/production"
+	var c channelJSON
+	step := func(method, path string, body any, wantState release.RolloutState, wantBP int) {
+		t.Helper()
+		c = channelJSON{}
+		if st := ts.admin(t, method, ch+path, body, &c); st != 200 {
+			t.Fatalf("%s %s: %d", method, path, st)
+		}
+		if wantState == "" {
+			if c.Rollout != nil {
+				t.Fatalf("%s %s: rollout %+v, want none", method, path, c.Rollout)
+			}
+			return
+		}
+		if c.Rollout == nil || c.Rollout.State != wantState || c.Rollout.PercentBP != wantBP {
+			t.Fatalf("%s %s: rollout %+v, want %s at %d", method, path, c.Rollout, wantState, wantBP)
+		}
+	}
+	step("POST", "/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 1000}, release.RolloutRunning, 1000)
+	if st := ts.admin(t, "POST", ch+"/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 1000}, nil); st != 409 {
+		t.Errorf("second start: %d, want 409", st)
+	}
+	step("PATCH", "/rollout", map[string]any{"percent_bp": 5000}, release.RolloutRunning, 5000)
+	step("POST", "/rollout/pause", nil, release.RolloutPaused, 5000)
+	step("PATCH", "/rollout", map[string]any{"percent_bp": 6000}, release.RolloutPaused, 6000)
+	step("POST", "/rollout/resume", nil, release.RolloutRunning, 6000)
+	step("POST", "/rollout/promote", nil, "", 0)
+	if c.Bundle != "1.2.0" || c.PreviousBundle != "1.1.0" {
+		t.Fatalf("after promote: bundle %q previous %q", c.Bundle, c.PreviousBundle)
+	}
+	step("POST", "/rollback", map[string]any{"reason": "bad build"}, "", 0)
+	if c.Bundle != "1.1.0" || c.PreviousBundle != "" {
+		t.Fatalf("after rollback: bundle %q previous %q", c.Bundle, c.PreviousBundle)
+	}
+	step("POST", "/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 10000}, release.RolloutRunning, 10000)
+	step("POST", "/rollback", nil, "", 0)
+	if c.Bundle != "1.1.0" {
+		t.Fatalf("rollback of a rollout moved the stable bundle to %q", c.Bundle)
+	}
+	var h []release.HistoryEntry
+	ts.admin(t, "GET", ch+"/history", nil, &h)
+	var events []string
+	for _, e := range h {
+		events = append(events, e.Event)
+	}
+	want := "channel_create rollout_start rollout_change rollout_pause rollout_change rollout_resume rollout_promote rollback rollout_start rollback"
+	if got := strings.Join(events, " "); got != want {
+		t.Errorf("history:\n got %s\nwant %s", got, want)
+	}
+	if h[7].Reason != "bad build" {
+		t.Errorf("rollback reason %q", h[7].Reason)
+	}
+}
+
+func TestAdminFaultsRoundTrip(t *testing.T) {
+	ts := startServer(t)
+	want := faults.Knobs{CDN: faults.CDN{CorruptRate: 0.5, ErrorMode: "5xx"}, API: faults.API{RateLimitRate: 0.25, RetryAfterS: 60}}
+	var got faults.Knobs
+	if st := ts.admin(t, "PUT", "/admin/faults", want, &got); st != 200 || got != want {
+		t.Fatalf("PUT: %d %+v", st, got)
+	}
+	got = faults.Knobs{}
+	ts.admin(t, "GET", "/admin/faults", nil, &got)
+	if got != want || ts.Faults().Load() != want {
+		t.Fatalf("GET: %+v", got)
+	}
+}
+
+func TestAdminListsAndDevice(t *testing.T) {
+	ts := startServer(t)
+	var apps []appJSON
+	ts.admin(t, "GET", "/admin/apps", nil, &apps)
+	if len(apps) != 1 || apps[0].AppID != DemoAppID {
+		t.Fatalf("apps %+v", apps)
+	}
+	var bundles []bundleJSON
+	ts.admin(t, "GET", "/admin/apps/com.example.app/bundles", nil, &bundles)
+	if len(bundles) != 3 || bundles[0].Name != "1.0.0" || bundles[2].Name != "1.2.0" {
+		t.Fatalf("bundles %+v", bundles)
+	}
+	updates(t, ts, deviceInfo(dev1))
+	ts.admin(t, "PUT", "/admin/apps/com.example.app/devices/"+strings.ToUpper(dev1)+"/channel", map[string]any{"channel": "beta"}, nil)
+	var d deviceJSON
+	ts.admin(t, "GET", "/admin/apps/com.example.app/devices/"+dev1, nil, &d)
+	if d.ChannelOverride != "beta" || d.VersionName != "1.0.0" || d.LastSeen == nil {
+		t.Fatalf("device %+v", d)
+	}
+	_, rep := updates(t, ts, deviceInfo(dev1))
+	if rep.Version != "1.2.0" {
+		t.Fatalf("override not applied: %+v", rep)
+	}
+}
