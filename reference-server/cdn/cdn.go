@@ -114,6 +114,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fileError(w, appID, version, err)
 		return
 	}
+	if b.Size > 0 && fi.Size() != b.Size {
+		// The file changed under the store: serve what is there, the
+		// checksum will tell the device.
+		h.log.Warn("cdn: bundle file size differs from the record", "app_id", appID, "version", version,
+			"recorded", b.Size, "on_disk", fi.Size())
+	}
 
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/zip")

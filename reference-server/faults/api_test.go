@@ -171,3 +171,15 @@ func TestRandDelayJitter(t *testing.T) {
 		t.Errorf("Delay(100, 10) took %d distinct values in 1000 draws, want all 11", len(seen))
 	}
 }
+
+// BenchmarkAPIMiddlewareNoFaults shows the cost of the middleware when no
+// API fault is set: one atomic load, no allocation.
+func BenchmarkAPIMiddlewareNoFaults(b *testing.B) {
+	h := APIMiddleware(NewSwitch(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	req := httptest.NewRequest(http.MethodPost, "/updates", nil)
+	var w http.ResponseWriter = httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
+	}
+}
