@@ -233,9 +233,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, depth int) {
 	}
 	at := nodePos(n)
 	n = d.unwrap(n, path)
-	if _, seen := d.positions[path]; !seen {
-		d.positions[path] = at
-	}
+	d.positions[path] = at // a key beside "<<" overrides the merged one
 	if isNull(n) {
 		return // keep the zero value; defaults and checks deal with it
 	}
@@ -390,12 +388,18 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, depth i
 		}
 	}
 	keys, index := fieldsOf(v.Type())
+	// Merged values first, so that keys written beside "<<" win over them
+	// wherever they stand.
+	for _, kv := range m.Values {
+		if _, merge := kv.Key.(*ast.MergeKeyNode); merge && kv.Key != nil {
+			d.decodeMerge(kv.Value, v, path, depth)
+		}
+	}
 	for _, kv := range m.Values {
 		if kv.Key == nil {
 			continue
 		}
 		if _, merge := kv.Key.(*ast.MergeKeyNode); merge {
-			d.decodeMerge(kv.Value, v, path, depth)
 			continue
 		}
 		key := kv.Key.GetToken().Value

@@ -274,3 +274,27 @@ func TestIsSemver(t *testing.T) {
 		}
 	}
 }
+
+func TestAnchorsAndMerges(t *testing.T) {
+	src := minimal + `network_profiles:
+  base: &base {bandwidth: 5Mbps, rtt: 80ms}
+  slow:
+    <<: *base
+    bandwidth: 1Mbps
+`
+	src = strings.Replace(src, "  devices: 100\n", `  devices: 100
+  segments:
+    - &seg {name: a, share: 0.5, networks: {slow: 1}}
+    - {name: b, <<: *seg}
+`, 1)
+	s, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slow := s.Network["slow"]; slow.RTT.D() != 80*time.Millisecond || slow.Bandwidth != 125_000 {
+		t.Errorf("merged profile: %+v", slow)
+	}
+	if b := s.Fleet.Segments[1]; b.Name != "b" || b.Share != 0.5 || b.Networks["slow"] != 1 {
+		t.Errorf("merged segment: %+v", b)
+	}
+}
