@@ -167,8 +167,10 @@ func describe(n ast.Node) string {
 		return "the string " + quoteShort(x.Value)
 	case *ast.LiteralNode:
 		return "a block of text"
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+	case *ast.IntegerNode, *ast.FloatNode:
 		return "the number " + n.GetToken().Value
+	case *ast.InfinityNode, *ast.NanNode:
+		return "the non-finite value " + n.GetToken().Value
 	case *ast.BoolNode:
 		return n.GetToken().Value
 	case *ast.NullNode:
@@ -396,7 +398,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, depth i
 		}
 	}
 	for _, kv := range m.Values {
-		if kv.Key == nil {
+		if kv.Key == nil || kv.Key.GetToken() == nil {
 			continue
 		}
 		if _, merge := kv.Key.(*ast.MergeKeyNode); merge {
@@ -445,7 +447,7 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string, depth int)
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(values)))
 	}
 	for _, kv := range values {
-		if kv.Key == nil {
+		if kv.Key == nil || kv.Key.GetToken() == nil {
 			continue
 		}
 		if _, merge := kv.Key.(*ast.MergeKeyNode); merge {

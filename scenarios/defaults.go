@@ -22,11 +22,15 @@ func DefaultNetworkProfiles() map[string]NetworkProfile {
 // duration: besides its 10% of the starting fleet (recent installs), the
 // "new" segment gains another 10% of devices joining over the whole run.
 func DefaultSegments(devices int, runFor Duration) []Segment {
+	joining := devices / 10
+	if devices > 0 && joining < 1 {
+		joining = 1
+	}
 	return []Segment{
 		{Name: "beta", Share: 0.05, SelfAssign: "beta", SessionsPerDay: 8, UpdateMode: ModeAlways},
 		{Name: "power", Share: 0.15, SessionsPerDay: 10,
 			SessionLength: LogNormal{Median: Duration(12 * time.Minute), P90: Duration(45 * time.Minute)}},
-		{Name: "new", Share: 0.10, SessionsPerDay: 3, Join: &Join{Devices: max(devices/10, 0), From: 0, To: runFor}},
+		{Name: "new", Share: 0.10, SessionsPerDay: 3, Join: &Join{Devices: joining, From: 0, To: runFor}},
 		{Name: "enterprise", Share: 0.10, SessionsPerDay: 4, Diurnal: Diurnal{Shape: "office"},
 			MaintenanceWindow: &Window{Start: "02:00", End: "04:00"}},
 		{Name: "occasional", Share: 0.60, SessionsPerDay: 1.2},

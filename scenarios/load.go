@@ -51,7 +51,7 @@ func List() []Info {
 	for _, file := range entries {
 		name := strings.TrimSuffix(file, ".yaml")
 		info := Info{Name: name}
-		s, err := Load(name)
+		s, err := loadBundled(name)
 		if err != nil {
 			info.Err = err.Error()
 		} else {
@@ -107,11 +107,17 @@ func Load(nameOrPath string) (*Scenario, error) {
 		}
 		return nil, fmt.Errorf("scenario: %w", err)
 	}
-	data, err := Bundled(nameOrPath)
+	return loadBundled(nameOrPath)
+}
+
+// loadBundled parses a bundled scenario; problems name the file as
+// "NAME.yaml", Source is "embedded:NAME.yaml".
+func loadBundled(name string) (*Scenario, error) {
+	data, err := Bundled(name)
 	if err != nil {
 		return nil, err
 	}
-	file := strings.TrimSuffix(nameOrPath, ".yaml") + ".yaml"
+	file := strings.TrimSuffix(name, ".yaml") + ".yaml"
 	s, err := parse(file, data)
 	if err != nil {
 		return nil, err
@@ -128,6 +134,10 @@ func Parse(source string, data []byte) (*Scenario, error) {
 }
 
 func parse(file string, data []byte) (s *Scenario, err error) {
+	if len(data) > maxFileSize {
+		return nil, &Error{Problems: []Problem{{File: file, Line: 1, Col: 1,
+			Message: fmt.Sprintf("%d bytes is too large (expected a scenario of at most %d bytes)", len(data), maxFileSize)}}}
+	}
 	d := newDecoder(file)
 	bodies, perr := parseYAML(data)
 	if perr != nil {

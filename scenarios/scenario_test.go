@@ -298,3 +298,14 @@ func TestAnchorsAndMerges(t *testing.T) {
 		t.Errorf("merged segment: %+v", b)
 	}
 }
+
+// TestDefaultsValidForAnyFleetSize: the defaults themselves must never be
+// what a scenario is rejected for.
+func TestDefaultsValidForAnyFleetSize(t *testing.T) {
+	for _, n := range []string{"1", "3", "9", "10", "10000000"} {
+		src := strings.Replace(minimal, "devices: 100", "devices: "+n, 1)
+		if _, err := Parse("x.yaml", []byte(src)); err != nil {
+			t.Errorf("%s devices: %v", n, err)
+		}
+	}
+}
