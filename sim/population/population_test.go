@@ -174,7 +174,9 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-func regexpContains(s, sub string) bool { return regexp.MustCompile(regexp.QuoteMeta(sub)).MatchString(s) }
+func regexpContains(s, sub string) bool {
+	return regexp.MustCompile(regexp.QuoteMeta(sub)).MatchString(s)
+}
 
 func BenchmarkNextSession(b *testing.B) {
 	p, _ := New(testScenario(), 1, 0)

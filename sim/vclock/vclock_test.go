@@ -64,3 +64,16 @@ func TestTimerAtVirtualTime(t *testing.T) {
 		}
 	})
 }
+
+func TestSource(t *testing.T) {
+	var s Source
+	if !s.Now().Equal(Epoch()) || s.Clock() != nil {
+		t.Fatal("unset source is not at the epoch")
+	}
+	wall := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := New(60, wall, func() time.Time { return wall.Add(time.Second) })
+	s.Set(c)
+	if got := s.Now(); !got.Equal(Epoch().Add(time.Minute)) {
+		t.Fatalf("Now = %v", got)
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressPrinter redraws one line on a terminal, or prints a plain line
+// every 5 s otherwise.
+func progressPrinter(w io.Writer, tty bool) func(results.Progress) {
+	var last time.Time
+	return func(p results.Progress) {
+		line := fmt.Sprintf("virtual %s/%s  devices %d (active %d)  %s %.1f%%  %.0f req/s  requests %d  failures %d  in flight %d  lag p99 %.0f ms",
+			fmtDur(p.VirtualS), fmtDur(p.DurationS), p.Devices, p.Active, p.Bundle, 100*p.Adoption,
+			p.RequestsPerS, p.Requests, p.Failures, p.InFlight, p.LagP99Ms)
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", line)
+			return
+		}
+		if now := time.Now(); now.Sub(last) >= 5*time.Second {
+			last = now
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func fmtDur(s float64) string {
+	d := time.Duration(s) * time.Second
+	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func fmtValue(v *float64, unit string) string {
+	if v == nil {
+		return "—"
+	}
+	switch unit {
+	case "ratio":
+		return fmt.Sprintf("%.1f%%", 100**v)
+	case "s":
+		return (time.Duration(*v) * time.Second).String()
+	case "ms":
+		return fmt.Sprintf("%.1f ms", *v)
+	}
+	return fmt.Sprintf("%g", *v)
+}
+
+func fmtThreshold(t results.TargetResult) string {
+	v := t.Threshold
+	return t.Comparison + " " + fmtValue(&v, t.Unit)
+}
+
+// printSummary prints the headline figures, the target table and where the
+// files are.
+func printSummary(w io.Writer, s *results.Summary, dir string) {
+	fmt.Fprintf(w, "\n%s: %d devices, %s virtual in %.1f s (speed %g)", s.Scenario, s.Devices,
+		fmtDur(s.VirtualSeconds), s.WallSeconds, s.Speed)
+	if s.Interrupted {
+		fmt.Fprint(w, "  INTERRUPTED")
+	}
+	fmt.Fprintln(w)
+	a := s.Adoption
+	fmt.Fprintf(w, "adoption of %s: final %.1f%% of %d active devices; 50%% after %s, 90%% after %s, 95%% after %s\n",
+		a.Bundle, 100*a.FinalShare, a.ActiveDevices, fmtValue(a.TimeTo50S, "s"), fmtValue(a.TimeTo90S, "s"), fmtValue(a.TimeTo95S, "s"))
+	sr := s.SuccessRate
+	fmt.Fprintf(w, "updates: %d attempts, %d installed (%.1f%%), %d in progress, failures %s\n",
+		sr.Attempts, sr.Successes, 100*sr.Overall, sr.InProgress, fmtCounts(sr.Failures))
+	fmt.Fprintf(w, "CDN: %d downloads, p50 %.1f ms per 5 MB (modelled device network p50 %.0f ms)\n",
+		s.CDN.Downloads, s.CDN.MsPer5MB.P50, s.CDN.ModelledMsPer5MB.P50)
+	if u, ok := s.API["updates"]; ok {
+		fmt.Fprintf(w, "/updates: %d requests, mean %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors\n",
+			u.Count, u.MeanMs, u.P95Ms, u.P99Ms, u.Errors)
+	}
+	if rb := s.Rollback; rb.Happened {
+		fmt.Fprintf(w, "rollback (%s) of %s at %s: %d devices exposed, %d failed launches, 95%% back after %s\n",
+			rb.Trigger, rb.Bundle, fmtDur(rb.AtS), rb.Exposed, rb.FailedLaunches, fmtValue(rb.TimeTo95BackS, "s"))
+	}
+	h := s.Harness
+	fmt.Fprintf(w, "harness: %d requests, schedule lag p99 %.1f ms, %d late events, peak %d in flight, %.1f CPU s\n",
+		h.Requests, h.ScheduleLagP99Ms, h.LateEvents, h.PeakInFlight, h.CPUSeconds)
+	for _, sk := range s.SkippedActions {
+		fmt.Fprintf(w, "skipped at %s: %s %s (%s)\n", fmtDur(sk.AtS), sk.Action, sk.Detail, sk.Error)
+	}
+	for _, t := range s.Timeline {
+		if t.Outcome == "error" {
+			fmt.Fprintf(w, "failed at %s: %s %s: %s\n", fmtDur(t.AtS), t.Action, t.Detail, t.Error)
+		}
+	}
+	for _, warn := range s.Warnings {
+		fmt.Fprintln(w, "WARNING:", warn)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tVALUE\tTHRESHOLD\tRESULT")
+	for _, t := range s.Targets {
+		name := t.Name
+		if t.Segment != "" && !strings.Contains(name, "@") {
+			name += "@" + t.Segment
+		}
+		res := "PASS"
+		if !t.Pass {
+			res = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), res)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
+}
+
+func fmtCounts(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

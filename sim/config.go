@@ -1,0 +1,131 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/admin"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/vclock"
+)
+
+// Config configures a run.
+type Config struct {
+	Scenario *scenarios.Scenario
+	// Endpoints are the three protocol URLs the devices use.
+	Endpoints client.Endpoints
+	// PushURL is the server's WebSocket push endpoint (ws:// or wss://),
+	// used by cohorts with push on; empty: no push.
+	PushURL string
+	// Admin drives the timeline; nil: every action is skipped and listed.
+	Admin *admin.Client
+	// Server describes the target for the summary.
+	Server results.ServerInfo
+	// Clock receives the run's virtual clock when the run starts (a server
+	// in the same process reads its time from it). Optional.
+	Clock *vclock.Source
+	// Now is the wall clock (default time.Now).
+	Now func() time.Time
+
+	// Overrides of the scenario; zero keeps the scenario's value.
+	Devices  int
+	Speed    float64
+	Duration time.Duration
+	Seed     uint64
+
+	RunID string
+	// Progress is called about every ProgressEvery of wall time (default
+	// 1 s) from the engine goroutine; keep it quick.
+	Progress      func(results.Progress)
+	ProgressEvery time.Duration
+	Logger        *slog.Logger
+	// DrainTimeout bounds the wait for requests in flight at the end
+	// (default 15 s; 3 s when interrupted).
+	DrainTimeout time.Duration
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Scenario == nil {
+		return errors.New("sim: no scenario")
+	}
+	if err := c.Endpoints.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Devices < 0 {
+		errs = append(errs, fmt.Errorf("devices %d: must not be negative", c.Devices))
+	}
+	if c.Speed < 0 || c.Speed > 1e6 {
+		errs = append(errs, fmt.Errorf("speed %v: want 0 (the scenario's) or up to 1e6", c.Speed))
+	}
+	if c.Duration < 0 {
+		errs = append(errs, fmt.Errorf("duration %v: must not be negative", c.Duration))
+	}
+	sc := c.Scenario
+	if c.Duration == 0 && sc.Run.Duration <= 0 {
+		errs = append(errs, errors.New("the run has no duration"))
+	}
+	if c.Speed == 0 && sc.Run.Speed <= 0 {
+		errs = append(errs, errors.New("the run has no speed"))
+	}
+	if len(sc.Bundles) > 60 {
+		errs = append(errs, fmt.Errorf("%d bundles: at most 60", len(sc.Bundles)))
+	}
+	if sc.Run.Workers < 0 || sc.Run.Connections < 0 {
+		errs = append(errs, errors.New("workers and connections must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	return nil
+}
+
+// settings are the resolved values of a run.
+type settings struct {
+	devices     int
+	speed       float64
+	duration    time.Duration
+	seed        uint64
+	sampleEvery time.Duration
+	workers     int
+	connections int
+	drain       time.Duration
+}
+
+func (c *Config) settings() settings {
+	sc := c.Scenario
+	s := settings{devices: sc.Fleet.Devices, speed: sc.Run.Speed, duration: sc.Run.Duration.D(), seed: sc.Run.Seed,
+		sampleEvery: sc.Run.SampleEvery.D(), workers: sc.Run.Workers, connections: sc.Run.Connections, drain: c.DrainTimeout}
+	if c.Devices > 0 {
+		s.devices = c.Devices
+	}
+	if c.Speed > 0 {
+		s.speed = c.Speed
+	}
+	if c.Duration > 0 {
+		s.duration = c.Duration
+	}
+	if c.Seed != 0 {
+		s.seed = c.Seed
+	}
+	if s.sampleEvery <= 0 {
+		s.sampleEvery = 10 * time.Minute
+	}
+	// At least ~100 samples over the run, so adoption times are precise.
+	s.sampleEvery = min(s.sampleEvery, max(s.duration/100, time.Minute))
+	if s.workers <= 0 {
+		s.workers = 256
+	}
+	if s.connections <= 0 {
+		s.connections = 64
+	}
+	if s.drain <= 0 {
+		s.drain = 15 * time.Second
+	}
+	return s
+}

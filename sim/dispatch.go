@@ -1,0 +1,300 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/device"
+	"github.com/otasim/otasim/sim/metrics"
+	"github.com/otasim/otasim/sim/sched"
+)
+
+// Kinds of jobs.
+const (
+	jobCheck uint8 = iota + 1
+	jobDownload
+	jobChannel
+	jobStats
+)
+
+// job is one request: built by the engine, sent by a worker, handed back.
+type job struct {
+	kind       uint8
+	dev        uint32
+	intendedMs int64     // virtual
+	intended   time.Time // wall
+	info       protocol.Info
+	channel    string
+	url        string
+	checksum   string
+	size       int64
+	bundle     uint8
+	nStats     int
+	events     []protocol.StatsEvent
+	opt        client.DownloadOptions
+	shapeRTT   time.Duration // speed 1: the device's round trip, enforced
+	// local: the device's network failed it; nothing was sent.
+	local bool
+
+	res client.Result
+	upd protocol.UpdateReply
+	ch  client.ChannelReply
+	st  protocol.StatsReply
+	dl  client.Download
+}
+
+func (e *engine) newJob(kind uint8, dev uint32) *job {
+	s := &e.devs[dev]
+	j := &job{kind: kind, dev: dev, intendedMs: e.curAt}
+	j.intended = e.clk.WallForOffset(time.Duration(e.curAt) * time.Millisecond)
+	j.info = e.info(dev, s.Running)
+	return j
+}
+
+// offline reports whether the device is in an offline spell at t.
+func (e *engine) offline(dev uint32, t int64) bool {
+	p := e.profile(dev)
+	if p == nil || p.OfflineEvery <= 0 || p.OfflineFor <= 0 {
+		return false
+	}
+	every := p.OfflineEvery.D().Milliseconds()
+	phase := int64(e.pop.Uniform(dev, purposeOffline, 0) * float64(every))
+	return (t+phase)%every < p.OfflineFor.D().Milliseconds()
+}
+
+// dispatch sends a job to the workers, or fails it on the device's side
+// (offline, lost connection).
+func (e *engine) dispatch(j *job) {
+	if e.stopping {
+		return
+	}
+	p := e.profile(j.dev)
+	if j.kind != jobDownload && p != nil {
+		if e.offline(j.dev, j.intendedMs) || (p.Failure > 0 && e.pop.Uniform(j.dev, purposeNetFail, uint64(j.intendedMs)) < p.Failure) {
+			j.local = true
+			j.res = client.Result{RetryAfter: -1, Err: errors.New("device network: connection lost")}
+			e.park(j, j.intendedMs+e.rtt(j.dev, j.intendedMs))
+			return
+		}
+	}
+	if j.kind == jobDownload && p != nil {
+		if e.offline(j.dev, j.intendedMs) {
+			j.local = true
+			e.park(j, j.intendedMs+e.rtt(j.dev, j.intendedMs))
+			return
+		}
+		if p.Failure > 0 && e.pop.Uniform(j.dev, purposeNetFail, uint64(j.intendedMs)) < p.Failure && j.size > 1 {
+			// The connection drops mid-download; the plugin resumes.
+			j.opt.CutAfter = 1 + int64(e.pop.Uniform(j.dev, purposeCut, uint64(j.intendedMs))*float64(j.size-1))
+		}
+	}
+	if e.set.speed == 1 && p != nil {
+		j.shapeRTT = time.Duration(e.rtt(j.dev, j.intendedMs)) * time.Millisecond
+		if j.kind == jobDownload {
+			j.opt.Shape = client.Shaping{RTT: j.shapeRTT, BytesPerSec: int64(p.Bandwidth)}
+			j.shapeRTT = 0
+		}
+	}
+	e.inFlight++
+	e.rec.InFlight(e.inFlight)
+	e.jobs <- j
+}
+
+// rtt is the device's modelled round trip (ms) with jitter.
+func (e *engine) rtt(dev uint32, t int64) int64 {
+	p := e.profile(dev)
+	if p == nil {
+		return 0
+	}
+	ms := p.RTT.D().Milliseconds()
+	if j := p.Jitter.D().Milliseconds(); j > 0 {
+		ms += int64(e.pop.Uniform(dev, purposeJitter, uint64(t)) * float64(j))
+	}
+	return ms
+}
+
+// modelled is the device-network time of a job in virtual ms: a round
+// trip, and for a download its bytes at the profile's bandwidth.
+func (e *engine) modelled(j *job) int64 {
+	p := e.profile(j.dev)
+	if p == nil {
+		return 0
+	}
+	ms := e.rtt(j.dev, j.intendedMs)
+	if j.kind == jobDownload && p.Bandwidth > 0 {
+		ms += int64(math.Ceil(float64(j.size) / float64(p.Bandwidth) * 1000))
+	}
+	return ms
+}
+
+func (e *engine) profile(dev uint32) *scenarios.NetworkProfile {
+	if len(e.profiles) == 0 {
+		return nil
+	}
+	return &e.profiles[e.attrs[dev].Profile]
+}
+
+// park holds a completion until virtual time at.
+func (e *engine) park(j *job, at int64) {
+	var slot uint32
+	if n := len(e.freePark); n > 0 {
+		slot = e.freePark[n-1]
+		e.freePark = e.freePark[:n-1]
+		e.parked[slot] = j
+	} else {
+		slot = uint32(len(e.parked))
+		e.parked = append(e.parked, j)
+	}
+	e.q.Push(sched.Event{At: at, Device: j.dev, Kind: evDeliver, Arg: slot})
+}
+
+// startWorkers starts the pool; the returned channel closes when every
+// worker has returned (after jobs is closed).
+func (e *engine) startWorkers(ctx context.Context) <-chan struct{} {
+	var wg sync.WaitGroup
+	for range e.set.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range e.jobs {
+				e.work(ctx, j)
+				e.done <- j
+			}
+		}()
+	}
+	out := make(chan struct{})
+	go func() { wg.Wait(); close(out) }()
+	return out
+}
+
+// work sends one request. It runs on a worker and touches only the job.
+func (e *engine) work(ctx context.Context, j *job) {
+	if j.shapeRTT > 0 {
+		t := time.NewTimer(j.shapeRTT)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	switch j.kind {
+	case jobCheck:
+		j.res = e.cl.Updates(ctx, &j.info, &j.upd)
+	case jobChannel:
+		j.res = e.cl.SetChannel(ctx, &j.info, j.channel, &j.ch)
+	case jobStats:
+		j.res = e.cl.Stats(ctx, j.events, &j.st)
+	case jobDownload:
+		j.dl = e.cl.Download(ctx, j.url, j.checksum, j.opt)
+		j.res = j.dl.Result
+	}
+}
+
+// complete takes a job back from a worker: records its measurements and
+// hands its outcome to the device, at once or at its modelled time.
+func (e *engine) complete(j *job) {
+	e.inFlight--
+	r := &j.res
+	sent := r.Sent
+	if sent.IsZero() {
+		sent = r.Done
+	}
+	if !sent.IsZero() {
+		e.rec.Lag(max(sent.Sub(j.intended), 0))
+	}
+	latency := max(r.Done.Sub(j.intended), 0)
+	service := max(r.Done.Sub(sent), 0)
+	cohort := int(e.attrs[j.dev].Cohort)
+	failed := r.Err != nil || r.Status >= 500 || r.Status == 429 || r.Status == 0
+	switch j.kind {
+	case jobCheck:
+		e.rec.API(metrics.Updates, cohort, latency, service, r.Status, failed)
+	case jobChannel:
+		e.rec.API(metrics.Channel, cohort, latency, service, r.Status, failed)
+	case jobStats:
+		e.rec.API(metrics.Stats, cohort, latency, service, r.Status, failed)
+	case jobDownload:
+		ok := j.dl.Complete
+		e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond, ok)
+	}
+	if e.stopping {
+		return
+	}
+	now := e.virtualMs()
+	if e.set.speed != 1 {
+		if at := j.intendedMs + e.modelled(j); at > now {
+			e.park(j, at)
+			return
+		}
+	}
+	e.curAt, e.curDev = now, j.dev
+	e.deliver(j)
+}
+
+// deliver hands a request's outcome to the device's state machine.
+func (e *engine) deliver(j *job) {
+	i := j.dev
+	s := &e.devs[i]
+	before := s.Running
+	now := e.curAt
+	r := &j.res
+	switch j.kind {
+	case jobCheck:
+		e.m.CheckReply(s, i, now, e.checkResult(j))
+	case jobChannel:
+		e.m.ChannelReply(s, i, now, device.ChannelResult{Status: r.Status,
+			OK: r.Err == nil && r.Status == 200 && (j.ch.Status == "ok" || j.ch.AllowSet), Code: j.ch.Error})
+	case jobDownload:
+		ok := !j.local && j.dl.Complete
+		sumOK := ok && j.dl.ChecksumOK
+		if d := e.bundles.defects(j.bundle); sumOK && d != nil && d.CorruptDownload > 0 &&
+			e.pop.Uniform(i, purposeCorrupt, uint64(j.intendedMs)) < d.CorruptDownload {
+			sumOK = false // the device's copy is corrupted (storage, proxy)
+		}
+		e.m.DownloadDone(s, i, now, device.DownloadResult{Bundle: j.bundle, OK: ok, ChecksumOK: sumOK})
+	case jobStats:
+		e.statsDone(j)
+	}
+	e.track(i, before, s.Running)
+}
+
+func (e *engine) checkResult(j *job) device.CheckResult {
+	r := &j.res
+	cr := device.CheckResult{Status: r.Status, RetryAfter: -1}
+	if r.RetryAfter >= 0 {
+		cr.RetryAfter = r.RetryAfter.Milliseconds()
+	}
+	if j.local || (r.Err != nil && !errors.Is(r.Err, client.ErrInvalidReply)) {
+		cr.Status = 0
+		return cr
+	}
+	if cr.Status != 200 {
+		cr.Code, cr.Kind = j.upd.Error, j.upd.Kind
+		return cr
+	}
+	if r.Err != nil {
+		cr.Invalid = true
+		return cr
+	}
+	u := &j.upd
+	if u.IsUpdate() {
+		idx, ok := e.bundles.lookup(u.Version)
+		if !ok || (u.Version != protocol.Builtin && u.URL == "") {
+			cr.Invalid = true
+			return cr
+		}
+		cr.Update, cr.Bundle = true, idx
+		if idx != device.Builtin {
+			e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum}
+		}
+		return cr
+	}
+	cr.Code, cr.Kind = u.Error, u.Kind
+	return cr
+}

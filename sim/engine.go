@@ -1,0 +1,449 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/device"
+	"github.com/otasim/otasim/sim/metrics"
+	"github.com/otasim/otasim/sim/population"
+	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/sched"
+	"github.com/otasim/otasim/sim/vclock"
+)
+
+// Engine event kinds (device.Timer* kinds are below FirstEngineTimer).
+const (
+	evSessionStart = device.FirstEngineTimer + iota
+	evSessionEnd
+	evChurn
+	evFlushStats
+	evDeliver
+	evPeriodic
+	evTimeline
+	evSample
+	evEnd
+	evPush
+)
+
+// noDevice marks events that belong to no device.
+const noDevice = math.MaxUint32
+
+// activeWindow: a device is active when it had a session this recently.
+const activeWindow = 24 * 3600 * 1000
+
+// lateBound is how far behind its wall time an event may be handled
+// before it counts as late.
+const lateBound = 100 * time.Millisecond
+
+// engine is one run. Everything here belongs to the engine goroutine.
+type engine struct {
+	cfg   *Config
+	set   settings
+	log   *slog.Logger
+	sc    *scenarios.Scenario
+	pop   *population.Population
+	cl    *client.Client
+	clk   *vclock.Clock
+	q     *sched.Queue
+	rec   *metrics.Recorder
+	m     device.Machine
+	now   func() time.Time
+	endMs int64
+
+	devs  []device.State
+	attrs []population.Attrs
+	ran   []uint64 // bundles each device has run (bit per bundle)
+
+	bundles  bundleTable
+	profiles []scenarios.NetworkProfile // by population profile index
+	cohorts  []string
+
+	// per-device side state, only while needed
+	dl       map[uint32]pendingDownload
+	stats    map[uint32]*statsQueue
+	parked   []*job // completions waiting for their modelled virtual time
+	freePark []uint32
+
+	// running[cohort][bundle] counts devices running a bundle, updated at
+	// every change (rollback tracking needs it between samples).
+	running [][]int64
+
+	// the event being handled: its virtual time (ms) is the intended time
+	// of what it causes.
+	curAt  int64
+	curDev uint32
+
+	jobs     chan *job
+	done     chan *job
+	inFlight int64
+	stopping bool
+
+	timeline     timelineState
+	series       seriesBuilder
+	fleet        map[string]*results.BundleCounts // counts the server acknowledged
+	warnings     []string
+	droppedStats int64
+}
+
+type pendingDownload struct {
+	url, checksum string
+}
+
+// Run runs the scenario. It returns the results also when ctx is cancelled
+// (Summary.Interrupted set) or the target fails mid-run (failures are
+// recorded); an error means the run could not start or its results could
+// not be assembled.
+func Run(ctx context.Context, cfg Config) (*results.Run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e, err := newEngine(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.cl.Close()
+	return e.run(ctx)
+}
+
+func newEngine(cfg *Config) (*engine, error) {
+	e := &engine{cfg: cfg, set: cfg.settings(), sc: cfg.Scenario, log: cfg.Logger, now: cfg.Now,
+		dl: map[uint32]pendingDownload{}, stats: map[uint32]*statsQueue{}, fleet: map[string]*results.BundleCounts{}}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	pop, err := population.New(e.sc, e.set.seed, e.set.devices)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	e.pop = pop
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections})
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	e.cl = cl
+	e.bundles = newBundleTable(e.sc)
+	for _, name := range pop.Profiles {
+		e.profiles = append(e.profiles, e.sc.Network[name])
+	}
+	for _, c := range pop.Cohorts {
+		e.cohorts = append(e.cohorts, c.Name)
+	}
+	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
+	e.m = device.Machine{Env: e}
+	e.endMs = e.set.duration.Milliseconds()
+	e.running = make([][]int64, len(pop.Cohorts))
+	for c := range e.running {
+		e.running[c] = make([]int64, device.MaxBundles)
+	}
+	return e, nil
+}
+
+func (e *engine) run(ctx context.Context) (*results.Run, error) {
+	startWall := e.now()
+	if e.cfg.Admin != nil {
+		if err := e.setup(ctx); err != nil {
+			return nil, err
+		}
+	}
+	e.initDevices()
+	e.initTimeline()
+
+	clk, err := vclock.New(e.set.speed, e.now(), e.now)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	e.clk = clk
+	if e.cfg.Clock != nil {
+		e.cfg.Clock.Set(clk)
+	}
+	e.series.init(e.set.sampleEvery, e.cohorts)
+	e.q.Push(sched.Event{At: 0, Device: noDevice, Kind: evSample})
+	e.q.Push(sched.Event{At: e.endMs, Device: noDevice, Kind: evEnd})
+
+	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardCancel()
+	e.jobs = make(chan *job, 1<<16)
+	e.done = make(chan *job, 1<<16)
+	workersDone := e.startWorkers(hardCtx)
+	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
+
+	interrupted := e.loop(ctx)
+
+	// Drain: stop sending, wait a bounded time for what is in flight.
+	e.stopping = true
+	drain := e.set.drain
+	if interrupted {
+		drain = min(drain, 3*time.Second)
+	}
+	e.drain(drain)
+	hardCancel()
+	close(e.jobs)
+	<-workersDone
+	e.timeline.stop()
+	<-adminDone
+	e.collectTimeline(context.WithoutCancel(ctx))
+	e.sample(min(e.virtualMs(), e.endMs))
+	run, err := e.summarise(ctx, startWall, interrupted)
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// setup creates the app, bundles and channels on the server.
+func (e *engine) setup(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := e.cfg.Admin.Health(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		// A server without /healthz may still have an admin API.
+		e.log.Debug("healthz", "err", err)
+	}
+	got, err := e.cfg.Admin.Setup(sctx, e.sc)
+	if err != nil {
+		return fmt.Errorf("sim: set up the server: %w", err)
+	}
+	for v, b := range got {
+		e.bundles.setSHA(v, b.SHA256, b.Size)
+	}
+	return nil
+}
+
+func (e *engine) initDevices() {
+	n := e.pop.N
+	e.devs = make([]device.State, n)
+	e.attrs = make([]population.Attrs, n)
+	e.ran = make([]uint64, n)
+	e.q = sched.NewQueue(n + 1024)
+	for i := range uint32(n) {
+		a := e.pop.Attrs(i)
+		e.attrs[i] = a
+		s := device.NewState(device.Never)
+		ls := e.pop.LastSession(i)
+		if ls != population.Never {
+			s.LastSession = ls
+			s.Flags |= device.FlagJoined
+			e.running[a.Cohort][device.Builtin]++
+			e.ran[i] = 1
+			first, ctr := e.pop.NextSession(i, &a, 0, 0)
+			s.SessCtr = ctr
+			if first < e.endMs {
+				e.q.Push(sched.Event{At: first, Device: i, Kind: evSessionStart})
+			}
+		} else if a.JoinAt < e.endMs {
+			e.q.Push(sched.Event{At: a.JoinAt, Device: i, Kind: evSessionStart})
+		}
+		if a.ChurnAt < e.endMs {
+			e.q.Push(sched.Event{At: a.ChurnAt, Device: i, Kind: evChurn})
+		}
+		e.devs[i] = s
+	}
+}
+
+func (e *engine) virtualMs() int64 { return e.clk.SinceStart().Milliseconds() }
+
+// loop handles events as they come due and completions as they arrive,
+// until the end event or ctx. It reports whether ctx interrupted the run.
+func (e *engine) loop(ctx context.Context) bool {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	lastProgress := e.now()
+	progressEvery := e.cfg.ProgressEvery
+	if progressEvery <= 0 {
+		progressEvery = time.Second
+	}
+	for {
+		nowMs := e.virtualMs()
+		for {
+			ev, ok := e.q.Peek()
+			if !ok || ev.At > nowMs {
+				break
+			}
+			e.q.Pop()
+			if ev.Kind == evEnd {
+				return false
+			}
+			late := e.now().Sub(e.clk.WallForOffset(time.Duration(ev.At)*time.Millisecond)) > lateBound
+			e.rec.Event(late)
+			e.handle(ev)
+		}
+		// Completions that arrived meanwhile.
+	drainDone:
+		for {
+			select {
+			case j := <-e.done:
+				e.complete(j)
+			default:
+				break drainDone
+			}
+		}
+		if wall := e.now(); e.cfg.Progress != nil && wall.Sub(lastProgress) >= progressEvery {
+			lastProgress = wall
+			e.cfg.Progress(e.progress())
+		}
+		ev, ok := e.q.Peek()
+		wait := time.Hour
+		if ok {
+			wait = e.clk.WallForOffset(time.Duration(ev.At) * time.Millisecond).Sub(e.now())
+		}
+		wait = min(wait, progressEvery)
+		if wait <= 0 {
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return true
+		case j := <-e.done:
+			e.complete(j)
+		case r := <-e.timeline.results:
+			e.timelineResult(r)
+		case <-timer.C:
+		}
+	}
+}
+
+// drain waits for requests in flight, handling their completions (without
+// sending anything new), for at most d.
+func (e *engine) drain(d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for e.inFlight > 0 {
+		select {
+		case j := <-e.done:
+			e.complete(j)
+		case <-deadline.C:
+			e.warnings = append(e.warnings, fmt.Sprintf("%d requests still in flight at the end were abandoned", e.inFlight))
+			return
+		}
+	}
+	// Parked completions and queued events are dropped.
+	e.rec.Event(false)
+}
+
+// handle runs one due event.
+func (e *engine) handle(ev sched.Event) {
+	e.curAt, e.curDev = ev.At, ev.Device
+	if ev.Device == noDevice {
+		switch ev.Kind {
+		case evSample:
+			e.sample(ev.At)
+			if next := ev.At + e.set.sampleEvery.Milliseconds(); next < e.endMs {
+				e.q.Push(sched.Event{At: next, Device: noDevice, Kind: evSample})
+			}
+		case evTimeline:
+			e.runStep(int(ev.Arg), ev.At)
+		}
+		return
+	}
+	i := ev.Device
+	s := &e.devs[i]
+	before := s.Running
+	switch ev.Kind {
+	case evSessionStart:
+		e.sessionStart(i, s, ev.At)
+	case evSessionEnd:
+		e.sessionEnd(i, s, ev.At)
+	case evChurn:
+		e.m.Churn(s, i)
+	case evFlushStats:
+		e.flushStats(i)
+	case evDeliver:
+		j := e.parked[ev.Arg]
+		e.parked[ev.Arg] = nil
+		e.freePark = append(e.freePark, ev.Arg)
+		e.deliver(j)
+	case evPeriodic:
+		if s.Has(device.FlagInSession) && uint32(s.SessK) == ev.Arg {
+			e.m.PeriodicCheck(s, i, ev.At)
+			if p := e.pop.Cohorts[e.attrs[i].Cohort].PeriodicCheck; p > 0 {
+				e.q.Push(sched.Event{At: ev.At + p.Milliseconds(), Device: i, Kind: evPeriodic, Arg: ev.Arg})
+			}
+		}
+	case evPush:
+		e.m.Push(s, i, ev.At)
+	default:
+		e.m.Timer(s, i, ev.At, ev.Kind, ev.Arg)
+	}
+	e.track(i, before, s.Running)
+}
+
+// track keeps the running counts when a device changes bundle.
+func (e *engine) track(i uint32, before, after uint8) {
+	if before == after {
+		return
+	}
+	c := e.attrs[i].Cohort
+	e.running[c][before]--
+	e.running[c][after]++
+	newly := e.ran[i]&(1<<after) == 0
+	e.ran[i] |= 1 << after
+	e.timeline.onChange(e, before, after, newly)
+}
+
+func (e *engine) sessionStart(i uint32, s *device.State, at int64) {
+	if s.Has(device.FlagChurned) {
+		return
+	}
+	a := &e.attrs[i]
+	if !s.Has(device.FlagJoined) {
+		// First launch of a new user: it now runs the builtin bundle.
+		e.running[a.Cohort][device.Builtin]++
+		e.ran[i] |= 1
+		e.m.Launch(s, i, at)
+	} else {
+		e.m.Foreground(s, i, at)
+	}
+	length := e.pop.SessionLength(i, a, s.SessK)
+	e.q.Push(sched.Event{At: at + length, Device: i, Kind: evSessionEnd, Arg: uint32(length / 1000)})
+	c := &e.pop.Cohorts[a.Cohort]
+	if c.PeriodicCheck > 0 {
+		e.q.Push(sched.Event{At: at + c.PeriodicCheck.Milliseconds(), Device: i, Kind: evPeriodic, Arg: s.SessK})
+	}
+	if c.Push {
+		e.pushConnect(i, s)
+	}
+}
+
+func (e *engine) sessionEnd(i uint32, s *device.State, at int64) {
+	if !s.Has(device.FlagInSession) {
+		return
+	}
+	a := &e.attrs[i]
+	c := &e.pop.Cohorts[a.Cohort]
+	if c.Push {
+		e.pushDisconnect(i)
+	}
+	length := at - s.LastSession
+	rate := e.bundles.errorRate(s.Running)
+	jsErr := rate > 0 && e.pop.Uniform(i, population.PurposeUser+3, uint64(s.SessK)) < rate
+	e.rec.Session(int(a.Cohort), e.bundles.name(s.Running), time.Duration(length)*time.Millisecond, jsErr)
+	e.m.Background(s, i, at)
+	next, ctr := e.pop.NextSession(i, a, at, s.SessCtr)
+	s.SessCtr = ctr
+	if next < e.endMs && next < a.ChurnAt {
+		e.q.Push(sched.Event{At: next, Device: i, Kind: evSessionStart})
+	}
+}
+
+// progress is the live snapshot.
+func (e *engine) progress() results.Progress {
+	p := results.Progress{
+		VirtualS: float64(e.virtualMs()) / 1000, DurationS: e.set.duration.Seconds(),
+		WallS: e.now().Sub(e.clk.WallStart()).Seconds(), Devices: e.pop.N,
+		Bundle: e.timeline.judged, Requests: e.rec.Requests(), Failures: e.rec.Failures(),
+		InFlight: e.inFlight, LagP99Ms: float64(e.rec.LagP99().Microseconds()) / 1000,
+	}
+	p.Active, p.Adoption = e.series.lastActive, e.series.lastShare
+	p.RequestsPerS = e.series.lastRate
+	return p
+}

@@ -1,0 +1,207 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	runtimemetrics "runtime/metrics"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/vclock"
+)
+
+// Bounds beyond which the generator is said to have fallen behind.
+const (
+	lagBoundMs     = 250.0
+	lateShareBound = 0.01
+)
+
+func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted bool) (*results.Run, error) {
+	endV := min(e.virtualMs(), e.endMs)
+	if interrupted {
+		endV = min(e.virtualMs(), e.endMs)
+	}
+	sum := results.Summary{
+		Schema: results.SchemaSummary, RunID: e.cfg.RunID, Scenario: e.sc.Name, ScenarioSource: e.sc.Source,
+		Seed: e.set.seed, Devices: e.pop.N, Speed: e.set.speed,
+		VirtualSeconds: float64(endV) / 1000, WallSeconds: e.now().Sub(startWall).Seconds(),
+		Interrupted: interrupted, StartedAt: startWall.UTC().Format(time.RFC3339), VirtualEpoch: vclock.Epoch().Format(time.RFC3339),
+		Server: e.cfg.Server, SkippedActions: []results.ActionResult{}, Warnings: []string{},
+	}
+	for c, co := range e.pop.Cohorts {
+		_ = c
+		sum.Cohorts = append(sum.Cohorts, results.CohortInfo{Name: co.Name, Segment: co.Segment, Arm: co.Arm, Devices: co.Devices, Joining: co.Joining})
+	}
+	for k, name := range e.bundles.names {
+		sum.Bundles = append(sum.Bundles, results.BundleInfo{Version: name, Size: e.bundles.size[k], SHA256: e.bundles.sha[k]})
+	}
+	sum.API = e.rec.APISummary(e.cohorts)
+	sum.CDN = e.rec.CDN(e.pop.Profiles)
+	sum.SuccessRate = e.rec.SuccessRate(e.cohorts)
+	sum.InstallTime = e.rec.InstallTime(e.cohorts)
+	sum.Engagement = e.rec.EngagementSummary(e.cohorts)
+	sum.Adoption = e.adoption()
+	sum.Rollback = e.rollbackSummary(sum.Engagement)
+	sum.Timeline = e.timeline.outcomes
+	if sum.Timeline == nil {
+		sum.Timeline = []results.ActionResult{}
+	}
+	sort.SliceStable(sum.Timeline, func(a, b int) bool { return sum.Timeline[a].AtS < sum.Timeline[b].AtS })
+	sum.SkippedActions = append(sum.SkippedActions, e.timeline.skipped...)
+
+	// Harness health.
+	h := &sum.Harness
+	e.rec.Harness(h)
+	h.LateBoundMs = float64(lateBound.Milliseconds())
+	h.Workers, h.Connections = e.set.workers, e.set.connections
+	for e.q.Len() > 0 {
+		ev, _ := e.q.Pop()
+		if ev.At <= endV && ev.Device != noDevice {
+			h.DroppedEvents++
+		}
+	}
+	h.CPUSeconds = cpuSeconds()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h.MemoryBytes = ms.HeapInuse
+	h.FellBehind = h.ScheduleLagP99Ms > lagBoundMs || (h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events))
+	if h.FellBehind {
+		e.warnings = append(e.warnings, fmt.Sprintf(
+			"THE LOAD GENERATOR FELL BEHIND: schedule lag p99 %.0f ms (bound %.0f ms), %d of %d events late; latencies include the generator's own delay",
+			h.ScheduleLagP99Ms, lagBoundMs, h.LateEvents, h.Events))
+	}
+	if e.droppedStats > 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("%d stats events were dropped (queue full, retries exhausted or refused)", e.droppedStats))
+	}
+	if n := e.rec.Clamped(); n > 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("%d measurements were beyond a histogram's range and recorded at its maximum", n))
+	}
+	if sum.Adoption.FirstActionS == nil && sum.Adoption.Bundle != "" {
+		e.warnings = append(e.warnings, "the timeline never releases the judged bundle "+sum.Adoption.Bundle)
+	}
+
+	sum.FleetCounts = map[string]results.BundleCounts{}
+	for k, v := range e.fleet {
+		sum.FleetCounts[k] = *v
+	}
+	if e.cfg.Admin != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		sum.ServerCounts = map[string]results.BundleCounts{}
+		for _, name := range e.bundles.names {
+			c, err := e.cfg.Admin.BundleCounts(cctx, e.sc.App.ID, name)
+			if err != nil {
+				e.warnings = append(e.warnings, "reading the server's counts of "+name+": "+err.Error())
+				continue
+			}
+			if c.Failures == nil {
+				c.Failures = map[string]int64{}
+			}
+			sum.ServerCounts[name] = results.BundleCounts{Installs: c.Installs, Failures: c.Failures}
+		}
+		cancel()
+	}
+	sum.Warnings = append(sum.Warnings, e.warnings...)
+	sum.Targets = judge(e.sc.TargetSpecs(), &sum)
+	sum.Pass = true
+	for _, t := range sum.Targets {
+		sum.Pass = sum.Pass && t.Pass
+	}
+	hs, err := e.rec.Histograms(e.cohorts, e.pop.Profiles)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	return &results.Run{Summary: sum, Series: e.series.s, Histograms: hs}, nil
+}
+
+func cpuSeconds() float64 {
+	s := []runtimemetrics.Sample{{Name: "/cpu/classes/total:cpu-seconds"}}
+	runtimemetrics.Read(s)
+	if s[0].Value.Kind() == runtimemetrics.KindFloat64 {
+		return s[0].Value.Float64()
+	}
+	return 0
+}
+
+// adoption reads the judged bundle's adoption off the series.
+func (e *engine) adoption() results.Adoption {
+	t := &e.timeline
+	s := &e.series.s
+	a := results.Adoption{Bundle: t.judged, BySegment: map[string]results.CohortAdoption{}, ActiveDevices: e.series.lastActive}
+	if t.judged == "" {
+		return a
+	}
+	var from float64
+	if t.firstMs >= 0 {
+		from = float64(t.firstMs) / 1000
+		a.FirstActionS = &from
+	}
+	one := func(key string) (t50, t90, t95 *float64, final float64) {
+		share := s.Adoption[key][t.judged]
+		if len(share) > 0 {
+			final = share[len(share)-1]
+		}
+		if a.FirstActionS == nil {
+			return nil, nil, nil, final
+		}
+		return timeTo(s.T, share, 0.5, from), timeTo(s.T, share, 0.9, from), timeTo(s.T, share, 0.95, from), final
+	}
+	a.TimeTo50S, a.TimeTo90S, a.TimeTo95S, a.FinalShare = one("all")
+	for _, c := range e.cohorts {
+		var ca results.CohortAdoption
+		ca.TimeTo50S, ca.TimeTo90S, ca.TimeTo95S, ca.FinalShare = one(c)
+		if col := s.ActiveByCohort[c]; len(col) > 0 {
+			ca.ActiveDevices = col[len(col)-1]
+		}
+		a.BySegment[c] = ca
+	}
+	return a
+}
+
+func (e *engine) rollbackSummary(eng map[string]map[string]results.Engagement) results.Rollback {
+	rb := &e.timeline.rb
+	out := results.Rollback{GuardTrips: e.timeline.trips}
+	if !rb.happened {
+		return out
+	}
+	out.Happened, out.Trigger, out.Bundle, out.AtS = true, rb.trigger, rb.name, float64(rb.atMs)/1000
+	out.Exposed = rb.exposed
+	for _, m := range eng {
+		out.FailedLaunches += m[rb.name].FailedLaunches
+	}
+	if rb.exposed > 0 {
+		out.FinalBackShare = 1 - float64(e.runningOn(rb.bundle))/float64(rb.exposed)
+	}
+	if rb.doneMs >= 0 {
+		v := float64(rb.doneMs-rb.atMs) / 1000
+		out.TimeTo95BackS = &v
+	}
+	return out
+}
+
+// judge evaluates the targets against the summary.
+func judge(specs []targetSpec, sum *results.Summary) []results.TargetResult {
+	out := []results.TargetResult{}
+	for _, sp := range specs {
+		tr := results.TargetResult{Name: sp.Name, Segment: sp.Segment, Metric: sp.Metric, Threshold: sp.Threshold,
+			Comparison: sp.Op, Unit: sp.Unit}
+		v, ok := metricValue(sum, sp.Metric, sp.Segment)
+		switch {
+		case ok && !math.IsNaN(v):
+			tr.Value = &v
+			tr.Pass = sp.Pass(v)
+		case strings.HasPrefix(sp.Metric, "adoption.time_to_"):
+			tr.Note = "the share was not reached during the run"
+		default:
+			tr.Note = "no value measured"
+		}
+		if sp.Bundle != "" {
+			tr.Note = strings.TrimSpace("bundle " + sp.Bundle + ". " + tr.Note)
+		}
+		out = append(out, tr)
+	}
+	return out
+}
