@@ -72,6 +72,7 @@ func commands() []*cli.Command {
 		versionCommand(),
 		serveCommand(),
 		scenariosCommand(),
+		runCommand(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)
