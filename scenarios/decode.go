@@ -2,9 +2,7 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -79,45 +77,6 @@ func (d *decoder) at(path string) position {
 		path = parentPath(path)
 	}
 }
-
-// parentPath strips the last ".key", "[i]" or `["key"]` from a path.
-func parentPath(path string) string {
-	if strings.HasSuffix(path, "]") {
-		if i := strings.LastIndex(path, "["); i >= 0 {
-			return path[:i]
-		}
-	}
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		return path[:i]
-	}
-	return ""
-}
-
-// isPlainKey reports a key that can be written after a dot in a path.
-func isPlainKey(key string) bool {
-	if key == "" {
-		return false
-	}
-	for _, r := range key {
-		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// childPath appends a map key or field name to a path.
-func childPath(path, key string) string {
-	if !isPlainKey(key) {
-		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // unwrap follows tags, anchors and aliases to the node holding the value.
 func (d *decoder) unwrap(n ast.Node, path string) ast.Node {
@@ -332,37 +291,6 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, depth int) {
 	}
 }
 
-func intValue(n ast.Node) (int64, bool) {
-	x, ok := n.(*ast.IntegerNode)
-	if !ok {
-		return 0, false
-	}
-	switch i := x.Value.(type) {
-	case int64:
-		return i, true
-	case uint64:
-		if i <= math.MaxInt64 {
-			return int64(i), true
-		}
-	}
-	return 0, false
-}
-
-func floatValue(n ast.Node) (float64, bool) {
-	switch x := n.(type) {
-	case *ast.FloatNode:
-		return x.Value, !math.IsNaN(x.Value) && !math.IsInf(x.Value, 0)
-	case *ast.IntegerNode:
-		switch i := x.Value.(type) {
-		case int64:
-			return float64(i), true
-		case uint64:
-			return float64(i), true
-		}
-	}
-	return 0, false
-}
-
 // fieldsOf maps the YAML keys of a struct type to field indexes, in
 // declaration order.
 func fieldsOf(t reflect.Type) (keys []string, index map[string]int) {
@@ -459,131 +387,4 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string, depth int)
 		d.decode(kv.Value, elem, childPath(path, key), depth+1)
 		v.SetMapIndex(reflect.ValueOf(key), elem)
 	}
-}
-
-func (d *decoder) scalarText(n ast.Node) (string, bool) {
-	switch x := n.(type) {
-	case *ast.StringNode:
-		return x.Value, true
-	case *ast.IntegerNode, *ast.FloatNode:
-		return x.GetToken().Value, true
-	}
-	return "", false
-}
-
-func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string) {
-	s, ok := d.scalarText(n)
-	if !ok {
-		d.mismatch(n, path, expectDuration)
-		return
-	}
-	dur, err := ParseDuration(s)
-	if err != nil {
-		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectDuration))
-		return
-	}
-	v.SetInt(int64(dur))
-}
-
-func (d *decoder) decodeByteSize(n ast.Node, v reflect.Value, path string) {
-	s, ok := d.scalarText(n)
-	if !ok {
-		d.mismatch(n, path, expectSize)
-		return
-	}
-	size, err := ParseByteSize(s)
-	if err != nil {
-		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectSize))
-		return
-	}
-	v.SetInt(int64(size))
-}
-
-func (d *decoder) decodeBandwidth(n ast.Node, v reflect.Value, path string) {
-	s, ok := d.scalarText(n)
-	if !ok {
-		d.mismatch(n, path, expectBandwidth)
-		return
-	}
-	bw, err := ParseBandwidth(s)
-	if err != nil {
-		d.addAt(nodePos(n), path, fmt.Sprintf("%v (expected %s)", err, expectBandwidth))
-		return
-	}
-	v.SetInt(int64(bw))
-}
-
-func (d *decoder) decodeDiurnal(n ast.Node, v reflect.Value, path string, depth int) {
-	switch n.(type) {
-	case *ast.StringNode:
-		v.Set(reflect.ValueOf(Diurnal{Shape: n.(*ast.StringNode).Value}))
-	case *ast.SequenceNode:
-		var w []float64
-		d.decode(n, reflect.ValueOf(&w).Elem(), path, depth+1)
-		if w == nil {
-			w = []float64{}
-		}
-		v.Set(reflect.ValueOf(Diurnal{Weights: w}))
-	default:
-		d.mismatch(n, path, "a curve name (default, flat, office, evening) or 24 hourly weights")
-	}
-}
-
-// underSuggested reports whether path is, or is inside, a key that an
-// unknown key was probably meant for: "fleet.devices: missing" adds
-// nothing to "unknown key flet (did you mean fleet?)".
-func (d *decoder) underSuggested(path string) bool {
-	for p := path; p != ""; p = parentPath(p) {
-		if _, written := d.positions[p]; d.suggested[p] && !written {
-			return true
-		}
-	}
-	return false
-}
-
-// unknownKey words the problem of a key the type does not have, with the
-// closest known key as a suggestion (also returned, "" when none).
-func unknownKey(key string, known []string) (msg, suggestion string) {
-	best, bestDist := "", math.MaxInt
-	for _, k := range known {
-		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	for _, k := range known {
-		if len(key) >= 4 && strings.HasPrefix(k, strings.ToLower(key)) {
-			best, bestDist = k, 0 // "corrupt" for "corrupt_download"
-			break
-		}
-	}
-	if best != "" && (bestDist <= 2 || bestDist <= len(key)/3) {
-		return fmt.Sprintf("unknown key %s (did you mean %q?)", quoteShort(key), best), best
-	}
-	sorted := slices.Clone(known)
-	slices.Sort(sorted)
-	return fmt.Sprintf("unknown key %s (expected one of: %s)", quoteShort(key), strings.Join(sorted, ", ")), ""
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
