@@ -175,7 +175,7 @@ var brokenCases = []struct {
 	},
 	{
 		name: "step after the end of the run",
-		yaml: minimal + "  - at: 7h\n    promote: {channel: production}\n",
+		yaml: minimal + "  - at: 7h\n    release: {channel: production, bundle: builtin}\n",
 		want: []string{
 			"x.yaml:10:9: timeline[1].at: 7h is after the end of the run (expected at most run.duration, 6h)",
 		},
@@ -287,6 +287,21 @@ var brokenCases = []struct {
 		want: []string{
 			"x.yaml:8:34: fleet.segments[0].join.devices: missing (expected a number of devices joining during the run, from 1 to 10000000)",
 			"x.yaml:8:48: fleet.segments[0].join.to: 8h is after the end of the run (6h)",
+		},
+	},
+	{
+		name: "set_percent before any rollout on the channel",
+		yaml: minimal + "  - at: 2h\n    set_percent: {channel: production, percent: 50}\n  - at: 3h\n    rollout: {channel: production, bundle: 1.1.0, percent: 10}\n  - at: 4h\n    promote: {channel: beta}\n",
+		want: []string{
+			"x.yaml:11:28: timeline[1].set_percent.channel: no rollout on channel \"production\" starts at or before 2h (expected a rollout step first)",
+			"x.yaml:15:24: timeline[3].promote.channel: no rollout on channel \"beta\" starts at or before 4h (expected a rollout step first)",
+		},
+	},
+	{
+		name: "endpoint URLs without the /updates one",
+		yaml: minimal + "target:\n  stats_url: http://127.0.0.1:8080/stats\n",
+		want: []string{
+			"x.yaml:11:3: target.updates_url: missing (expected the /updates URL when other endpoint URLs are given)",
 		},
 	},
 	{

@@ -105,20 +105,62 @@ func (c *checker) checkTimeline() {
 			}
 		}
 	}
+	c.checkRolloutOrder()
+}
+
+// checkRolloutOrder reports steps that act on a rollout (set_percent,
+// pause, resume, promote) when no rollout on that channel starts before
+// them: the server would answer 409.
+func (c *checker) checkRolloutOrder() {
+	order := make([]int, len(c.s.Timeline))
+	for i := range order {
+		order[i] = i
+	}
+	tl := c.s.Timeline
+	slices.SortStableFunc(order, func(a, b int) int { return cmpDuration(tl[a].At, tl[b].At) })
+	started := map[string]bool{}
+	for _, i := range order {
+		st := &tl[i]
+		if st.Rollout != nil {
+			started[st.Rollout.Channel] = true
+		}
+		if names, _ := st.actions(); len(names) != 1 {
+			continue // reported as such
+		}
+		name, v := st.Action()
+		var channel string
+		switch a := v.(type) {
+		case *SetPercent:
+			channel = a.Channel
+		case *ChannelRef:
+			if name == ActionRollback {
+				continue
+			}
+			channel = a.Channel
+		default:
+			continue
+		}
+		if channel != "" && c.s.ChannelByName(channel) != nil && !started[channel] {
+			c.add(indexPath("timeline", i)+"."+name+".channel",
+				"no rollout on channel %q starts at or before %s (expected a rollout step first)", channel, st.At)
+		}
+	}
+}
+
+func cmpDuration(a, b Duration) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // sortTimeline orders the steps by time, keeping the file's order for
 // steps at the same time.
 func sortTimeline(s *Scenario) {
-	slices.SortStableFunc(s.Timeline, func(a, b Step) int {
-		switch {
-		case a.At < b.At:
-			return -1
-		case a.At > b.At:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(s.Timeline, func(a, b Step) int { return cmpDuration(a.At, b.At) })
 }
 
 // ReleasedBundle returns the bundle of the last release or rollout step,

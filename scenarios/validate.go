@@ -106,6 +106,9 @@ func (c *checker) checkTarget() {
 			c.url(u.path, u.v)
 		}
 	}
+	if t.UpdatesURL == "" && (t.StatsURL != "" || t.ChannelURL != "") {
+		c.add("target.updates_url", "missing (expected the /updates URL when other endpoint URLs are given)")
+	}
 }
 
 func (c *checker) url(path, v string) {
