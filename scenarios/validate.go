@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/semver"
 )
@@ -18,7 +19,7 @@ const (
 	MinSize    = ByteSize(1 << 10)
 	MaxSize    = ByteSize(2 << 30)
 	// MinPeriodicCheck is the plugin's floor for periodic checks.
-	MinPeriodicCheck = Duration(600 * 1e9)
+	MinPeriodicCheck = Duration(600 * time.Second)
 	shareTolerance   = 0.001
 )
 
