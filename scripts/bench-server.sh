@@ -13,7 +13,8 @@
 # Needs wrk (Debian package `wrk`), vegeta
 # (go install github.com/tsenart/vegeta/v12@v12.13.0) and jq.
 # Tunables (environment): ROUNDS DURATION THREADS CONNS RATE_DURATION
-# FULL_PORT CONST_PORT PPROF=1 (CPU profile of the full path to $OUT),
+# FULL_PORT CONST_PORT PPROF=1 (serve the demo from `benchtarget -demo`, the
+# same code plus pprof, and save a 5 s CPU profile of round 1 to $OUT),
 # RATE (the fixed rate; default half the full path's median requests/s),
 # FULL_URL (benchmark a server already running there instead of the demo).
 set -euo pipefail
@@ -26,6 +27,7 @@ CONNS=${CONNS:-64}
 RATE_DURATION=${RATE_DURATION:-10s}
 FULL_PORT=${FULL_PORT:-18080}
 CONST_PORT=${CONST_PORT:-18091}
+PPROF_PORT=${PPROF_PORT:-18092}
 APP=${BENCH_APP:-com.example.app}
 OUT=${OUT:-bench-server-out}
 
@@ -59,9 +61,14 @@ if [ -n "${FULL_URL:-}" ]; then
 	full=$FULL_URL
 	: >"$work/serve.log"
 else
-	go build -o "$work/otasim" ./cmd/otasim
 	full=http://127.0.0.1:$FULL_PORT
-	"$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
+	if [ "${PPROF:-}" = 1 ]; then
+		# The same server code in benchtarget -demo, which adds pprof.
+		"$work/benchtarget" -demo -addr "127.0.0.1:$FULL_PORT" -pprof "127.0.0.1:$PPROF_PORT" >"$work/serve.log" 2>&1 &
+	else
+		go build -o "$work/otasim" ./cmd/otasim
+		"$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
+	fi
 	pids+=($!)
 fi
 wait_up "$full/healthz"
@@ -116,11 +123,15 @@ for round in $(seq "$ROUNDS"); do
 	echo " round $round"
 	if [ "${PPROF:-}" = 1 ] && [ "$round" = 1 ]; then
 		mkdir -p "$OUT"
-		curl -sf -o "$OUT/cpu.pprof" "$full/debug/pprof/profile?seconds=5" &
+		curl -sf -o "$OUT/cpu.pprof" "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=5" &
 		prof=$!
 	fi
 	run_wrk full "$full"
-	[ -n "${prof:-}" ] && { wait "$prof" || echo "  (no pprof endpoint on the server)"; prof=; }
+	if [ -n "${prof:-}" ]; then
+		wait "$prof" && cp "$work/benchtarget" "$OUT/benchtarget" &&
+			echo "  CPU profile: go tool pprof -top $OUT/benchtarget $OUT/cpu.pprof" || echo "  (profile failed)"
+		prof=
+	fi
 	run_wrk const "$const"
 done
 full_rps=$(median full 2 "$work/wrk.txt")

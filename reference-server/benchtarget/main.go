@@ -6,6 +6,9 @@
 // net/http itself.
 //
 // Usage: benchtarget -addr 127.0.0.1:8091 -body reply.json
+//
+// With -demo it runs the reference server's demo instead, with
+// net/http/pprof on -pprof, to profile the full path under the same load.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -31,8 +35,24 @@ func main() {
 
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:8091", "listen address")
-	bodyPath := flag.String("body", "", "file holding the constant reply of POST /updates (required)")
+	bodyPath := flag.String("body", "", "file holding the constant reply of POST /updates (required without -demo)")
+	demo := flag.Bool("demo", false, "serve the reference server's demo instead, with pprof")
+	pprofAddr := flag.String("pprof", "127.0.0.1:18092", "pprof listen address of -demo")
 	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *demo {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return err
+		}
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		return serveDemo(ctx, ln, pln)
+	}
 	if *bodyPath == "" {
 		return errors.New("-body is required")
 	}
@@ -40,8 +60,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv := &http.Server{Addr: *addr, Handler: newHandler(body), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

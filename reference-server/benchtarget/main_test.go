@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/otasim/otasim/protocol"
 )
 
 func TestHandler(t *testing.T) {
@@ -33,5 +38,46 @@ func TestHandler(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /updates: %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestServeDemo checks that the profiling twin serves the demo: the
+// benchmark's request gets the update offer of `otasim serve --demo`.
+func TestServeDemo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- serveDemo(ctx, ln, pln) }()
+	// The listener queues the request until the demo is seeded and served.
+	info := `{"platform":"android","device_id":"00000000-0000-4000-8000-000000000001","app_id":"com.example.app",` +
+		`"version_build":"1.0.0","version_name":"1.0.0","plugin_version":"8.51.14","is_emulator":false,"is_prod":true}`
+	resp, err := http.Post("http://"+ln.Addr().String()+"/updates", "application/json", strings.NewReader(info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply protocol.UpdateReply
+	err = json.NewDecoder(resp.Body).Decode(&reply)
+	resp.Body.Close()
+	if err != nil || !reply.IsUpdate() || reply.Version != "1.1.0" {
+		t.Fatalf("POST /updates: %d %+v %v; want the 1.1.0 offer", resp.StatusCode, reply, err)
+	}
+	resp, err = http.Get("http://" + pln.Addr().String() + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("pprof index: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Errorf("serveDemo: %v", err)
 	}
 }

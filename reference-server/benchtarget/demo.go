@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/otasim/otasim/reference-server/refserver"
+)
+
+// serveDemo runs the reference server in its demo state on ln, as
+// `otasim serve --demo` does, plus net/http/pprof on pprofLn: the
+// profiling twin of the full path, so that a profile comes from the same
+// code the benchmark measures. It closes both listeners.
+func serveDemo(ctx context.Context, ln, pprofLn net.Listener) error {
+	defer pprofLn.Close()
+	dir, err := os.MkdirTemp("", "benchtarget-demo-")
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer os.RemoveAll(dir)
+	s, err := refserver.New(refserver.Config{DBPath: filepath.Join(dir, "demo.db")})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	if err := refserver.SeedDemo(ctx, s); err != nil {
+		_ = s.Close()
+		_ = ln.Close()
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = ps.Serve(pprofLn) }()
+	defer ps.Close()
+	fmt.Fprintf(os.Stderr, "benchtarget: demo server on %s, pprof on %s\n", ln.Addr(), pprofLn.Addr())
+	return s.Serve(ctx, ln)
+}
