@@ -93,6 +93,7 @@ type settings struct {
 	seed        uint64
 	sampleEvery time.Duration
 	workers     int
+	dlWorkers   int
 	connections int
 	drain       time.Duration
 }
@@ -124,6 +125,9 @@ func (c *Config) settings() settings {
 	if s.connections <= 0 {
 		s.connections = 64
 	}
+	// Downloads get their own, smaller pool: on a few cores more parallel
+	// transfers only split the bandwidth and the hashing.
+	s.dlWorkers = max(4, min(s.connections, s.workers/8))
 	if s.drain <= 0 {
 		s.drain = 15 * time.Second
 	}

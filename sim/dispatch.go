@@ -103,6 +103,10 @@ func (e *engine) dispatch(j *job) {
 	}
 	e.inFlight++
 	e.rec.InFlight(e.inFlight)
+	if j.kind == jobDownload {
+		e.dlJobs <- j
+		return
+	}
 	e.jobs <- j
 }
 
@@ -158,16 +162,20 @@ func (e *engine) park(j *job, at int64) {
 // worker has returned (after jobs is closed).
 func (e *engine) startWorkers(ctx context.Context) <-chan struct{} {
 	var wg sync.WaitGroup
-	for range e.set.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range e.jobs {
-				e.work(ctx, j)
-				e.done <- j
-			}
-		}()
+	pool := func(n int, jobs <-chan *job) {
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range jobs {
+					e.work(ctx, j)
+					e.done <- j
+				}
+			}()
+		}
 	}
+	pool(e.set.workers, e.jobs)
+	pool(e.set.dlWorkers, e.dlJobs)
 	out := make(chan struct{})
 	go func() { wg.Wait(); close(out) }()
 	return out

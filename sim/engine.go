@@ -80,7 +80,8 @@ type engine struct {
 	curAt  int64
 	curDev uint32
 
-	jobs     chan *job
+	jobs     chan *job // API calls
+	dlJobs   chan *job // bundle downloads, on their own workers
 	done     chan *job
 	inFlight int64
 	stopping bool
@@ -126,7 +127,8 @@ func newEngine(cfg *Config) (*engine, error) {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	e.pop = pop
-	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections})
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections,
+		DownloadConnections: e.set.dlWorkers})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -173,6 +175,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
 	e.jobs = make(chan *job, 1<<16)
+	e.dlJobs = make(chan *job, 1<<16)
 	e.done = make(chan *job, 1<<16)
 	workersDone := e.startWorkers(hardCtx)
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
@@ -188,6 +191,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	e.drain(drain)
 	hardCancel()
 	close(e.jobs)
+	close(e.dlJobs)
 	<-workersDone
 	e.timeline.stop()
 	<-adminDone

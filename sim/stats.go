@@ -12,7 +12,8 @@ import (
 const (
 	statsDelayMs    = 1000
 	statsMaxQueue   = protocol.MaxStatsBatch
-	statsMaxRetries = 6
+	statsMaxRetries = 12
+	statsMaxDelayMs = 300_000
 )
 
 type stat struct {
@@ -108,7 +109,7 @@ func (e *engine) statsDone(j *job) {
 			q.retries = 0
 			break
 		}
-		delay := int64(2000) << (q.retries - 1)
+		delay := min(int64(2000)<<(q.retries-1), statsMaxDelayMs)
 		if j.res.RetryAfter > 0 {
 			delay = max(delay, min(j.res.RetryAfter.Milliseconds(), 86_400_000))
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +55,7 @@ func runCommand() *cli.Command {
 			&cli.DurationFlag{Name: "duration", Usage: "virtual duration of the run (default: the scenario's)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
+			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
 		},
 		Action: runRun,
 	}
@@ -104,6 +106,11 @@ func runRun(c *cli.Context) error {
 	if out == "" {
 		out = filepath.Join("runs", runID)
 	}
+	for _, f := range []string{results.SummaryFile, "server.db"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			return cli.Exit(fmt.Sprintf("run folder %s already holds a run (%s); choose another --out", out, f), exitUsage)
+		}
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return cli.Exit(fmt.Sprintf("run folder: %v", err), exitError)
 	}
@@ -145,6 +152,17 @@ func runRun(c *cli.Context) error {
 	if !c.Bool("quiet") {
 		fmt.Fprintf(stderr, "otasim run %s: %d devices, %s virtual at speed %g, server %s\n",
 			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), cfg.Server.UpdatesURL)
+	}
+	if path := c.String("cpu-profile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	run, runErr := sim.Run(ctx, cfg)
 	if shutdown != nil {

@@ -46,9 +46,12 @@ func (e Endpoints) Validate() error {
 // Config configures a Client.
 type Config struct {
 	Endpoints Endpoints
-	// Connections caps the keep-alive connections per host (devices share
-	// them).
-	Connections int
+	// Connections caps the keep-alive connections per host of the API
+	// (devices share them); DownloadConnections those of bundle downloads,
+	// which use their own pool so that a slow CDN never queues API calls
+	// (default Connections).
+	Connections         int
+	DownloadConnections int
 	// APITimeout bounds an API call; DownloadTimeout a download.
 	APITimeout      time.Duration
 	DownloadTimeout time.Duration
@@ -60,6 +63,8 @@ type Client struct {
 	cfg  Config
 	hc   *http.Client
 	tr   *http.Transport
+	dhc  *http.Client
+	dtr  *http.Transport
 	bufs sync.Pool // *[]byte request bodies
 	read sync.Pool // *[]byte download buffers
 }
@@ -85,26 +90,37 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "otasim (capacitor-updater/" + protocol.PluginVersion + ")"
 	}
-	tr := &http.Transport{
-		Proxy:               nil, // load tests go straight to the target
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxConnsPerHost:     cfg.Connections,
-		MaxIdleConns:        cfg.Connections * 4,
-		MaxIdleConnsPerHost: cfg.Connections,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-		WriteBufferSize:     16 << 10,
-		ReadBufferSize:      64 << 10,
+	if cfg.DownloadConnections <= 0 {
+		cfg.DownloadConnections = cfg.Connections
 	}
-	c := &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}}
+	tr := newTransport(cfg.Connections, 4<<10)
+	dtr := newTransport(cfg.DownloadConnections, 64<<10)
+	c := &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}, dtr: dtr, dhc: &http.Client{Transport: dtr}}
 	c.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	c.read.New = func() any { b := make([]byte, 256<<10); return &b }
 	return c, nil
 }
 
+func newTransport(conns, readBuf int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil, // load tests go straight to the target
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     conns,
+		MaxIdleConns:        conns * 4,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+		WriteBufferSize:     16 << 10,
+		ReadBufferSize:      readBuf,
+	}
+}
+
 // Close closes idle connections.
-func (c *Client) Close() { c.tr.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.tr.CloseIdleConnections()
+	c.dtr.CloseIdleConnections()
+}
 
 // Result is what every call reports besides its reply.
 type Result struct {

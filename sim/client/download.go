@@ -95,7 +95,7 @@ func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h h
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.dhc.Do(req)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
 	}
