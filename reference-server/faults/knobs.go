@@ -116,21 +116,30 @@ type Switch struct {
 	p atomic.Pointer[Knobs]
 }
 
-// NewSwitch returns a switch with no faults.
+// Defaults returns the knobs with no fault set, as the admin API shows
+// them: the zero value with the error mode spelled out.
+func Defaults() Knobs { return Knobs{CDN: CDN{ErrorMode: ErrorMode5xx}} }
+
+// NewSwitch returns a switch holding Defaults.
 func NewSwitch() *Switch {
 	s := &Switch{}
-	s.p.Store(&Knobs{})
+	k := Defaults()
+	s.p.Store(&k)
 	return s
 }
 
 // Load returns the knobs in force.
 func (s *Switch) Load() Knobs { return *s.p.Load() }
 
-// Store validates k and puts it in force for the next request. Invalid knobs
-// leave the current ones in place.
+// Store validates k and puts it in force for the next request, an empty
+// error mode spelled as ErrorMode5xx. Invalid knobs leave the current ones
+// in place.
 func (s *Switch) Store(k Knobs) error {
 	if err := k.Validate(); err != nil {
 		return fmt.Errorf("faults: invalid knobs: %w", err)
+	}
+	if k.CDN.ErrorMode == "" {
+		k.CDN.ErrorMode = ErrorMode5xx
 	}
 	s.p.Store(&k)
 	return nil

@@ -60,13 +60,14 @@ func TestKnobsValidate(t *testing.T) {
 
 func TestSwitchStore(t *testing.T) {
 	s := NewSwitch()
-	if got := s.Load(); got != (Knobs{}) {
-		t.Fatalf("new switch holds %+v, want zero knobs", got)
+	if got := s.Load(); got != Defaults() || got.CDN.Active() || got.API.Active() {
+		t.Fatalf("new switch holds %+v, want the defaults, no fault active", got)
 	}
 	good := Knobs{API: API{RateLimitRate: 0.5, RetryAfterS: 30}}
 	if err := s.Store(good); err != nil {
 		t.Fatalf("Store(good) = %v", err)
 	}
+	good.CDN.ErrorMode = ErrorMode5xx // spelled out by Store
 	if err := s.Store(Knobs{CDN: CDN{ErrorRate: 3}}); err == nil {
 		t.Fatal("Store(invalid) = nil, want an error")
 	}
@@ -76,12 +77,12 @@ func TestSwitchStore(t *testing.T) {
 }
 
 func TestKnobsJSONNames(t *testing.T) {
-	// The admin API documents these exact names.
-	b, err := json.Marshal(Knobs{})
+	// The admin API documents these exact names and defaults.
+	b, err := json.Marshal(Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"cdn":{"latency_ms":0,"jitter_ms":0,"bandwidth_bps":0,"error_rate":0,"error_mode":"","truncate_rate":0,"corrupt_rate":0},` +
+	want := `{"cdn":{"latency_ms":0,"jitter_ms":0,"bandwidth_bps":0,"error_rate":0,"error_mode":"5xx","truncate_rate":0,"corrupt_rate":0},` +
 		`"api":{"latency_ms":0,"jitter_ms":0,"error_rate":0,"rate_limit_rate":0,"retry_after_s":0}}`
 	if string(b) != want {
 		t.Fatalf("JSON of zero knobs:\n got %s\nwant %s", b, want)
@@ -108,10 +109,13 @@ func FuzzKnobsJSON(f *testing.F) {
 			t.Fatalf("Store and Validate disagree on %+v: %v", k, err)
 		}
 		if err != nil {
-			if s.Load() != (Knobs{}) {
+			if s.Load() != Defaults() {
 				t.Fatalf("rejected knobs %+v were stored", k)
 			}
 			return
+		}
+		if k.CDN.ErrorMode == "" {
+			k.CDN.ErrorMode = ErrorMode5xx
 		}
 		// Valid knobs survive a round trip unchanged.
 		b, err := json.Marshal(s.Load())
