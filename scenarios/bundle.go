@@ -17,8 +17,8 @@ type Defects struct {
 	NotReady float64 `yaml:"not_ready"`
 	// NotReadyByPlatform and NotReadyBySegment override NotReady for a
 	// platform (ios, android) or a segment name; a segment wins.
-	NotReadyByPlatform map[string]float64 `yaml:"not_ready_by_platform"`
-	NotReadyBySegment  map[string]float64 `yaml:"not_ready_by_segment"`
+	NotReadyByPlatform map[string]float64 `yaml:"not_ready_by_platform,omitempty"`
+	NotReadyBySegment  map[string]float64 `yaml:"not_ready_by_segment,omitempty"`
 	// CorruptDownload is the probability that the downloaded bytes do not
 	// match the checksum (the device reports checksum_fail).
 	CorruptDownload float64 `yaml:"corrupt_download"`

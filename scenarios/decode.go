@@ -229,6 +229,9 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, depth int) {
 			d.mismatch(n, path, typeNames(t))
 			return
 		}
+		if len(seq.Values) == 0 {
+			return // an empty list stays nil, as if left out
+		}
 		s := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
 		for i, item := range seq.Values {
 			d.decode(item, s.Index(i), indexPath(path, i), depth+1)
@@ -371,7 +374,8 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string, depth int)
 		d.mismatch(n, path, typeNames(v.Type()))
 		return
 	}
-	if v.IsNil() {
+	if v.IsNil() && len(values) > 0 {
+		// An empty mapping stays nil, as if left out.
 		v.Set(reflect.MakeMapWithSize(v.Type(), len(values)))
 	}
 	for _, kv := range values {

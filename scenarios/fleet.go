@@ -46,18 +46,18 @@ type Segment struct {
 	Push bool `yaml:"push"`
 	// MaintenanceWindow restricts applying updates to a daily local-time
 	// window (enterprise devices).
-	MaintenanceWindow *Window `yaml:"maintenance_window"`
+	MaintenanceWindow *Window `yaml:"maintenance_window,omitempty"`
 
 	// Join adds devices to this segment that install the app during the
 	// run (new users), on top of its share of Fleet.Devices.
-	Join *Join `yaml:"join"`
+	Join *Join `yaml:"join,omitempty"`
 	// ChurnPerDay is the share of the segment's devices that uninstall
 	// per virtual day.
 	ChurnPerDay float64 `yaml:"churn_per_day"`
 
 	// Arms split the segment for an A/B experiment; each arm overrides
 	// some of the segment's behaviour and is reported like a segment.
-	Arms []Arm `yaml:"arms"`
+	Arms []Arm `yaml:"arms,omitempty"`
 }
 
 // Window is a daily local-time window, "HH:MM" to "HH:MM" (may wrap
@@ -89,8 +89,8 @@ type Arm struct {
 	Name          string    `yaml:"name"`
 	Share         float64   `yaml:"share"` // of the segment; arms sum to 1
 	UpdateMode    string    `yaml:"update_mode"`
-	PeriodicCheck *Duration `yaml:"periodic_check"`
-	Push          *bool     `yaml:"push"`
+	PeriodicCheck *Duration `yaml:"periodic_check,omitempty"`
+	Push          *bool     `yaml:"push,omitempty"`
 	Channel       string    `yaml:"channel"`
 	SelfAssign    string    `yaml:"self_assign"`
 }

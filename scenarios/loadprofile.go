@@ -9,7 +9,7 @@ type LoadProfile struct {
 	Profile  string   `yaml:"profile"`
 	Rate     float64  `yaml:"rate"` // requests per second
 	Duration Duration `yaml:"duration"`
-	Stages   []Stage  `yaml:"stages"`
+	Stages   []Stage  `yaml:"stages,omitempty"`
 }
 
 // Stage ramps the arrival rate linearly to Target over Duration.

@@ -19,7 +19,7 @@ type Scenario struct {
 	Fleet    Fleet                     `yaml:"fleet"`
 	Timeline []Step                    `yaml:"timeline"`
 	Targets  Targets                   `yaml:"targets"`
-	Load     *LoadProfile              `yaml:"load"`
+	Load     *LoadProfile              `yaml:"load,omitempty"`
 
 	// Source is where the scenario was read from (a path, or
 	// "embedded:NAME.yaml"); set by the loader, not by YAML.

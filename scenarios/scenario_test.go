@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -306,6 +308,35 @@ func TestDefaultsValidForAnyFleetSize(t *testing.T) {
 		src := strings.Replace(minimal, "devices: 100", "devices: "+n, 1)
 		if _, err := Parse("x.yaml", []byte(src)); err != nil {
 			t.Errorf("%s devices: %v", n, err)
+		}
+	}
+}
+
+// TestResolvedRoundTrip: the resolved YAML of every bundled scenario
+// parses back to the same scenario.
+func TestResolvedRoundTrip(t *testing.T) {
+	for _, in := range List() {
+		s, err := Load(in.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Resolved()
+		if err != nil {
+			t.Fatalf("%s: %v", in.Name, err)
+		}
+		back, err := Parse(in.Name+".yaml", out)
+		if err != nil {
+			t.Fatalf("%s: the resolved YAML does not parse:\n%v\n%s", in.Name, err, out)
+		}
+		back.Source, back.raw, s.raw = s.Source, nil, nil
+		if !reflect.DeepEqual(s, back) {
+			a, _ := json.Marshal(s)
+			b, _ := json.Marshal(back)
+			i := 0
+			for i < len(a) && i < len(b) && a[i] == b[i] {
+				i++
+			}
+			t.Errorf("%s: the resolved YAML gives another scenario; JSON differs at %q vs %q", in.Name, a[max(i-80, 0):min(i+40, len(a))], b[max(i-80, 0):min(i+40, len(b))])
 		}
 	}
 }

@@ -12,24 +12,24 @@ import (
 type Targets struct {
 	// AdoptionWithin: AdoptionShare of active devices run the released
 	// bundle within this time of its first timeline action (default 24h).
-	AdoptionWithin *Duration `yaml:"adoption_within"`
+	AdoptionWithin *Duration `yaml:"adoption_within,omitempty"`
 	// AdoptionShare is the share that must be reached: 0.5, 0.9 or 0.95
 	// (default), the shares the summary reports times for.
-	AdoptionShare *float64 `yaml:"adoption_share"`
+	AdoptionShare *float64 `yaml:"adoption_share,omitempty"`
 	// AdoptionBundle is the bundle judged (default: the last bundle the
 	// timeline releases or rolls out, see Scenario.ReleasedBundle).
 	AdoptionBundle string `yaml:"adoption_bundle"`
 	// CDNms: p50 real transfer time normalised to 5 MB (default 114ms).
-	CDNms *float64 `yaml:"cdn_p50_ms_per_5mb"`
+	CDNms *float64 `yaml:"cdn_p50_ms_per_5mb,omitempty"`
 	// SuccessRate: successful installs over attempts (default 0.82).
-	SuccessRate *float64 `yaml:"success_rate"`
+	SuccessRate *float64 `yaml:"success_rate,omitempty"`
 	// APIMeanMs: mean /updates latency (default 434ms).
-	APIMeanMs *float64 `yaml:"api_mean_ms"`
+	APIMeanMs *float64 `yaml:"api_mean_ms,omitempty"`
 	// Disable lists documented targets to leave out: adoption, cdn,
 	// success_rate, api.
-	Disable []string `yaml:"disable"`
+	Disable []string `yaml:"disable,omitempty"`
 	// Extra thresholds on any summary metric, optionally per segment.
-	Extra []Threshold `yaml:"extra"`
+	Extra []Threshold `yaml:"extra,omitempty"`
 }
 
 // Threshold is an extra pass/fail check on a metric of the summary:
@@ -38,8 +38,8 @@ type Threshold struct {
 	Name    string   `yaml:"name"`    // default: the metric, with "@segment"
 	Metric  string   `yaml:"metric"`  // one of MetricNames()
 	Segment string   `yaml:"segment"` // optional: a segment, or "segment/arm"
-	Max     *float64 `yaml:"max"`
-	Min     *float64 `yaml:"min"`
+	Max     *float64 `yaml:"max,omitempty"`
+	Min     *float64 `yaml:"min,omitempty"`
 }
 
 // Names of the documented targets.

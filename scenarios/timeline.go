@@ -16,17 +16,17 @@ import (
 type Step struct {
 	At Duration `yaml:"at"`
 
-	Release     *Release     `yaml:"release"`
-	Rollout     *Rollout     `yaml:"rollout"`
-	SetPercent  *SetPercent  `yaml:"set_percent"`
-	Pause       *ChannelRef  `yaml:"pause"`
-	Resume      *ChannelRef  `yaml:"resume"`
-	Promote     *ChannelRef  `yaml:"promote"`
-	Rollback    *ChannelRef  `yaml:"rollback"`
-	Guard       *Guard       `yaml:"guard"`
-	CDNFaults   *CDNFaults   `yaml:"cdn_faults"`
-	APIFaults   *APIFaults   `yaml:"api_faults"`
-	ClearFaults *ClearFaults `yaml:"clear_faults"`
+	Release     *Release     `yaml:"release,omitempty"`
+	Rollout     *Rollout     `yaml:"rollout,omitempty"`
+	SetPercent  *SetPercent  `yaml:"set_percent,omitempty"`
+	Pause       *ChannelRef  `yaml:"pause,omitempty"`
+	Resume      *ChannelRef  `yaml:"resume,omitempty"`
+	Promote     *ChannelRef  `yaml:"promote,omitempty"`
+	Rollback    *ChannelRef  `yaml:"rollback,omitempty"`
+	Guard       *Guard       `yaml:"guard,omitempty"`
+	CDNFaults   *CDNFaults   `yaml:"cdn_faults,omitempty"`
+	APIFaults   *APIFaults   `yaml:"api_faults,omitempty"`
+	ClearFaults *ClearFaults `yaml:"clear_faults,omitempty"`
 }
 
 // Timeline action names, as written in YAML and returned by Step.Action.

@@ -40,7 +40,12 @@ func scenariosCommand() *cli.Command {
 				Name:      "show",
 				Usage:     "print a bundled scenario's YAML, to copy and edit",
 				ArgsUsage: "NAME",
-				Action:    scenariosShow,
+				Description: "With --resolved, prints the scenario (bundled NAME or FILE) as a run\n" +
+					"uses it: every default filled in.",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "resolved", Usage: "print the scenario with every default filled in"},
+				},
+				Action: scenariosShow,
 			},
 		},
 	}
@@ -95,9 +100,18 @@ func scenariosValidate(c *cli.Context) error {
 
 func scenariosShow(c *cli.Context) error {
 	if c.Args().Len() != 1 {
-		return cli.Exit("scenarios show needs exactly one bundled NAME (see 'otasim scenarios list')", exitUsage)
+		return cli.Exit("scenarios show needs exactly one bundled NAME (see 'otasim scenarios list'), or a FILE with --resolved", exitUsage)
 	}
-	data, err := scenarios.Bundled(c.Args().First())
+	var data []byte
+	var err error
+	if c.Bool("resolved") {
+		var s *scenarios.Scenario
+		if s, err = scenarios.Load(c.Args().First()); err == nil {
+			data, err = s.Resolved()
+		}
+	} else {
+		data, err = scenarios.Bundled(c.Args().First())
+	}
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}

@@ -103,6 +103,10 @@ func TestScenariosShow(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "name: quickstart") {
 		t.Fatalf("show quickstart (code %d):\n%s", code, out)
 	}
+	out, _, code = runScenariosCLI(t, "scenarios", "show", "--resolved", "quickstart")
+	if code != exitOK || !strings.Contains(out, "name: occasional") || !strings.Contains(out, "sample_every: 10m") {
+		t.Errorf("show --resolved quickstart lacks the default segments or run settings (code %d):\n%s", code, out)
+	}
 	if _, _, code := runScenariosCLI(t, "scenarios", "show", "nosuch"); code != exitError {
 		t.Errorf("show nosuch: code %d, want %d", code, exitError)
 	}
