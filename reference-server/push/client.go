@@ -31,9 +31,9 @@ func (c *client) readPump() {
 		c.hub.wg.Done()
 	}()
 	c.conn.SetReadLimit(maxMessageSize)
-	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.hub.pongWait))
 	c.conn.SetPongHandler(func(string) error {
-		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		return c.conn.SetReadDeadline(time.Now().Add(c.hub.pongWait))
 	})
 	for {
 		if _, _, err := c.conn.ReadMessage(); err != nil {
@@ -45,7 +45,7 @@ func (c *client) readPump() {
 // writePump sends queued messages and pings until send is closed, then a
 // close message.
 func (c *client) writePump() {
-	ticker := time.NewTicker(pingPeriod)
+	ticker := time.NewTicker(c.hub.pingPeriod)
 	defer func() {
 		ticker.Stop()
 		_ = c.conn.Close()

@@ -49,6 +49,9 @@ type key struct{ appID, channel string }
 type Hub struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+	// pongWait and pingPeriod are the constants of the same names; tests
+	// shorten them.
+	pongWait, pingPeriod time.Duration
 
 	mu      sync.Mutex
 	closed  bool
@@ -71,7 +74,9 @@ func NewHub(log *slog.Logger) *Hub {
 			// browser session to protect.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		clients: map[key]map[*client]struct{}{},
+		clients:    map[key]map[*client]struct{}{},
+		pongWait:   pongWait,
+		pingPeriod: pingPeriod,
 	}
 }
 
