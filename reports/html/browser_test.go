@@ -1,0 +1,111 @@
+package html
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/otasim/otasim/reports/internal/browsertest"
+	"github.com/otasim/otasim/reports/internal/fixture"
+	"github.com/otasim/otasim/reports/internal/realrun"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// echartsForTest finds the real ECharts build (just echarts; .ci/run
+// installs it). Without it the offline report cannot draw: skip locally,
+// fail in CI.
+func echartsForTest(t *testing.T) []byte {
+	t.Helper()
+	p, err := LocateECharts(os.Getenv("OTASIM_ECHARTS_JS"), realrun.ModuleRoot(t))
+	if err == nil && p == "" {
+		err = os.ErrNotExist
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the ECharts build is missing (%v): CI installs it with npm install --prefix .cache/echarts echarts@%s", err, EChartsVersion)
+		}
+		t.Skipf("browser test skipped: no ECharts build (%v); run `just echarts`", err)
+	}
+	b, err := ReadECharts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReportInBrowser opens the report of a real ci-smoke run, and of a
+// constructed run with a rollback, in headless Chromium with the network
+// blocked, and checks that every chart drew, nothing went to the console
+// as an error, and the targets table shows the run's own values.
+func TestReportInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	b := browsertest.New(t)
+	js := echartsForTest(t)
+
+	dir, res := realrun.CISmoke(t, nil)
+	real, err := results.Read(dir)
+	if err != nil {
+		t.Fatalf("read the ci-smoke run: %v\n%s", err, res.Output)
+	}
+	for _, tc := range []struct {
+		name string
+		run  *results.Run
+	}{
+		{"ci-smoke", real},
+		{"fixture-rollback", fixture.Run(fixture.Params{Seed: 11, Rollback: true})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, tc.run, Options{ECharts: js}); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "report.html")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := len(b.Errors())
+			if err := chromedp.Do(b.Ctx, chromedp.Navigate("file://"+path), chromedp.WaitReady(chromedp.CSS("#targets"))); err != nil {
+				t.Fatalf("open the report: %v", err)
+			}
+			ink, err := chromedp.Run(b.Ctx, chromedp.Evaluate[map[string]int](browsertest.CanvasInkJS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := Report(tc.run, Options{})
+			for _, s := range d.Sections() {
+				if ink[s.ID] == 0 {
+					t.Errorf("chart %s drew nothing (its canvas is blank)", s.ID)
+				}
+			}
+			if len(ink) != len(d.Sections()) {
+				t.Errorf("page has %d charts, want %d", len(ink), len(d.Sections()))
+			}
+			type row struct{ Name, Value, Threshold, Result string }
+			rows, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]row](`Array.from(document.querySelectorAll('#targets tr[data-target]')).map(r => ({
+				Name: r.dataset.target, Value: r.querySelector('.value').textContent,
+				Threshold: r.querySelector('.threshold').textContent, Result: r.querySelector('.result').textContent}))`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(tc.run.Summary.Targets) {
+				t.Fatalf("targets table has %d rows, want %d", len(rows), len(tc.run.Summary.Targets))
+			}
+			for i, tr := range tc.run.Summary.Targets {
+				want := row{tr.Name, FormatValue(tr.Value, tr.Unit), FormatThreshold(tr), map[bool]string{true: "PASS", false: "FAIL"}[tr.Pass]}
+				if rows[i] != want {
+					t.Errorf("target row %d = %+v, want %+v", i, rows[i], want)
+				}
+			}
+			b.Screenshot("report-" + tc.name + ".png")
+			if errs := b.Errors()[before:]; len(errs) > 0 {
+				t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+			}
+		})
+	}
+}

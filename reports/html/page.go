@@ -1,0 +1,166 @@
+package html
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// Report builds the report of a run: header, targets table, charts.
+func Report(run *results.Run, o Options) (*Document, error) {
+	if run == nil {
+		return nil, errors.New("report: no run")
+	}
+	s := &run.Summary
+	if s.Schema != "" && s.Schema != results.SchemaSummary {
+		return nil, fmt.Errorf("report: summary schema %q is not %q (a newer otasim wrote it?)", s.Schema, results.SchemaSummary)
+	}
+	d := NewDocument(fmt.Sprintf("otasim %s · %s", s.Scenario, s.RunID), o)
+	var sections []*Section
+	var decodeErrs []string
+	sections = append(sections, adoptionChart(run, o))
+	sections = append(sections, latencyCharts(run, o)...)
+	hdr, errs := hdrChart(run, o)
+	decodeErrs = append(decodeErrs, errs...)
+	sections = append(sections, hdr)
+	cdn, errs := cdnCharts(run, o)
+	decodeErrs = append(decodeErrs, errs...)
+	sections = append(sections, cdn...)
+	sections = append(sections, successCharts(run)...)
+	sections = append(sections, rollbackChart(run, o))
+	sections = append(sections, throughputCharts(run, o)...)
+	sections = append(sections, engagementCharts(run)...)
+
+	head, err := headerHTML(run, o, decodeErrs)
+	if err != nil {
+		return nil, err
+	}
+	d.AddHTML(head)
+	for _, sec := range sections {
+		d.addChart(sec)
+	}
+	return d, nil
+}
+
+// Render writes the report of run to w.
+func Render(w io.Writer, run *results.Run, o Options) error {
+	d, err := Report(run, o)
+	if err != nil {
+		return err
+	}
+	return d.Render(w)
+}
+
+// Warnings are the harness-health warnings the report header shows.
+func Warnings(run *results.Run, o Options) []string {
+	s := &run.Summary
+	var out []string
+	if s.Interrupted {
+		out = append(out, fmt.Sprintf("The run was interrupted after %s of virtual time: the results are partial.", seconds(s.VirtualSeconds)))
+	}
+	if s.Harness.FellBehind {
+		out = append(out, fmt.Sprintf("The load generator fell behind (schedule lag p99 %s, %d late events): latencies include its own delay.",
+			ms(s.Harness.ScheduleLagP99Ms), s.Harness.LateEvents))
+	}
+	for _, a := range s.SkippedActions {
+		msg := fmt.Sprintf("Timeline action skipped at %s: %s %s", seconds(a.AtS), a.Action, a.Detail)
+		if a.Error != "" {
+			msg += " (" + a.Error + ")"
+		}
+		out = append(out, msg)
+	}
+	for _, w := range s.Warnings {
+		if s.Harness.FellBehind && strings.Contains(w, "FELL BEHIND") {
+			continue // said above
+		}
+		out = append(out, w)
+	}
+	if w := o.OfflineWarning(); w != "" {
+		out = append(out, w)
+	}
+	return out
+}
+
+var headerTemplate = template.Must(template.New("header").Parse(`<header>
+<h1>{{.S.Scenario}} <span class="{{if .S.Pass}}pass{{else}}fail{{end}}" id="verdict">{{if .S.Pass}}PASS{{else}}FAIL{{end}}</span></h1>
+<p class="note">Run {{.S.RunID}}{{if .S.StartedAt}}, started {{.S.StartedAt}}{{end}}{{if .S.ScenarioSource}}, scenario {{.S.ScenarioSource}}{{end}}</p>
+{{range .Warnings}}<div class="warn">⚠ {{.}}</div>
+{{end}}</header>
+<section id="run">
+<h2>Run</h2>
+<dl class="meta">
+<dt>seed</dt><dd>{{.S.Seed}}</dd>
+<dt>devices</dt><dd>{{.S.Devices}}{{range $i, $c := .S.Cohorts}}{{if $i}},{{else}} ({{end}} {{$c.Name}} {{$c.Devices}}{{end}}{{if .S.Cohorts}}){{end}}</dd>
+<dt>virtual duration</dt><dd>{{.Virtual}}</dd>
+<dt>real duration</dt><dd>{{.Wall}}</dd>
+<dt>speed</dt><dd>{{.S.Speed}}× (virtual seconds per real second)</dd>
+<dt>server</dt><dd>{{.S.Server.Kind}} {{.S.Server.UpdatesURL}}</dd>
+<dt>bundles</dt><dd>{{range $i, $b := .Bundles}}{{if $i}}, {{end}}{{$b}}{{end}}</dd>
+<dt>generator</dt><dd>{{.S.Harness.Requests}} requests, schedule lag p99 {{.Lag}}, {{.S.Harness.Workers}} workers, {{.S.Harness.Connections}} connections</dd>
+</dl>
+</section>
+<section id="targets-section">
+<h2>Targets</h2>
+<table id="targets">
+<thead><tr><th>target</th><th>metric</th><th>value</th><th>threshold</th><th>result</th></tr></thead>
+<tbody>
+{{range .Targets}}<tr data-target="{{.T.Name}}"><td>{{.T.Name}}{{if .T.Segment}} ({{.T.Segment}}){{end}}</td><td>{{.T.Metric}}</td><td class="num value">{{.Value}}</td><td class="num threshold">{{.Threshold}}</td><td class="result {{if .T.Pass}}pass{{else}}fail{{end}}">{{if .T.Pass}}PASS{{else}}FAIL{{end}}</td></tr>
+{{if .T.Note}}<tr class="target-note"><td></td><td colspan="4" class="note">{{.T.Note}}</td></tr>
+{{end}}{{else}}<tr><td colspan="5">no targets</td></tr>
+{{end}}</tbody>
+</table>
+</section>
+{{if .Timeline}}<section id="timeline">
+<h2>Timeline</h2>
+<table>
+<thead><tr><th>at</th><th>action</th><th>detail</th><th>outcome</th></tr></thead>
+<tbody>
+{{range .Timeline}}<tr><td class="num">{{.At}}</td><td>{{.A.Action}}</td><td>{{.A.Detail}}</td><td>{{.A.Outcome}}{{if .A.Error}}: {{.A.Error}}{{end}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>
+{{end}}`))
+
+type targetView struct {
+	T                results.TargetResult
+	Value, Threshold string
+}
+
+type actionView struct {
+	A  results.ActionResult
+	At string
+}
+
+func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML, error) {
+	s := &run.Summary
+	warnings := Warnings(run, o)
+	for _, e := range decodeErrs {
+		warnings = append(warnings, "A histogram could not be read and is not drawn: "+e)
+	}
+	var bundles []string
+	for _, b := range s.Bundles {
+		bundles = append(bundles, fmt.Sprintf("%s (%s)", b.Version, bytesSize(b.Size)))
+	}
+	var targets []targetView
+	for _, t := range s.Targets {
+		targets = append(targets, targetView{T: t, Value: FormatValue(t.Value, t.Unit), Threshold: FormatThreshold(t)})
+	}
+	var timeline []actionView
+	for _, a := range s.Timeline {
+		timeline = append(timeline, actionView{A: a, At: seconds(a.AtS)})
+	}
+	var buf bytes.Buffer
+	err := headerTemplate.Execute(&buf, map[string]any{
+		"S": s, "Warnings": warnings, "Bundles": bundles, "Targets": targets, "Timeline": timeline,
+		"Virtual": seconds(s.VirtualSeconds), "Wall": seconds(s.WallSeconds), "Lag": ms(s.Harness.ScheduleLagP99Ms),
+	})
+	if err != nil {
+		return "", fmt.Errorf("report header: %w", err)
+	}
+	return template.HTML(buf.String()), nil
+}

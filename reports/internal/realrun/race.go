@@ -1,0 +1,5 @@
+//go:build race
+
+package realrun
+
+const raceEnabled = true

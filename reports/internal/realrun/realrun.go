@@ -1,0 +1,116 @@
+// Package realrun gives the reports' tests a real run: it builds the otasim
+// binary once per test process and runs a bundled scenario into a fresh
+// folder, exactly as a user would.
+package realrun
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ModuleRoot finds the folder holding go.mod, walking up from the test's
+// working folder.
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+	out  []byte
+}
+
+// Binary builds cmd/otasim once per test process (with -race when the
+// tests run with it, so the build reuses the packages they compiled) and
+// returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	root := ModuleRoot(t)
+	build.once.Do(func() {
+		build.dir, build.err = os.MkdirTemp("", "otasim-bin-")
+		if build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "otasim")
+		args := []string{"build", "-o", build.path}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		args = append(args, "./cmd/otasim")
+		cmd := exec.Command("go", args...)
+		cmd.Dir = root
+		build.out, build.err = cmd.CombinedOutput()
+	})
+	if build.err != nil {
+		t.Fatalf("go build ./cmd/otasim: %v\n%s", build.err, build.out)
+	}
+	return build.path
+}
+
+// Result is a finished run of the binary.
+type Result struct {
+	Dir    string // the run folder
+	Code   int    // exit code
+	Output string // stdout and stderr
+}
+
+// Run runs `otasim args...` with a bound on its time and returns its exit
+// code and output. Exit codes 0 and 3 (a target failed) are results; any
+// other fails the test unless allowed lists it.
+func Run(t testing.TB, env []string, args ...string) Result {
+	t.Helper()
+	bin := Binary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("otasim %v: %v\n%s", args, err, out.String())
+		}
+		code = ee.ExitCode()
+	}
+	return Result{Dir: cmd.Dir, Code: code, Output: out.String()}
+}
+
+// CISmoke runs the bundled ci-smoke scenario into a fresh folder and
+// returns the run folder. extra are more flags of `otasim run`.
+func CISmoke(t testing.TB, env []string, extra ...string) (string, Result) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"run", "ci-smoke", "--quiet", "--out", out}, extra...)
+	res := Run(t, env, args...)
+	if res.Code != 0 && res.Code != 3 {
+		t.Fatalf("otasim run ci-smoke: exit %d\n%s", res.Code, res.Output)
+	}
+	return out, res
+}
