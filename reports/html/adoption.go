@@ -56,7 +56,7 @@ func adoptionChart(run *results.Run, o Options) *Section {
 				charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{
 					Name: fmt.Sprintf("target %s", pct(share)), YAxis: share}),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-					Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"},
+					Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}"},
 					LineStyle: &opts.LineStyle{Type: "dashed", Color: "#888"}}),
 			)
 		}

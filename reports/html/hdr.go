@@ -102,6 +102,6 @@ func hdrChart(run *results.Run, o Options) (*Section, []string) {
 		c.AddSeries(labels[name], lineData(pts), lineSeriesOpts())
 	}
 	return &Section{ID: "latency_hdr", Title: "API latency distribution (HDR percentiles)",
-		Note: "Latency of each endpoint over the whole run, from the intended send time; the x axis is 1/(1−p) on a log scale, so the tail gets the room it deserves.",
+		Note:  "Latency of each endpoint over the whole run, from the intended send time; the x axis is 1/(1−p) on a log scale, so the tail gets the room it deserves.",
 		chart: c}, errs
 }
