@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// The ci-smoke scenario end to end against the in-process reference
+// server: the installs and failures the server counted equal those the
+// fleet delivered, and summary.json holds every key the contract names.
+func TestRunCISmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := runScenariosCLI(t, "run", "ci-smoke", "--out", dir, "--quiet")
+	if code != exitOK && code != exitTargetFail {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"TARGET", "adoption", "success_rate", "run folder: " + dir} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	run, err := results.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run.Summary
+	if s.Interrupted || s.Devices != 500 || s.Scenario != "ci-smoke" || s.Server.Kind != "in-process" {
+		t.Errorf("summary header %+v", s)
+	}
+	if s.SuccessRate.Attempts == 0 || s.CDN.Downloads == 0 || s.API["updates"].Count == 0 || s.API["stats"].Count == 0 ||
+		s.API["channel_self"].Count == 0 {
+		t.Errorf("nothing measured: success %+v cdn %d api %+v", s.SuccessRate, s.CDN.Downloads, s.API)
+	}
+	if len(s.Timeline) != 4 {
+		t.Errorf("timeline %+v", s.Timeline)
+	}
+	for _, a := range s.Timeline {
+		if a.Outcome != "ok" {
+			t.Errorf("action %+v", a)
+		}
+	}
+	if len(s.FleetCounts) == 0 {
+		t.Fatal("the fleet delivered no install or failure")
+	}
+	for name, fleet := range s.FleetCounts {
+		server := s.ServerCounts[name]
+		if server.Installs != fleet.Installs || !reflect.DeepEqual(server.Failures, fleet.Failures) {
+			t.Errorf("bundle %s: server counted %+v, the fleet delivered %+v", name, server, fleet)
+		}
+	}
+	for name, server := range s.ServerCounts {
+		if _, ok := s.FleetCounts[name]; !ok && (server.Installs > 0 || len(server.Failures) > 0) {
+			t.Errorf("bundle %s: server counted %+v, the fleet nothing", name, server)
+		}
+	}
+	// The JSON keys the issue names.
+	b, err := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "run_id", "scenario", "seed", "devices", "speed", "virtual_seconds", "wall_seconds",
+		"interrupted", "targets", "adoption", "success_rate", "cdn", "api", "rollback", "harness", "skipped_actions"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("summary.json lacks %q", k)
+		}
+	}
+	if len(run.Series.T) < 10 || len(run.Series.Adoption["all"]["1.0.1"]) != len(run.Series.T) {
+		t.Errorf("series: %d samples", len(run.Series.T))
+	}
+	if _, ok := run.Histograms.Histograms["api.updates.latency"]; !ok {
+		t.Error("no /updates histogram")
+	}
+	// The run folder is not reused.
+	if _, _, code := runScenariosCLI(t, "run", "ci-smoke", "--out", dir, "-q"); code != exitUsage {
+		t.Errorf("second run into the same folder: exit %d", code)
+	}
+}
+
+// A cancelled run stops cleanly with a partial summary marked interrupted.
+func TestRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	sc, err := scenarios.Load("ci-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := sim.Config{Scenario: sc, RunID: "t", Devices: 50, ProgressEvery: time.Millisecond}
+	// Cancel once the run is under way.
+	cfg.Progress = func(p results.Progress) {
+		if p.Requests > 0 {
+			cancel()
+		}
+	}
+	shutdown, err := inProcess(context.Background(), dir, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := sim.Run(ctx, cfg)
+	if serr := shutdown(); serr != nil {
+		t.Errorf("shutdown: %v", serr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Summary.Interrupted || run.Summary.VirtualSeconds >= sc.Run.Duration.Seconds() {
+		t.Fatalf("interrupted %v at %v s", run.Summary.Interrupted, run.Summary.VirtualSeconds)
+	}
+	if err := results.Write(dir, run); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	// A port nothing listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no scenario", []string{"run"}, exitUsage, "run takes one scenario"},
+		{"unknown scenario", []string{"run", "nope"}, exitError, "nope"},
+		{"negative devices", []string{"run", "--devices", "-1", "ci-smoke"}, exitUsage, "--devices must not be negative"},
+		{"unreachable target", []string{"run", "--target", dead, "--out", t.TempDir(), "ci-smoke"}, exitError, "unreachable"},
+		{"bad target URL", []string{"run", "--target", "ftp://x", "--out", t.TempDir(), "ci-smoke"}, exitUsage, "not an http(s) URL"},
+		{"run folder under a file", []string{"run", "--out", filepath.Join(notDir, "x"), "ci-smoke"}, exitError, "run folder"},
+		{"flags after the scenario", []string{"run", "ci-smoke", "--devices", "-5"}, exitUsage, "--devices must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			app := newApp()
+			app.Writer, app.ErrWriter = &out, &errOut
+			err := app.Run(append([]string{"otasim"}, tt.args...))
+			code := exitOK
+			var coded cli.ExitCoder
+			if errors.As(err, &coded) {
+				code = coded.ExitCode()
+			} else if err != nil {
+				code = exitError
+			}
+			if code != tt.code || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("exit %d (want %d), error %v (want %q)\n%s%s", code, tt.code, err, tt.want, &out, &errOut)
+			}
+		})
+	}
+}
