@@ -232,6 +232,11 @@ func (e *engine) complete(j *job) {
 		e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond, ok)
 	}
 	if e.stopping {
+		// The run is over: only acknowledged stats still count (the server
+		// counted them too); devices act no more.
+		if j.kind == jobStats {
+			e.statsDone(j)
+		}
 		return
 	}
 	now := e.virtualMs()

@@ -330,8 +330,14 @@ func (e *engine) drain(d time.Duration) {
 			return
 		}
 	}
-	// Parked completions and queued events are dropped.
-	e.rec.Event(false)
+	// Stats replies held back for their modelled network time still
+	// count; other parked completions and queued events are dropped.
+	for k, j := range e.parked {
+		if j != nil && j.kind == jobStats {
+			e.parked[k] = nil
+			e.statsDone(j)
+		}
+	}
 }
 
 // handle runs one due event.
