@@ -216,9 +216,10 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string, depth int) {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		p := reflect.New(t.Elem())
-		d.decode(n, p.Elem(), path, depth+1)
-		v.Set(p)
+		if v.IsNil() { // else a "<<" merge filled it: add to it
+			v.Set(reflect.New(t.Elem()))
+		}
+		d.decode(n, v.Elem(), path, depth+1)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path, depth)
 	case reflect.Map:

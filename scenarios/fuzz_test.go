@@ -45,6 +45,14 @@ func FuzzParse(f *testing.F) {
 			_ = s.TargetSpecs()
 			_ = s.Fleet.Cohorts()
 			_ = s.Hash()
+			// What a run would use must itself be a valid scenario.
+			out, err := s.Resolved()
+			if err != nil {
+				t.Fatalf("Resolved: %v", err)
+			}
+			if _, err := Parse("resolved.yaml", out); err != nil {
+				t.Fatalf("the resolved scenario does not parse:\n%v\n%s", err, out)
+			}
 			return
 		}
 		var perr *Error
