@@ -2,8 +2,6 @@ package html
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -68,11 +66,6 @@ func adoptionChart(run *results.Run, o Options) *Section {
 		note = "The run judged no bundle: no adoption to draw."
 	}
 	return &Section{ID: "adoption", Title: "Adoption of " + orDash(bundle), Note: note, chart: c}
-}
-
-func pct(v float64) string {
-	s := strconv.FormatFloat(v*100, 'f', 1, 64)
-	return strings.TrimSuffix(s, ".0") + "%"
 }
 
 func orDash(s string) string {

@@ -24,7 +24,7 @@ func engagementCharts(run *results.Run) []*Section {
 				if e, ok := eng[co][b]; ok {
 					vs[i] = get(e)
 				} else {
-					vs[i] = nanValue
+					vs[i] = nanValueOf()
 				}
 			}
 			bar.AddSeries(b, barData(vs))

@@ -26,7 +26,7 @@ func latencyCharts(run *results.Run, o Options) []*Section {
 			v := q.v
 			c.AddSeries(q.name, timePoints(ser.T, len(v), func(k int) float64 {
 				if k < len(l.Count) && l.Count[k] == 0 {
-					return nanValue // no request in the interval: a gap, not a zero
+					return nanValueOf() // no request in the interval: a gap, not a zero
 				}
 				return v[k]
 			}, o.maxPoints()), lineSeriesOpts())

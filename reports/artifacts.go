@@ -1,0 +1,48 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/otasim/otasim/reports/html"
+	"github.com/otasim/otasim/reports/internal/atomicfile"
+	"github.com/otasim/otasim/reports/junit"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// File names the reports add to a run folder.
+const (
+	ReportFile = "report.html"
+	JUnitFile  = "junit.xml"
+)
+
+// WriteRunArtifacts writes report.html and junit.xml into the run folder
+// dir. Each file is written whole or not at all (temporary file, then
+// rename); the errors of both are reported together.
+func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts html.Options) error {
+	if run == nil {
+		return errors.New("reports: no run")
+	}
+	var errs []error
+	for _, f := range []struct {
+		name  string
+		write func(w io.Writer) error
+	}{
+		{ReportFile, func(w io.Writer) error { return html.Render(w, run, opts) }},
+		{JUnitFile, func(w io.Writer) error { return junit.Write(w, &run.Summary) }},
+	} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.write); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	return nil
+}

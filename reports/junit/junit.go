@@ -1,0 +1,136 @@
+// Package junit writes a run's targets as a JUnit XML file, the format CI
+// systems read: one test suite per run ("otasim.<scenario>"), one test case
+// per target, a failure element on each target that failed, giving the
+// value and the threshold.
+package junit
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/otasim/otasim/reports/format"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// Suites is the document root.
+type Suites struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Time     string   `xml:"time,attr"`
+	Suites   []Suite  `xml:"testsuite"`
+}
+
+// Suite is one run.
+type Suite struct {
+	Name       string     `xml:"name,attr"`
+	Tests      int        `xml:"tests,attr"`
+	Failures   int        `xml:"failures,attr"`
+	Errors     int        `xml:"errors,attr"`
+	Skipped    int        `xml:"skipped,attr"`
+	Time       string     `xml:"time,attr"`
+	Timestamp  string     `xml:"timestamp,attr,omitempty"`
+	Properties []Property `xml:"properties>property"`
+	Cases      []Case     `xml:"testcase"`
+	SystemOut  string     `xml:"system-out,omitempty"`
+}
+
+// Property is a name and value of the run.
+type Property struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// Case is one target.
+type Case struct {
+	Name      string   `xml:"name,attr"`
+	Classname string   `xml:"classname,attr"`
+	Time      string   `xml:"time,attr"`
+	Failure   *Problem `xml:"failure"`
+	Error     *Problem `xml:"error"`
+}
+
+// Problem is a failure or an error: a one-line message, a type, details.
+type Problem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// FailureMessage says why a target failed: "value 882.3 ms > threshold
+// 434.0 ms", or that the metric had no value.
+func FailureMessage(t results.TargetResult) string {
+	if t.Value == nil {
+		msg := "no value, threshold " + format.Threshold(t)
+		if t.Note != "" {
+			msg += ": " + t.Note
+		}
+		return msg
+	}
+	op := ">"
+	if t.Comparison == ">=" {
+		op = "<"
+	}
+	return fmt.Sprintf("value %s %s threshold %s", format.Value(t.Value, t.Unit), op, format.Number(t.Threshold, t.Unit))
+}
+
+// Build turns a summary into the JUnit document. An interrupted run adds a
+// test case "run" with an error, so CI sees the results are partial.
+func Build(s *results.Summary) (*Suites, error) {
+	if s == nil {
+		return nil, errors.New("junit: no summary")
+	}
+	class := "otasim." + s.Scenario
+	secs := strconv.FormatFloat(s.WallSeconds, 'f', 3, 64)
+	suite := Suite{Name: class, Time: secs, Timestamp: s.StartedAt, Properties: []Property{
+		{"run_id", s.RunID}, {"scenario", s.Scenario}, {"seed", strconv.FormatUint(s.Seed, 10)},
+		{"devices", strconv.Itoa(s.Devices)}, {"speed", strconv.FormatFloat(s.Speed, 'g', -1, 64)},
+		{"virtual_seconds", strconv.FormatFloat(s.VirtualSeconds, 'f', 0, 64)}, {"server", s.Server.UpdatesURL},
+	}}
+	for _, t := range s.Targets {
+		name := t.Name
+		if t.Segment != "" && name == t.Metric {
+			name += "@" + t.Segment
+		}
+		c := Case{Name: name, Classname: class, Time: "0"}
+		if !t.Pass {
+			c.Failure = &Problem{Message: FailureMessage(t), Type: "threshold",
+				Text: fmt.Sprintf("metric %s, value %s, threshold %s", t.Metric, format.Value(t.Value, t.Unit), format.Threshold(t))}
+			suite.Failures++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	if s.Interrupted {
+		suite.Cases = append(suite.Cases, Case{Name: "run", Classname: class, Time: secs,
+			Error: &Problem{Message: "the run was interrupted: results are partial", Type: "interrupted"}})
+		suite.Errors++
+	}
+	suite.Tests = len(suite.Cases)
+	for _, w := range s.Warnings {
+		suite.SystemOut += "WARNING: " + w + "\n"
+	}
+	return &Suites{Name: "otasim", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: secs, Suites: []Suite{suite}}, nil
+}
+
+// Write writes the JUnit XML of s to w.
+func Write(w io.Writer, s *results.Summary) error {
+	doc, err := Build(s)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,120 @@
+package junit
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/otasim/otasim/reports/internal/fixture"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// schemaDoc mirrors the elements and attributes the JUnit schema requires
+// (testsuite: name, tests, failures, errors, time; testcase: name,
+// classname; failure: message, type), read back independently of the
+// writer's types.
+type schemaDoc struct {
+	XMLName xml.Name `xml:"testsuites"`
+	Suites  []struct {
+		Name     *string `xml:"name,attr"`
+		Tests    *int    `xml:"tests,attr"`
+		Failures *int    `xml:"failures,attr"`
+		Errors   *int    `xml:"errors,attr"`
+		Time     *string `xml:"time,attr"`
+		Cases    []struct {
+			Name      *string `xml:"name,attr"`
+			Classname *string `xml:"classname,attr"`
+			Failure   *struct {
+				Message *string `xml:"message,attr"`
+				Type    *string `xml:"type,attr"`
+			} `xml:"failure"`
+			Error *struct {
+				Message *string `xml:"message,attr"`
+			} `xml:"error"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func TestWrite(t *testing.T) {
+	v := 882.3
+	cases := []struct {
+		name         string
+		mutate       func(s *results.Summary)
+		wantTests    int
+		wantFailures int
+		wantErrors   int
+		wantMessages []string
+	}{
+		{"all pass", func(s *results.Summary) {}, 4, 0, 0, nil},
+		{"api fails", func(s *results.Summary) {
+			s.Targets[3].Value, s.Targets[3].Pass = &v, false
+		}, 4, 1, 0, []string{"value 882.3 ms > threshold 434.0 ms"}},
+		{"no value and ratio", func(s *results.Summary) {
+			s.Targets[0].Value, s.Targets[0].Pass, s.Targets[0].Note = nil, false, "the share was not reached"
+			low := 0.5
+			s.Targets[2].Value, s.Targets[2].Pass = &low, false
+		}, 4, 2, 0, []string{"no value, threshold <= 24h: the share was not reached", "value 50.00% < threshold 82.00%"}},
+		{"interrupted", func(s *results.Summary) { s.Interrupted = true }, 5, 0, 1, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fixture.Run(fixture.Params{Seed: 1}).Summary
+			for i := range s.Targets {
+				s.Targets[i].Pass = true
+			}
+			s.Scenario = `ci-smoke <&">`
+			tc.mutate(&s)
+			var buf bytes.Buffer
+			if err := Write(&buf, &s); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(buf.String(), "<?xml") {
+				t.Error("no XML header")
+			}
+			var doc schemaDoc
+			if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatalf("not XML: %v\n%s", err, buf.String())
+			}
+			if len(doc.Suites) != 1 {
+				t.Fatalf("%d suites, want 1", len(doc.Suites))
+			}
+			su := doc.Suites[0]
+			if su.Name == nil || *su.Name != "otasim."+s.Scenario || su.Tests == nil || su.Failures == nil || su.Errors == nil || su.Time == nil {
+				t.Fatalf("suite lacks a required attribute: %s", buf.String())
+			}
+			if *su.Tests != tc.wantTests || len(su.Cases) != tc.wantTests || *su.Failures != tc.wantFailures || *su.Errors != tc.wantErrors {
+				t.Errorf("tests %d (cases %d), failures %d, errors %d; want %d, %d, %d",
+					*su.Tests, len(su.Cases), *su.Failures, *su.Errors, tc.wantTests, tc.wantFailures, tc.wantErrors)
+			}
+			var msgs []string
+			for _, c := range su.Cases {
+				if c.Name == nil || c.Classname == nil {
+					t.Error("testcase lacks name or classname")
+				}
+				if c.Failure != nil {
+					if c.Failure.Message == nil || c.Failure.Type == nil {
+						t.Error("failure lacks message or type")
+					} else {
+						msgs = append(msgs, *c.Failure.Message)
+					}
+				}
+			}
+			for _, want := range tc.wantMessages {
+				found := false
+				for _, m := range msgs {
+					found = found || m == want
+				}
+				if !found {
+					t.Errorf("no failure %q in %q", want, msgs)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildNil(t *testing.T) {
+	if _, err := Build(nil); err == nil {
+		t.Fatal("want an error")
+	}
+}
