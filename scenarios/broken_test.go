@@ -222,7 +222,7 @@ var brokenCases = []struct {
       periodic_check: 5m
 `),
 		want: []string{
-			"x.yaml:10:20: fleet.segments[0].update_mode: \"atbackground\" is not an update mode (expected atBackground, always or onLaunch)",
+			"x.yaml:10:20: fleet.segments[0].update_mode: \"atbackground\" is not an update mode (did you mean \"atBackground\"? the case matters)",
 			"x.yaml:11:23: fleet.segments[0].periodic_check: 5m is too often (expected 0 for none, or at least 600s as the plugin allows)",
 		},
 	},

@@ -48,3 +48,35 @@ func TestReferenceDocCoversSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceDocExample checks the example of docs/scenarios.md: the
+// first yaml block must give exactly the problems of the text block
+// after it.
+func TestReferenceDocExample(t *testing.T) {
+	data, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	block := func(fence string, from int) (string, int) {
+		start := strings.Index(doc[from:], fence)
+		if start < 0 {
+			t.Fatalf("no %s block", fence)
+		}
+		start += from + len(fence)
+		end := strings.Index(doc[start:], "```")
+		if end < 0 {
+			t.Fatalf("unterminated %s block", fence)
+		}
+		return doc[start : start+end], start + end
+	}
+	src, next := block("```yaml\n", strings.Index(doc, "## Strict decoding"))
+	out, _ := block("```text\n$ otasim scenarios validate my.yaml\n", next)
+	_, err = Parse("my.yaml", []byte(src))
+	if err == nil {
+		t.Fatal("the example parses")
+	}
+	if got, want := err.Error()+"\n", out; got != want {
+		t.Errorf("the example gives\n%s\nthe doc says\n%s", got, want)
+	}
+}

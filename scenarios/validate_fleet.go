@@ -119,9 +119,16 @@ func (c *checker) channelChoice(p, channel, selfAssign string) {
 }
 
 func (c *checker) updateMode(path, mode string) {
-	if !slices.Contains(UpdateModes(), mode) {
-		c.add(path, "%s is not an update mode (expected atBackground, always or onLaunch)", quoteShort(mode))
+	if slices.Contains(UpdateModes(), mode) {
+		return
 	}
+	for _, m := range UpdateModes() {
+		if strings.EqualFold(m, mode) {
+			c.add(path, "%s is not an update mode (did you mean %q? the case matters)", quoteShort(mode), m)
+			return
+		}
+	}
+	c.add(path, "%s is not an update mode (expected atBackground, always or onLaunch)", quoteShort(mode))
 }
 
 func (c *checker) periodicCheck(path string, d Duration) {
