@@ -15,6 +15,9 @@ import (
 // Limits checked by validation.
 const (
 	MaxDevices = 10_000_000
+	// MaxBundles bounds the bundles of a scenario (the simulator keeps a
+	// device's failed bundles in a bit set).
+	MaxBundles = 60
 	MaxSpeed   = 1e6
 	MinSize    = ByteSize(1 << 10)
 	MaxSize    = ByteSize(2 << 30)
@@ -196,6 +199,9 @@ func (c *checker) semver(path, v string) {
 }
 
 func (c *checker) checkBundles() {
+	if len(c.s.Bundles) > MaxBundles {
+		c.add("bundles", "%d bundles (expected at most %d)", len(c.s.Bundles), MaxBundles)
+	}
 	seen := map[string]bool{}
 	for i, b := range c.s.Bundles {
 		p := indexPath("bundles", i)
