@@ -1,0 +1,254 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/otasim/otasim/reports/internal/fixture"
+	"github.com/otasim/otasim/sim/results"
+)
+
+func newDB(t *testing.T) *DB {
+	t.Helper()
+	d, err := Create(context.Background(), filepath.Join(t.TempDir(), "sub", "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetClock(func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) })
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestRecordLoadRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	in := fixture.Run(fixture.Params{Seed: 1, Rollback: true})
+	in.Summary.Seed = 1<<63 + 5 // beyond int64
+	if err := d.Record(ctx, in, Meta{ScenarioHash: "abc", Version: "v1.2.3", Folder: "runs/x"}); err != nil {
+		t.Fatal(err)
+	}
+	out, e, err := d.Load(ctx, in.Summary.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in.Summary, out.Summary) {
+		t.Error("summary differs after the round trip")
+	}
+	if !reflect.DeepEqual(in.Series, out.Series) {
+		t.Error("series differ after the round trip")
+	}
+	if !reflect.DeepEqual(in.Histograms, out.Histograms) {
+		t.Error("histograms differ after the round trip")
+	}
+	want := Entry{ID: in.Summary.RunID, Scenario: "fixture", ScenarioHash: "abc", Seed: 1<<63 + 5, Version: "v1.2.3",
+		StartedAt: in.Summary.StartedAt, RecordedAt: "2026-01-02T03:04:05Z", Devices: 600, Pass: in.Summary.Pass,
+		WallSeconds: 60.5, VirtualSeconds: 86400, Folder: "runs/x"}
+	if e != want {
+		t.Errorf("entry = %+v\nwant %+v", e, want)
+	}
+	// Recording again replaces.
+	in.Summary.Devices = 7
+	if err := d.Record(ctx, in, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := d.List(ctx, Filter{})
+	if err != nil || len(list) != 1 || list[0].Devices != 7 {
+		t.Fatalf("after re-record: %+v, %v", list, err)
+	}
+}
+
+// TestHistogramsMergeExactly: the histograms of two stored runs, merged,
+// give the percentiles of one histogram fed every value.
+func TestHistogramsMergeExactly(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	whole := hdrhistogram.New(1, 3_600_000_000, 3)
+	var ids []string
+	for i := range 2 {
+		h := hdrhistogram.New(1, 3_600_000_000, 3)
+		for v := int64(1 + i); v < 2_000_000; v = v*11/10 + 3 {
+			_ = h.RecordValue(v)
+			_ = whole.RecordValue(v)
+		}
+		enc, err := results.Encode(h, "us")
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := fixture.Run(fixture.Params{Seed: uint64(10 + i)})
+		run.Histograms.Histograms["api.updates.latency"] = enc
+		if err := d.Record(ctx, run, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, run.Summary.RunID)
+	}
+	var parts []results.Histogram
+	for _, id := range ids {
+		run, _, err := d.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, run.Histograms.Histograms["api.updates.latency"])
+	}
+	merged, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.TotalCount() != whole.TotalCount() {
+		t.Fatalf("count %d, want %d", merged.TotalCount(), whole.TotalCount())
+	}
+	for _, q := range []float64{50, 90, 95, 99, 99.9, 100} {
+		if got, want := merged.ValueAtQuantile(q), whole.ValueAtQuantile(q); got != want {
+			t.Errorf("p%v = %d, want %d", q, got, want)
+		}
+	}
+	if !merged.Equals(whole) {
+		t.Error("merged histogram differs from the whole")
+	}
+	if _, err := Merge(parts[0], results.Histogram{Unit: "ms", Encoded: parts[1].Encoded}); err == nil {
+		t.Error("merging units: want an error")
+	}
+	if _, err := Merge(); err == nil {
+		t.Error("merging nothing: want an error")
+	}
+}
+
+func TestListAndResolve(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	for i, sc := range []string{"a", "b", "a"} {
+		run := fixture.Run(fixture.Params{Seed: uint64(i), RunID: "2026010" + string(rune('1'+i)) + "T000000Z-run" + sc})
+		run.Summary.Scenario = sc
+		run.Summary.StartedAt = "2026-01-0" + string(rune('1'+i)) + "T00:00:00Z"
+		if err := d.Record(ctx, run, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := d.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range all {
+		ids = append(ids, e.ID)
+	}
+	if want := []string{"20260103T000000Z-runa", "20260102T000000Z-runb", "20260101T000000Z-runa"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("list = %v, want %v", ids, want)
+	}
+	if l, _ := d.List(ctx, Filter{Scenario: "b", Limit: 5}); len(l) != 1 {
+		t.Errorf("filter: %d runs", len(l))
+	}
+	for _, tc := range []struct {
+		ref, scenario, exclude, want, wantErr string
+	}{
+		{"latest", "", "", "20260103T000000Z-runa", ""},
+		{"latest", "a", "20260103T000000Z-runa", "20260101T000000Z-runa", ""},
+		{"latest", "c", "", "", "no earlier run of c"},
+		{"20260102", "", "", "20260102T000000Z-runb", ""},
+		{"20260102T000000Z-runb", "", "", "20260102T000000Z-runb", ""},
+		{"2026", "", "", "", "ambiguous"},
+		{"nope", "", "", "", "unknown run"},
+		{"", "", "", "", "empty"},
+	} {
+		got, err := d.Resolve(ctx, tc.ref, tc.scenario, tc.exclude)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Resolve(%q): got %q, %v; want error %q", tc.ref, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
+		}
+	}
+	if _, _, err := d.Load(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("load unknown: %v", err)
+	}
+}
+
+func TestBadDatabases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	// Missing.
+	if _, err := Open(ctx, filepath.Join(dir, "missing.db")); !errors.Is(err, ErrNoHistory) {
+		t.Errorf("missing: %v", err)
+	}
+	// Not a database.
+	junk := filepath.Join(dir, "junk.db")
+	if err := os.WriteFile(junk, []byte(strings.Repeat("this is not sqlite\n", 300)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, junk); err == nil || !strings.Contains(err.Error(), "not a readable run history") {
+		t.Errorf("corrupt: %v", err)
+	}
+	// A folder.
+	if _, err := Open(ctx, dir); err == nil {
+		t.Error("folder: want an error")
+	}
+	// A newer schema.
+	p := filepath.Join(dir, "newer.db")
+	d, err := Create(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.db.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (99, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := Open(ctx, p); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("newer schema: %v", err)
+	}
+	// A stored summary of a newer schema.
+	d = newDB(t)
+	run := fixture.Run(fixture.Params{Seed: 3})
+	run.Summary.Schema = "otasim.summary/v2"
+	if err := d.Record(ctx, run, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Load(ctx, run.Summary.RunID); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("newer summary: %v", err)
+	}
+	// A corrupt histogram is refused at record time, leaving nothing.
+	run = fixture.Run(fixture.Params{Seed: 4})
+	run.Histograms.Histograms["x"] = results.Histogram{Unit: "us", Encoded: "%%%"}
+	if err := d.Record(ctx, run, Meta{}); err == nil {
+		t.Error("corrupt histogram: want an error")
+	}
+	if _, err := d.Get(ctx, run.Summary.RunID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused run was stored: %v", err)
+	}
+	if err := d.Record(ctx, &results.Run{}, Meta{}); err == nil {
+		t.Error("run without id: want an error")
+	}
+}
+
+func TestReopenKeepsRuns(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "runs.db")
+	d, err := Create(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := fixture.Run(fixture.Params{Seed: 5})
+	if err := d.Record(ctx, run, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, _, err := d.Load(ctx, run.Summary.RunID); err != nil {
+		t.Fatal(err)
+	}
+}
