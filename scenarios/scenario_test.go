@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -338,5 +339,18 @@ func TestResolvedRoundTrip(t *testing.T) {
 			}
 			t.Errorf("%s: the resolved YAML gives another scenario; JSON differs at %q vs %q", in.Name, a[max(i-80, 0):min(i+40, len(a))], b[max(i-80, 0):min(i+40, len(b))])
 		}
+	}
+}
+
+func TestTooManyBundles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("run: {duration: 1h}\nfleet: {devices: 10}\nbundles:\n")
+	for i := range MaxBundles + 1 {
+		fmt.Fprintf(&b, "  - {version: 2.0.%d, size: 1MB}\n", i)
+	}
+	_, err := Parse("x.yaml", []byte(b.String()))
+	want := "x.yaml:4:3: bundles: 61 bundles (expected at most 60)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }
