@@ -87,6 +87,7 @@ type engine struct {
 	stopping bool
 
 	timeline     timelineState
+	push         pushState
 	series       seriesBuilder
 	fleet        map[string]*results.BundleCounts // counts the server acknowledged
 	warnings     []string
@@ -178,12 +179,14 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	e.dlJobs = make(chan *job, 1<<16)
 	e.done = make(chan *job, 1<<16)
 	workersDone := e.startWorkers(hardCtx)
+	e.push.init(hardCtx)
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
 
 	interrupted := e.loop(ctx)
 
 	// Drain: stop sending, wait a bounded time for what is in flight.
 	e.stopping = true
+	e.closePush()
 	drain := e.set.drain
 	if interrupted {
 		drain = min(drain, 3*time.Second)
@@ -311,6 +314,10 @@ func (e *engine) loop(ctx context.Context) bool {
 			e.complete(j)
 		case r := <-e.timeline.results:
 			e.timelineResult(r)
+		case dev := <-e.push.events:
+			e.pushed(dev)
+		case <-e.push.failed:
+			e.push.nFailed++
 		case <-timer.C:
 		}
 	}

@@ -65,6 +65,7 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		}
 	}
 	h.CPUSeconds = cpuSeconds()
+	h.PushSockets, h.PushMessages = e.push.opened, e.push.pushed
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	h.MemoryBytes = ms.HeapInuse
@@ -73,6 +74,12 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		e.warnings = append(e.warnings, fmt.Sprintf(
 			"THE LOAD GENERATOR FELL BEHIND: schedule lag p99 %.0f ms (bound %.0f ms), %d of %d events late; latencies include the generator's own delay",
 			h.ScheduleLagP99Ms, lagBoundMs, h.LateEvents, h.Events))
+	}
+	if e.push.skipped > 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("%d sessions polled instead of holding a push socket (more than %d open)", e.push.skipped, maxPushConns))
+	}
+	if e.push.nFailed > 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("%d push sockets could not be opened", e.push.nFailed))
 	}
 	if e.droppedStats > 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("%d stats events were dropped (queue full, retries exhausted or refused)", e.droppedStats))

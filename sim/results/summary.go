@@ -239,6 +239,10 @@ type Harness struct {
 	// schedule (lag p99 over the bound, or late events): the measured
 	// latencies then include the generator's own delay.
 	FellBehind bool `json:"fell_behind"`
+	// PushSockets opened during sessions, PushMessages received that
+	// made a device check.
+	PushSockets  int64 `json:"push_sockets"`
+	PushMessages int64 `json:"push_messages"`
 	// MemoryBytes is the heap in use at the end.
 	MemoryBytes uint64 `json:"memory_bytes"`
 }
