@@ -36,6 +36,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
+// writeRaw writes an encoded JSON reply (ending with a newline).
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// constReplies encodes once the error replies that never vary, the most
+// frequent being a fleet at rest checking for updates.
+func constReplies() map[protocol.Error][]byte {
+	out := map[protocol.Error][]byte{}
+	for _, e := range []protocol.Error{
+		protocol.NewError(protocol.CodeNoNewVersion, "No new version available"),
+		protocol.NewError(protocol.CodeAlreadyOnBuiltin, "Already on builtin"),
+		protocol.NewError(protocol.CodeNoChannel, "no default channel or override"),
+		protocol.NewError(protocol.CodeNoBundle, "Cannot get bundle"),
+	} {
+		// Marshal cannot fail on a struct of strings.
+		raw, _ := json.Marshal(e)
+		out[e] = append(raw, '\n')
+	}
+	return out
+}
+
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, protocol.NewError(code, msg))
 }

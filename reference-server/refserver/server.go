@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/faults"
 	"github.com/otasim/otasim/reference-server/push"
@@ -114,6 +115,8 @@ type Server struct {
 	adminMu   sync.Mutex // serialises release-state writers
 	overrides overrides
 	tally     *tally
+	// constReplies is written once in New, then only read.
+	constReplies map[protocol.Error][]byte
 
 	closeOnce sync.Once
 	closeErr  error
@@ -126,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, faults: cfg.Faults, push: cfg.Push,
-		token: cfg.AdminToken}
+		token: cfg.AdminToken, constReplies: constReplies()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

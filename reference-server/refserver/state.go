@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"encoding/json"
 	"sync"
 
 	"github.com/otasim/otasim/protocol"
@@ -17,9 +18,12 @@ func (s *Server) publishLocked(snap *release.Snapshot) {
 	base := s.PublicURL()
 	for _, a := range snap.Apps {
 		for _, b := range a.Bundles {
-			b.URL = ""
+			b.URL, b.Reply = "", nil
 			if b.Path != "" {
 				b.URL = bundleURL(base, a.ID, b.Name)
+				// Marshal cannot fail on a struct of strings.
+				raw, _ := json.Marshal(protocol.UpdateAvailable{Version: b.Name, URL: b.URL, Checksum: b.SHA256})
+				b.Reply = append(raw, '\n')
 			}
 		}
 	}

@@ -46,9 +46,17 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 		s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
 			VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
 	}
-	if d.Update != nil {
+	switch {
+	case d.Offered != nil && d.Offered.Reply != nil:
+		writeRaw(w, http.StatusOK, d.Offered.Reply)
+		return "update"
+	case d.Update != nil:
 		writeJSON(w, http.StatusOK, d.Update)
 		return "update"
+	}
+	if raw, ok := s.constReplies[d.Err]; ok && d.Status == http.StatusOK {
+		writeRaw(w, http.StatusOK, raw)
+		return d.Err.Error
 	}
 	writeJSON(w, d.Status, d.Err)
 	return d.Err.Error

@@ -20,7 +20,9 @@ type Decision struct {
 	Status int
 	// Update is set when a bundle is offered; Err otherwise.
 	Update *protocol.UpdateAvailable
-	Err    protocol.Error
+	// Offered is the bundle Update offers.
+	Offered *Bundle
+	Err     protocol.Error
 	// Channel and Bundle name what was resolved, for logs and metrics; both
 	// may be empty when the decision came before resolution.
 	Channel string
@@ -151,7 +153,7 @@ func decideOnChannel(app *App, ch *Channel, viaOverride bool, name string, in pr
 		}
 		return d
 	}
-	return Decision{Status: http.StatusOK, Update: &protocol.UpdateAvailable{
+	return Decision{Status: http.StatusOK, Offered: b, Update: &protocol.UpdateAvailable{
 		Version: name, URL: b.URL, Checksum: b.SHA256}}
 }
 

@@ -64,7 +64,10 @@ type Bundle struct {
 	// Path of the zip on disk; empty for the builtin bundle.
 	Path string
 	// URL devices download it from, set when the snapshot is published.
-	URL       string
+	URL string
+	// Reply is the encoded /updates reply offering the bundle, set with
+	// URL so that the hot path does not encode the same bytes each time.
+	Reply     []byte
 	CreatedAt time.Time
 }
 

@@ -30,7 +30,6 @@ type Store struct {
 	db      *sql.DB // one connection: every write, and reads
 	dir     string  // bundle files
 	reqs    chan writeReq
-	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
 	devMu   sync.Mutex
@@ -70,8 +69,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, dir: dir, reqs: make(chan writeReq, 256), kick: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{}), devices: map[deviceKey]Device{}}
+	s := &Store{db: db, dir: dir, reqs: make(chan writeReq, 256), stop: make(chan struct{}), done: make(chan struct{}), devices: map[deviceKey]Device{}}
 	go s.writer()
 	return s, nil
 }

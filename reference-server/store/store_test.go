@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func TestReleaseStateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := snap.Apps[app.ID]
-	if got == nil || got.Bundles["1.1.0"] == nil || *got.Bundles["1.1.0"] != *b {
+	if got == nil || got.Bundles["1.1.0"] == nil || !reflect.DeepEqual(got.Bundles["1.1.0"], b) {
 		t.Fatalf("bundle not restored: %+v", got)
 	}
 	gc := got.Channel("production")

@@ -92,25 +92,29 @@ func (s *Store) WriteEvents(ctx context.Context, events []Event, deltas []CountD
 }
 
 // TouchDevice records a device's last check. It never blocks: the write
-// joins the writer's next transaction, and later touches of the same
-// device replace earlier ones not yet written.
+// joins the writer's next transaction (at the latest DeviceFlushInterval
+// later), and later touches of the same device replace earlier ones not
+// yet written.
 func (s *Store) TouchDevice(d Device) {
 	s.devMu.Lock()
 	s.devices[deviceKey{d.AppID, d.DeviceID}] = d
 	s.devMu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }
+
+// DeviceFlushInterval is how often pending device writes are committed
+// when no stats transaction carries them earlier. Device activity is not
+// acknowledged to anyone, so a crash may lose this much of it.
+const DeviceFlushInterval = 250 * time.Millisecond
 
 func (s *Store) writer() {
 	defer close(s.done)
+	tick := time.NewTicker(DeviceFlushInterval)
+	defer tick.Stop()
 	for {
 		select {
 		case r := <-s.reqs:
 			s.commit(s.gather([]writeReq{r}))
-		case <-s.kick:
+		case <-tick.C:
 			s.commit(nil)
 		case <-s.stop:
 			for {
