@@ -150,7 +150,7 @@ func decodeEvent(raw json.RawMessage) (store.Event, *itemError) {
 	}
 	in := we.info()
 	return store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: we.Action, VersionName: in.VersionName,
-		OldVersionName: we.OldVersionName, Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator,
+		OldVersionName: we.OldVersionName, VersionBuild: in.VersionBuild, Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator,
 		Timestamp: we.Timestamp, Metadata: meta}, nil
 }
 
@@ -186,23 +186,34 @@ func decodeMetadata(raw json.RawMessage) (map[string]string, *itemError) {
 // countDeltas applies the accounting rules: for prod, non-emulator
 // devices, set counts an install of version_name and an uninstall of
 // old_version_name; every *_fail action counts a failure of version_name.
+// A "builtin" name counts for the bundle named after the device's native
+// version, as for active devices.
 func countDeltas(events []store.Event) []store.CountDelta {
 	var out []store.CountDelta
 	for _, e := range events {
 		if !e.IsProd || e.IsEmulator {
 			continue
 		}
+		name, old := bundleName(e.VersionName, e.VersionBuild), bundleName(e.OldVersionName, e.VersionBuild)
 		switch {
 		case e.Action == protocol.ActionSet:
-			if e.VersionName != "" {
-				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: e.VersionName, Kind: store.KindInstall, N: 1})
+			if name != "" {
+				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: name, Kind: store.KindInstall, N: 1})
 			}
-			if e.OldVersionName != "" && e.OldVersionName != e.VersionName {
-				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: e.OldVersionName, Kind: store.KindUninstall, N: 1})
+			if old != "" && old != name {
+				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: old, Kind: store.KindUninstall, N: 1})
 			}
-		case protocol.IsFailure(e.Action) && e.VersionName != "":
-			out = append(out, store.CountDelta{AppID: e.AppID, Bundle: e.VersionName, Kind: e.Action, N: 1})
+		case protocol.IsFailure(e.Action) && name != "":
+			out = append(out, store.CountDelta{AppID: e.AppID, Bundle: name, Kind: e.Action, N: 1})
 		}
 	}
 	return out
+}
+
+// bundleName is the bundle a reported version name stands for.
+func bundleName(name, build string) string {
+	if name == protocol.Builtin && build != "" {
+		return build
+	}
+	return name
 }

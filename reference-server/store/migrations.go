@@ -88,4 +88,7 @@ var migrations = [...]string{
 		n      INTEGER NOT NULL,
 		PRIMARY KEY (app_id, bundle, kind)
 	);`,
+	// 2: the native version of the device behind each event, which names
+	// the bundle a "builtin" version_name stands for.
+	`ALTER TABLE stats_events ADD COLUMN version_build TEXT NOT NULL DEFAULT ''`,
 }

@@ -131,7 +131,7 @@ func TestWriteEventsConcurrentThenReopen(t *testing.T) {
 			defer wg.Done()
 			for i := range perWriter {
 				ev := []Event{{AppID: "a.b", DeviceID: fmt.Sprintf("d%d", w), Action: "set", VersionName: "1.1.0",
-					Timestamp: int64(i), ReceivedAt: t0, Metadata: map[string]string{"i": fmt.Sprint(i)}}}
+					Timestamp: int64(i), ReceivedAt: t0, VersionBuild: "1.0.0", Metadata: map[string]string{"i": fmt.Sprint(i)}}}
 				errs <- s.WriteEvents(ctx, ev, []CountDelta{{AppID: "a.b", Bundle: "1.1.0", Kind: KindInstall, N: 1}})
 			}
 		}()
@@ -154,7 +154,7 @@ func TestWriteEventsConcurrentThenReopen(t *testing.T) {
 	s = open(t, path)
 	n := 0
 	err := s.Events(ctx, "a.b", time.Time{}, func(e Event) error {
-		if e.Metadata["i"] == "" || !e.ReceivedAt.Equal(t0) {
+		if e.Metadata["i"] == "" || !e.ReceivedAt.Equal(t0) || e.VersionBuild != "1.0.0" {
 			return fmt.Errorf("event %+v lost fields", e)
 		}
 		n++

@@ -15,6 +15,7 @@ type Event struct {
 	Action         string
 	VersionName    string
 	OldVersionName string
+	VersionBuild   string
 	Platform       string
 	IsProd         bool
 	IsEmulator     bool
@@ -184,8 +185,8 @@ func insertEvents(tx *sql.Tx, batch []writeReq) error {
 		return nil
 	}
 	ev, err := tx.Prepare(`INSERT INTO stats_events(app_id, device_id, action, version_name,
-		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -207,7 +208,7 @@ func insertEvents(tx *sql.Tx, batch []writeReq) error {
 				meta = string(b)
 			}
 			if _, err := ev.Exec(e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta); err != nil {
+				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild); err != nil {
 				return err
 			}
 		}
@@ -282,7 +283,7 @@ func (s *Store) Devices(ctx context.Context, since time.Time, fn func(Device)) e
 // since, oldest first.
 func (s *Store) Events(ctx context.Context, appID string, since time.Time, fn func(Event) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT device_id, action, version_name, old_version_name, platform,
-		is_prod, is_emulator, timestamp, received_at, metadata FROM stats_events
+		is_prod, is_emulator, timestamp, received_at, metadata, version_build FROM stats_events
 		WHERE app_id = ? AND received_at >= ? ORDER BY id`, appID, ms(since))
 	if err != nil {
 		return fmt.Errorf("store: events: %w", err)
@@ -293,7 +294,7 @@ func (s *Store) Events(ctx context.Context, appID string, since time.Time, fn fu
 		var recv int64
 		var meta string
 		if err := rows.Scan(&e.DeviceID, &e.Action, &e.VersionName, &e.OldVersionName, &e.Platform,
-			&e.IsProd, &e.IsEmulator, &e.Timestamp, &recv, &meta); err != nil {
+			&e.IsProd, &e.IsEmulator, &e.Timestamp, &recv, &meta, &e.VersionBuild); err != nil {
 			return fmt.Errorf("store: events: %w", err)
 		}
 		e.ReceivedAt = fromMS(recv)
