@@ -89,7 +89,7 @@ func TestStatsCounts(t *testing.T) {
 	dev.IsProd = false
 	batch := []protocol.StatsEvent{
 		event("p1", "set", "1.1.0", "1.0.0"),
-		event("p2", "set", "1.1.0", "builtin") // builtin on native 1.0.0,
+		event("p2", "set", "1.1.0", "builtin"), // builtin on native 1.0.0
 		event("p3", "set", "1.2.0", "1.1.0"),
 		event("p4", "update_fail", "1.2.0", ""),
 		event("p5", "download_fail", "1.2.0", ""),
