@@ -1,0 +1,123 @@
+package baseline
+
+import (
+	"strings"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// Worse says which way a metric regresses.
+type Worse int
+
+// Directions.
+const (
+	HigherIsWorse Worse = iota
+	LowerIsWorse
+)
+
+// Metric is a summary value a baseline compares, with its documented
+// default tolerance.
+type Metric struct {
+	Name  string
+	Unit  string // "ms", "s", "ratio"
+	Worse Worse
+	// Default tolerance: a change regresses only when it is worse by more
+	// than both Relative of the baseline value and Absolute (so the noise
+	// of tiny values never fails a build).
+	Default Tolerance
+}
+
+// Metrics lists what a baseline compares, in report order. The names are
+// the summary's metric names (docs/scenarios.md); the defaults are
+// documented in docs/reports.md.
+func Metrics() []Metric {
+	return []Metric{
+		{"adoption.time_to_50_s", "s", HigherIsWorse, Tolerance{Relative: 0.10, Absolute: 900}},
+		{"adoption.time_to_90_s", "s", HigherIsWorse, Tolerance{Relative: 0.10, Absolute: 900}},
+		{"adoption.time_to_95_s", "s", HigherIsWorse, Tolerance{Relative: 0.10, Absolute: 900}},
+		{"adoption.final_share", "ratio", LowerIsWorse, Tolerance{Absolute: 0.03}},
+		{"success_rate.overall", "ratio", LowerIsWorse, Tolerance{Absolute: 0.02}},
+		{"cdn.ms_per_5mb.p50", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 10}},
+		{"cdn.ms_per_5mb.p95", "ms", HigherIsWorse, Tolerance{Relative: 0.30, Absolute: 20}},
+		{"api.updates.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
+		{"api.updates.p95_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.25, Absolute: 10}},
+		{"api.updates.p99_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.30, Absolute: 20}},
+		{"api.stats.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
+		{"api.channel_self.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
+		{"install_time.p50_s", "s", HigherIsWorse, Tolerance{Relative: 0.15, Absolute: 600}},
+		{"rollback.time_to_95_s", "s", HigherIsWorse, Tolerance{Relative: 0.15, Absolute: 900}},
+		{"engagement.error_rate", "ratio", HigherIsWorse, Tolerance{Absolute: 0.01}},
+	}
+}
+
+// LookupMetric finds a metric by name.
+func LookupMetric(name string) (Metric, bool) {
+	for _, m := range Metrics() {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// Value reads a metric of Metrics() from a summary; false when the run
+// has no value for it (e.g. a share never reached, no download).
+func Value(s *results.Summary, metric string) (float64, bool) {
+	ptr := func(p *float64) (float64, bool) {
+		if p == nil {
+			return 0, false
+		}
+		return *p, true
+	}
+	switch metric {
+	case "adoption.time_to_50_s":
+		return ptr(s.Adoption.TimeTo50S)
+	case "adoption.time_to_90_s":
+		return ptr(s.Adoption.TimeTo90S)
+	case "adoption.time_to_95_s":
+		return ptr(s.Adoption.TimeTo95S)
+	case "adoption.final_share":
+		return s.Adoption.FinalShare, s.Adoption.Bundle != ""
+	case "success_rate.overall":
+		return s.SuccessRate.Overall, s.SuccessRate.Attempts > 0
+	case "cdn.ms_per_5mb.p50":
+		return s.CDN.MsPer5MB.P50, s.CDN.Downloads > 0
+	case "cdn.ms_per_5mb.p95":
+		return s.CDN.MsPer5MB.P95, s.CDN.Downloads > 0
+	case "install_time.p50_s":
+		q, ok := s.InstallTime["all"]
+		return q.P50, ok && q.Count > 0
+	case "rollback.time_to_95_s":
+		if !s.Rollback.Happened {
+			return 0, false
+		}
+		return ptr(s.Rollback.TimeTo95BackS)
+	case "engagement.error_rate":
+		var sessions, errs int64
+		for _, m := range s.Engagement {
+			for _, e := range m {
+				sessions += e.Sessions
+				errs += e.JSErrors
+			}
+		}
+		return float64(errs) / float64(max(sessions, 1)), sessions > 0
+	}
+	if rest, ok := strings.CutPrefix(metric, "api."); ok {
+		ep, stat, ok := strings.Cut(rest, ".")
+		e, found := s.API[ep]
+		if !ok || !found || e.Count == 0 {
+			return 0, false
+		}
+		switch stat {
+		case "mean_ms":
+			return e.MeanMs, true
+		case "p50_ms":
+			return e.P50Ms, true
+		case "p95_ms":
+			return e.P95Ms, true
+		case "p99_ms":
+			return e.P99Ms, true
+		}
+	}
+	return 0, false
+}
