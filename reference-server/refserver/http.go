@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -93,6 +94,11 @@ func (s *Server) instrument(name string, h endpointFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		outcome := h(w, r)
-		s.metrics.observe(name, outcome, time.Since(start))
+		took := time.Since(start)
+		s.metrics.observe(name, outcome, took)
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("endpoint", name),
+				slog.String("outcome", outcome), slog.Duration("took", took), slog.String("remote", r.RemoteAddr))
+		}
 	})
 }
