@@ -20,10 +20,10 @@ import (
 	"github.com/otasim/otasim/reference-server/release"
 )
 
-// Bounds of a generated bundle.
+// Bounds of a generated bundle (those of a scenario's bundle sizes).
 const (
 	minBundleSize = 1 << 10
-	maxBundleSize = MaxUploadBody
+	maxBundleSize = bundlezip.MaxSize
 )
 
 type appJSON struct {

@@ -183,3 +183,33 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardWindowsPerChannel: two channels roll out the same bundle; the
+// failures of beta devices trip beta's guard only.
+func TestGuardWindowsPerChannel(t *testing.T) {
+	ts := startServer(t)
+	ts.admin(t, "POST", "/admin/apps/com.example.app/bundles", map[string]any{"name": "1.3.0", "size": 4096}, nil)
+	for _, c := range []string{"production", "beta"} {
+		p := "/admin/apps/com.example.app/channels/" + c
+		ts.admin(t, "PUT", p+"/guard", map[string]any{"enabled": true, "threshold": 0.2, "min_attempts": 10, "action": "pause"}, nil)
+		ts.admin(t, "POST", p+"/rollout", map[string]any{"bundle": "1.3.0", "percent_bp": 10000}, nil)
+	}
+	var evs []protocol.StatsEvent
+	for i := range 10 {
+		e := event(fmt.Sprintf("beta-%d", i), "update_fail", "1.3.0", "")
+		e.DefaultChannel = "beta"
+		evs = append(evs, e)
+	}
+	do(t, "POST", ts.URL+"/stats", evs)
+	state := func(c string) release.RolloutState {
+		var ch channelJSON
+		ts.admin(t, "GET", "/admin/apps/com.example.app/channels/"+c, nil, &ch)
+		return ch.Rollout.State
+	}
+	if got := state("beta"); got != release.RolloutPaused {
+		t.Errorf("beta rollout %s, want paused", got)
+	}
+	if got := state("production"); got != release.RolloutRunning {
+		t.Errorf("production rollout %s, want running (its devices reported nothing)", got)
+	}
+}

@@ -22,11 +22,23 @@ func countsForGuard(e store.Event) (failure, ok bool) {
 }
 
 // feedGuards adds committed events to the windows of the rollouts they
-// concern and acts on every guard that trips.
-func (s *Server) feedGuards(appID string, events []store.Event) {
+// concern and acts on every guard that trips. An event concerns a channel's
+// rollout when it is about the rollout bundle and the device resolves to
+// that channel (infos[i] is the info object of events[i]), so two channels
+// rolling out the same bundle keep apart windows.
+func (s *Server) feedGuards(appID string, events []store.Event, infos []protocol.Info) {
 	app := s.snapshot().Apps[appID]
 	if app == nil {
 		return
+	}
+	chans := make([]string, len(events))
+	for i := range events {
+		if _, ok := countsForGuard(events[i]); !ok {
+			continue
+		}
+		if ch, _, ok := release.Resolve(app, infos[i], s.overrides.get(appID, events[i].DeviceID)); ok {
+			chans[i] = ch.Name
+		}
 	}
 	type trip struct {
 		channelID, rolloutID int64
@@ -40,9 +52,11 @@ func (s *Server) feedGuards(appID string, events []store.Event) {
 			continue
 		}
 		var win *guardWindow
-		for _, e := range events {
+		for i, e := range events {
 			failure, ok := countsForGuard(e)
-			if !ok || e.VersionName != r.Bundle {
+			// A device whose channel cannot be resolved any more (say its
+			// defaultChannel was made private) still counts for the bundle.
+			if !ok || e.VersionName != r.Bundle || (chans[i] != "" && chans[i] != ch.Name) {
 				continue
 			}
 			if win == nil {

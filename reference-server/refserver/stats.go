@@ -60,11 +60,11 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 
 	now := s.now()
 	events := make([]store.Event, 0, len(raws))
-	idx := make([]int, 0, len(raws)) // index in the batch of each event
+	infos := make([]protocol.Info, 0, len(raws))
 	errs := make([]*itemError, len(raws))
 	appID := ""
 	for i, raw := range raws {
-		ev, ie := decodeEvent(raw)
+		ev, in, ie := decodeEvent(raw)
 		if ie != nil {
 			errs[i] = ie
 			continue
@@ -78,7 +78,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 		}
 		ev.ReceivedAt = now
 		events = append(events, ev)
-		idx = append(idx, i)
+		infos = append(infos, in)
 	}
 	if !batch && errs[0] != nil {
 		writeError(w, http.StatusBadRequest, errs[0].code, errs[0].msg)
@@ -98,7 +98,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 			return protocol.CodeServerError
 		}
 		s.tally.addCounts(deltas)
-		s.feedGuards(appID, events)
+		s.feedGuards(appID, events, infos)
 		for _, e := range events {
 			s.metrics.statsEvent(e.Action)
 		}
@@ -119,11 +119,12 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	return "ok"
 }
 
-// decodeEvent decodes and validates one event.
-func decodeEvent(raw json.RawMessage) (store.Event, *itemError) {
+// decodeEvent decodes and validates one event; it also returns the
+// device's info object.
+func decodeEvent(raw json.RawMessage) (store.Event, protocol.Info, *itemError) {
 	var we wireEvent
 	if err := json.Unmarshal(raw, &we); err != nil {
-		return store.Event{}, &itemError{protocol.CodeInvalidJSONBody, jsonProblem(err)}
+		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidJSONBody, jsonProblem(err)}
 	}
 	if we.VersionName != nil {
 		we.Info.VersionName = *we.VersionName
@@ -133,25 +134,25 @@ func decodeEvent(raw json.RawMessage) (store.Event, *itemError) {
 		chk.missing = append(chk.missing, "version_name")
 	}
 	if len(chk.invalid) > 0 {
-		return store.Event{}, &itemError{protocol.CodeInvalidJSONBody, chk.invalidMsg()}
+		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidJSONBody, chk.invalidMsg()}
 	}
 	if len(chk.missing) > 0 {
-		return store.Event{}, &itemError{protocol.CodeMissingInfo, chk.missingMsg()}
+		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeMissingInfo, chk.missingMsg()}
 	}
 	if we.Action == "" {
-		return store.Event{}, &itemError{protocol.CodeMissingInfo, "missing action"}
+		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeMissingInfo, "missing action"}
 	}
 	if !protocol.KnownAction(we.Action) {
-		return store.Event{}, &itemError{protocol.CodeInvalidAction, fmt.Sprintf("unknown action %.64q", we.Action)}
+		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidAction, fmt.Sprintf("unknown action %.64q", we.Action)}
 	}
 	meta, ie := decodeMetadata(we.Metadata)
 	if ie != nil {
-		return store.Event{}, ie
+		return store.Event{}, protocol.Info{}, ie
 	}
 	in := we.info()
 	return store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: we.Action, VersionName: in.VersionName,
 		OldVersionName: we.OldVersionName, VersionBuild: in.VersionBuild, Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator,
-		Timestamp: we.Timestamp, Metadata: meta}, nil
+		Timestamp: we.Timestamp, Metadata: meta}, in, nil
 }
 
 func decodeMetadata(raw json.RawMessage) (map[string]string, *itemError) {
