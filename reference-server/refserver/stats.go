@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -91,7 +92,9 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	}
 	if len(events) > 0 {
 		deltas := countDeltas(events)
-		if err := s.st.WriteEvents(r.Context(), events, deltas); err != nil {
+		// Not the request's context: a client that hangs up must not leave
+		// events committed to disk but missing from the in-memory counts.
+		if err := s.st.WriteEvents(context.WithoutCancel(r.Context()), events, deltas); err != nil {
 			s.log.Error("stats: store events", "app_id", appID, "events", len(events), "err", err)
 			// 503: the plugin retries the batch on 5xx.
 			writeError(w, http.StatusServiceUnavailable, protocol.CodeServerError, "cannot store events, retry later")
