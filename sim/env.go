@@ -30,6 +30,20 @@ func (e *engine) InWindow(dev uint32, now int64) bool {
 	return e.pop.Cohorts[a.Cohort].InWindow(population.LocalMinute(now, a.TZOffsetMin))
 }
 
+func (e *engine) UntilWindow(dev uint32, now int64) int64 {
+	a := &e.attrs[dev]
+	c := &e.pop.Cohorts[a.Cohort]
+	if !c.HasWindow {
+		return -1
+	}
+	m := population.LocalMinute(now, a.TZOffsetMin)
+	if c.InWindow(m) {
+		return 0
+	}
+	wait := (c.WindowStart - m + 1440) % 1440
+	return int64(wait)*60_000 - now%60_000
+}
+
 func (e *engine) SelfAssign(dev uint32) bool {
 	return e.pop.Cohorts[e.attrs[dev].Cohort].SelfAssign != ""
 }

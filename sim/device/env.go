@@ -13,6 +13,9 @@ const (
 	TimerReady uint8 = iota + 1
 	TimerReadyTimeout
 	TimerRetryCheck
+	// TimerWindow: the maintenance window opens; a waiting bundle is
+	// applied (the device management relaunches the app in the window).
+	TimerWindow
 	FirstEngineTimer = 16
 )
 
@@ -60,6 +63,9 @@ type Env interface {
 	// InWindow reports whether updates may be applied now (maintenance
 	// windows).
 	InWindow(dev uint32, now int64) bool
+	// UntilWindow is how long (ms) until the device's maintenance window
+	// next opens; 0 inside it, -1 when the device has none.
+	UntilWindow(dev uint32, now int64) int64
 	// SelfAssign reports whether the device self-assigns a channel at
 	// first launch.
 	SelfAssign(dev uint32) bool

@@ -252,6 +252,18 @@ func (m Machine) DownloadDone(s *State, dev uint32, now int64, r DownloadResult)
 		return
 	}
 	m.Env.Stat(dev, protocol.ActionSetNext, b, None)
+	m.awaitWindow(s, dev, now)
+}
+
+// awaitWindow schedules the apply of a waiting bundle at the opening of
+// the device's maintenance window, when it has one and is outside it.
+func (m Machine) awaitWindow(s *State, dev uint32, now int64) {
+	if s.Next == None || m.Env.InWindow(dev, now) {
+		return
+	}
+	if d := m.Env.UntilWindow(dev, now); d > 0 {
+		m.Env.After(dev, d, TimerWindow, uint32(s.Next))
+	}
 }
 
 // abandonNext drops a downloaded bundle that a newer one replaces.
@@ -322,6 +334,10 @@ func (m Machine) Timer(s *State, dev uint32, now int64, kind uint8, arg uint32) 
 		m.Env.Note(dev, Note{Kind: NoteRevert, Bundle: s.Running})
 	case TimerRetryCheck:
 		m.check(s, dev, now)
+	case TimerWindow:
+		if s.Next == b && m.Env.InWindow(dev, now) && !s.Has(FlagChurned) {
+			m.apply(s, dev, now)
+		}
 	}
 }
 

@@ -19,8 +19,14 @@ type env struct {
 	log        []string
 }
 
-func (e *env) Mode(uint32) uint8               { return e.mode }
-func (e *env) InWindow(uint32, int64) bool     { return !e.closed }
+func (e *env) Mode(uint32) uint8           { return e.mode }
+func (e *env) InWindow(uint32, int64) bool { return !e.closed }
+func (e *env) UntilWindow(uint32, int64) int64 {
+	if e.closed {
+		return 3_600_000
+	}
+	return 0
+}
 func (e *env) SelfAssign(uint32) bool          { return e.selfAssign }
 func (e *env) NotReady(_ uint32, b uint8) bool { return e.notReady[b] }
 func (e *env) Send(_ uint32, kind uint8, arg uint8) {
@@ -34,7 +40,7 @@ func (e *env) Stat(_ uint32, action string, version, old uint8) {
 	e.log = append(e.log, l)
 }
 func (e *env) After(_ uint32, delay int64, kind uint8, arg uint32) {
-	e.log = append(e.log, fmt.Sprintf("after %d %s %d", delay, [...]string{"", "ready", "ready_timeout", "retry_check"}[kind], arg))
+	e.log = append(e.log, fmt.Sprintf("after %d %s %d", delay, [...]string{"", "ready", "ready_timeout", "retry_check", "window"}[kind], arg))
 }
 func (e *env) Note(_ uint32, n Note) {
 	l := "note " + [...]string{"", "attempt", "success", "failure", "abandon", "reply", "rate_limited", "revert", "reset", "gave_up", "skipped_failed"}[n.Kind]
@@ -136,6 +142,21 @@ func TestMachine(t *testing.T) {
 				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg"},
 				{do: "window"}, {do: "fg", at: 5000}},
 			want: []string{"stat app_moved_to_foreground builtin", "stat set b1 old builtin", "after 1500 ready 1", "send check"},
+		},
+		{
+			name: "maintenance window closed: set_next waits for the window",
+			env:  env{mode: ModeAtBackground, closed: true},
+			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
+				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}},
+			want: []string{"stat download_complete b1", "stat set_next b1", "after 3600000 window 1"},
+		},
+		{
+			name: "maintenance window opens: the waiting bundle is applied",
+			env:  env{mode: ModeAtBackground, closed: true},
+			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
+				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg"},
+				{do: "window"}, {do: "timer", at: 3_600_000, kind: TimerWindow, arg: 1}},
+			want: []string{"stat set b1 old builtin", "after 1500 ready 1"},
 		},
 		{
 			name:  "up to date",
@@ -325,6 +346,7 @@ type nopEnv struct{}
 
 func (nopEnv) Mode(uint32) uint8                  { return ModeAtBackground }
 func (nopEnv) InWindow(uint32, int64) bool        { return true }
+func (nopEnv) UntilWindow(uint32, int64) int64    { return -1 }
 func (nopEnv) SelfAssign(uint32) bool             { return false }
 func (nopEnv) NotReady(uint32, uint8) bool        { return false }
 func (nopEnv) Send(uint32, uint8, uint8)          {}
