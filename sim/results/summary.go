@@ -55,6 +55,9 @@ type Summary struct {
 	ServerCounts map[string]BundleCounts `json:"server_counts,omitempty"`
 	FleetCounts  map[string]BundleCounts `json:"fleet_counts"`
 	Warnings     []string                `json:"warnings"`
+	// Load is set when the scenario ran a load profile instead of the
+	// rollout simulation.
+	Load *Load `json:"load,omitempty"`
 }
 
 // ServerInfo names the server the devices talked to.

@@ -1,0 +1,171 @@
+package load
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/population"
+)
+
+// updatesServer decodes every POST /updates over a real socket and counts
+// the devices it saw; block, when set, holds the first requests until it
+// is closed.
+type updatesServer struct {
+	mu      sync.Mutex
+	devices map[string]int
+	bad     int
+	block   chan struct{}
+	blocked int
+}
+
+func (s *updatesServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in protocol.Info
+	err := json.NewDecoder(r.Body).Decode(&in)
+	s.mu.Lock()
+	if err != nil || r.Method != http.MethodPost || in.DeviceID == "" || in.AppID != "com.example.app" ||
+		in.VersionName != protocol.Builtin || in.PluginVersion != protocol.PluginVersion {
+		s.bad++
+	}
+	s.devices[in.DeviceID]++
+	hold := s.block != nil && s.blocked < 2
+	if hold {
+		s.blocked++
+	}
+	s.mu.Unlock()
+	if hold {
+		<-s.block
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"error":"no_new_version_available","message":"up to date","kind":"up_to_date"}`))
+}
+
+func fleet(t *testing.T, devices int) *Fleet {
+	t.Helper()
+	sc, err := scenarios.Load("ci-smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pop, err := population.New(sc, 7, devices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewFleet(pop, sc.App.ID)
+}
+
+func newSender(t *testing.T, url string, conns int) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{Endpoints: client.Endpoints{Updates: url + "/updates", Stats: url + "/stats",
+		Channel: url + "/channel_self"}, Connections: conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// A real run over loopback: every scheduled request reaches the server
+// once, with a fleet device's info object, and is in the histograms.
+func TestRunOverHTTP(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"constant", Config{Profile: ProfileConstant, Rate: 400, Duration: 250 * time.Millisecond}},
+		{"ramping", Config{Profile: ProfileRamping, Rate: 100, Stages: []Stage{{700, 250 * time.Millisecond}}}},
+		{"max", Config{Profile: ProfileMax, Duration: 100 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			us := &updatesServer{devices: map[string]int{}}
+			srv := httptest.NewServer(us)
+			defer srv.Close()
+			cfg := tt.cfg
+			cfg.Sender, cfg.Devices, cfg.Workers = newSender(t, srv.URL, 4), fleet(t, 20), 4
+			res, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			us.mu.Lock()
+			defer us.mu.Unlock()
+			var got int64
+			for _, n := range us.devices {
+				got += int64(n)
+			}
+			if got != res.Sent || res.Done != res.Sent || res.Sent == 0 {
+				t.Errorf("server got %d requests, generator sent %d, done %d", got, res.Sent, res.Done)
+			}
+			if cfg.Profile != ProfileMax && (res.Sent+res.Dropped != res.Scheduled || res.Due != res.Scheduled) {
+				t.Errorf("scheduled %d, due %d, sent %d, dropped %d", res.Scheduled, res.Due, res.Sent, res.Dropped)
+			}
+			if us.bad > 0 {
+				t.Errorf("%d requests were not a fleet device's check", us.bad)
+			}
+			// Open profiles send device n % 20 for request n; max's workers
+			// each take every fourth device at their own pace.
+			if want := min(int(res.Sent), 20); len(us.devices) > want || (cfg.Profile != ProfileMax && len(us.devices) != want) {
+				t.Errorf("%d devices checked, want %d", len(us.devices), want)
+			}
+			if res.Latency.TotalCount() != res.Sent || res.Service.TotalCount() != res.Sent || res.ByStatus[200] != res.Sent || res.Failed != 0 {
+				t.Errorf("histograms %d/%d, status %v, failed %d for %d sent", res.Latency.TotalCount(), res.Service.TotalCount(), res.ByStatus, res.Failed, res.Sent)
+			}
+			var perSec int64
+			for _, s := range res.PerSecond {
+				perSec += s.Sent
+			}
+			if perSec != res.Sent {
+				t.Errorf("per-second sends add up to %d, want %d", perSec, res.Sent)
+			}
+		})
+	}
+}
+
+// A server that holds its first two requests keeps both workers busy while
+// the schedule goes on: the requests due meanwhile are sent late, and their
+// latency from the intended time includes the wait.
+func TestRunOverHTTPLate(t *testing.T) {
+	us := &updatesServer{devices: map[string]int{}, block: make(chan struct{})}
+	srv := httptest.NewServer(us)
+	defer srv.Close()
+	defer func() {
+		select {
+		case <-us.block:
+		default:
+			close(us.block)
+		}
+	}()
+	var once sync.Once
+	cfg := Config{Profile: ProfileConstant, Rate: 200, Duration: 500 * time.Millisecond, Sender: newSender(t, srv.URL, 2),
+		Devices: fleet(t, 10), Workers: 2, LateBound: 50 * time.Millisecond, ProgressEvery: 5 * time.Millisecond,
+		Progress: func(p Progress) {
+			// Request 49 is due at 245 ms: release the server after it.
+			if p.Due >= 50 {
+				once.Do(func() { close(us.block) })
+			}
+		}}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Requests 2 to 38 were due by 190 ms and could not leave before
+	// 245 ms: at least 37 are late by more than 50 ms.
+	if res.Late < 37 {
+		t.Errorf("late %d, want at least 37", res.Late)
+	}
+	if res.Sent+res.Dropped != 100 || res.Latency.TotalCount() != res.Sent {
+		t.Errorf("sent %d, dropped %d, latencies %d; want sent + dropped = 100", res.Sent, res.Dropped, res.Latency.TotalCount())
+	}
+	// Request 2, due at 10 ms, left after 245 ms.
+	if got := time.Duration(res.Latency.Max()) * time.Microsecond; got < 235*time.Millisecond {
+		t.Errorf("latency max %v, want at least 235 ms", got)
+	}
+	if sum := res.Summary(); !sum.Saturated {
+		t.Errorf("not flagged saturated: %+v", sum.Reasons)
+	}
+}
