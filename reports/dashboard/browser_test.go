@@ -1,0 +1,99 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/otasim/otasim/reports/html"
+	"github.com/otasim/otasim/reports/internal/browsertest"
+	"github.com/otasim/otasim/reports/internal/realrun"
+)
+
+// TestDashboardInBrowser streams a short run's frames to a real browser
+// and checks that the page follows: the frame count and the virtual clock
+// move, every chart draws, and nothing goes to the console as an error.
+func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	p, err := html.LocateECharts(os.Getenv("OTASIM_ECHARTS_JS"), realrun.ModuleRoot(t))
+	if err != nil || p == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the ECharts build is missing (%v)", err)
+		}
+		t.Skip("no ECharts build: run `just echarts`")
+	}
+	js, err := html.ReadECharts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Title: "ci-smoke · test", ECharts: js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	})
+	addr := ln.Addr().String()
+	b := browsertest.New(t, "http://"+addr+"/*", "ws://"+addr+"/*")
+
+	for i := 1; i <= 3; i++ { // before the browser: sent as history
+		s.Publish(progress(i))
+	}
+	if err := chromedp.Do(b.Ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFrames := func(n int) {
+		t.Helper()
+		expr := fmt.Sprintf(`Number(document.body.dataset.frames) >= %d`, n)
+		if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](expr)); err != nil {
+			t.Fatalf("the page never showed %d frames: %v\n%s", n, err, b.Messages())
+		}
+	}
+	waitFrames(3)
+	waitFor(t, "the browser to register", func() bool { return s.Clients() == 1 })
+	for i := 4; i <= 12; i++ {
+		s.Publish(progress(i))
+	}
+	waitFrames(12)
+	clock, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.getElementById('vclock').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clock != "2:00:00" { // frame 12: 12 × 600 virtual seconds
+		t.Errorf("virtual clock shows %q, want 2:00:00", clock)
+	}
+	s.Finish(progress(13))
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.getElementById('status').textContent === 'finished'`)); err != nil {
+		t.Fatalf("the page never said finished: %v", err)
+	}
+	ink, err := chromedp.Run(b.Ctx, chromedp.Evaluate[map[string]int](browsertest.CanvasInkJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"live_adoption", "live_rps", "live_failures", "live_latency"} {
+		if ink[id] == 0 {
+			t.Errorf("chart %s drew nothing", id)
+		}
+	}
+	b.Screenshot("dashboard.png")
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
