@@ -1,0 +1,225 @@
+package sim
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/results"
+)
+
+const testScenario = `
+name: engine-test
+run: {duration: 3h, speed: 7200, seed: 3}
+bundles:
+  - {version: 1.1.0, size: 64KB}
+fleet:
+  devices: 60
+  segments:
+    - {name: a, share: 0.5, sessions_per_day: 48, update_mode: always}
+    - {name: b, share: 0.5, sessions_per_day: 48, self_assign: beta}
+timeline:
+  - {at: 30m, release: {channel: production, bundle: 1.1.0}}
+`
+
+// protocolServer is a small Capgo-compatible server: every device is
+// offered 1.1.0, except that some replies are garbage, 500s or 429s.
+func protocolServer(t *testing.T, garbage bool) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	data := make([]byte, 64_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	sum := sha256.Sum256(data)
+	var sets atomic.Int64
+	var n atomic.Int64
+	mux := http.NewServeMux()
+	var base string
+	mux.HandleFunc("POST /updates", func(w http.ResponseWriter, r *http.Request) {
+		var in protocol.Info
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.DeviceID == "" {
+			t.Errorf("bad /updates body: %v", err)
+		}
+		k := n.Add(1)
+		switch {
+		case garbage && k%5 == 0:
+			io.WriteString(w, "<html>oops")
+		case garbage && k%7 == 0:
+			http.Error(w, `{"error":"server_error","kind":"failed"}`, 500)
+		case garbage && k%11 == 0:
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(429)
+		case in.VersionName == "1.1.0":
+			json.NewEncoder(w).Encode(protocol.NewError(protocol.CodeNoNewVersion, "up to date"))
+		default:
+			json.NewEncoder(w).Encode(protocol.UpdateAvailable{Version: "1.1.0", URL: base + "/cdn/1.1.0.zip", Checksum: hex.EncodeToString(sum[:])})
+		}
+	})
+	mux.HandleFunc("POST /stats", func(w http.ResponseWriter, r *http.Request) {
+		var evs []protocol.StatsEvent
+		if err := json.NewDecoder(r.Body).Decode(&evs); err != nil || len(evs) == 0 {
+			t.Errorf("bad /stats body: %v", err)
+		}
+		for _, e := range evs {
+			if !protocol.KnownAction(e.Action) {
+				t.Errorf("unknown action %q", e.Action)
+			}
+			if e.Action == protocol.ActionSet {
+				sets.Add(1)
+			}
+		}
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("POST /channel_self", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"status":"ok","allowSet":true}`)
+	})
+	mux.HandleFunc("GET /cdn/1.1.0.zip", func(w http.ResponseWriter, r *http.Request) { w.Write(data) })
+	srv := httptest.NewServer(mux)
+	base = srv.URL
+	t.Cleanup(srv.Close)
+	return srv, &sets
+}
+
+func TestRunWithoutAdmin(t *testing.T) {
+	for _, garbage := range []bool{false, true} {
+		t.Run(fmt.Sprintf("garbage=%v", garbage), func(t *testing.T) {
+			sc, err := scenarios.Parse("engine-test.yaml", []byte(testScenario))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, sets := protocolServer(t, garbage)
+			var progress int
+			cfg := Config{Scenario: sc, RunID: "t",
+				Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
+				Progress:  func(results.Progress) { progress++ }}
+			run, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := run.Summary
+			if len(s.SkippedActions) != 1 || s.SkippedActions[0].Action != "release" || s.SkippedActions[0].Outcome != "skipped" {
+				t.Errorf("skipped actions %+v", s.SkippedActions)
+			}
+			if s.SuccessRate.Successes == 0 || s.Adoption.FinalShare < 0.5 {
+				t.Errorf("no update went through: %+v, adoption %v", s.SuccessRate, s.Adoption.FinalShare)
+			}
+			if got := s.FleetCounts["1.1.0"].Installs; got == 0 || got > sets.Load() {
+				t.Errorf("fleet counted %d installs, server saw %d sets", got, sets.Load())
+			}
+			u := s.API["updates"]
+			if garbage && (u.Errors == 0 || u.ByStatus["500"] == 0 || u.ByStatus["429"] == 0) {
+				t.Errorf("failures not recorded: %+v", u.ByStatus)
+			}
+			if !garbage && u.Errors != 0 {
+				t.Errorf("errors against a healthy server: %+v", u.ByStatus)
+			}
+			if s.API["channel_self"].Count == 0 || progress == 0 {
+				t.Errorf("channel_self %d, progress %d", s.API["channel_self"].Count, progress)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	sc, err := scenarios.Parse("engine-test.yaml", []byte(testScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Scenario: sc, Devices: -1, Speed: -2, Endpoints: client.Endpoints{Updates: "x"}}
+	err = cfg.Validate()
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, want := range []string{"devices -1", "speed -2", "updates URL", "stats URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if err := (&Config{}).Validate(); err == nil {
+		t.Error("no scenario accepted")
+	}
+}
+
+func TestTimeTo(t *testing.T) {
+	ts := []float64{0, 100, 200, 300}
+	share := []float64{0, 0.4, 0.6, 1}
+	tests := []struct {
+		x, from float64
+		want    *float64
+	}{
+		{0.5, 0, ptr(150)},
+		{0.95, 0, ptr(300 - 100*0.05/0.4)},
+		{0.5, 100, ptr(50)},
+		{1.01, 0, nil},
+		{0.3, 250, ptr(50)}, // reached before from: the first sample after it
+	}
+	for _, tt := range tests {
+		got := timeTo(ts, share, tt.x, tt.from)
+		if (got == nil) != (tt.want == nil) || (got != nil && (*got-*tt.want > 1e-9 || *tt.want-*got > 1e-9)) {
+			t.Errorf("timeTo(%v from %v) = %v, want %v", tt.x, tt.from, deref(got), deref(tt.want))
+		}
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestMetricValue(t *testing.T) {
+	v := 3600.0
+	s := &results.Summary{
+		Adoption:    results.Adoption{TimeTo95S: &v, FinalShare: 0.97, BySegment: map[string]results.CohortAdoption{"a": {FinalShare: 0.5}}},
+		SuccessRate: results.SuccessRate{Overall: 0.9, Attempts: 10, Successes: 9, Failures: map[string]int64{"update_fail": 1}},
+		API:         map[string]results.Endpoint{"updates": {Count: 5, MeanMs: 12, BySegment: map[string]results.Endpoint{"a": {Count: 2, P99Ms: 40}}}},
+		CDN:         results.CDN{Downloads: 3, MsPer5MB: results.Quantiles{P50: 80}},
+	}
+	tests := []struct {
+		metric, seg string
+		want        float64
+		ok          bool
+	}{
+		{"adoption.time_to_95_s", "", 3600, true},
+		{"adoption.time_to_50_s", "", 0, false},
+		{"adoption.final_share", "a", 0.5, true},
+		{"adoption.final_share", "zz", 0, false},
+		{"success_rate.overall", "", 0.9, true},
+		{"success_rate.failed", "", 1, true},
+		{"api.updates.mean_ms", "", 12, true},
+		{"api.updates.p99_ms", "a", 40, true},
+		{"api.stats.mean_ms", "", 0, false},
+		{"cdn.ms_per_5mb.p50", "", 80, true},
+		{"rollback.time_to_95_s", "", 0, false},
+		{"nonsense", "", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := metricValue(s, tt.metric, tt.seg)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("metricValue(%s, %q) = %v, %v; want %v, %v", tt.metric, tt.seg, got, ok, tt.want, tt.ok)
+		}
+	}
+	// Every metric a scenario may name is understood (or reports no value
+	// rather than failing silently on a typo).
+	for _, m := range scenarios.MetricNames() {
+		if _, ok := metricValue(&results.Summary{API: map[string]results.Endpoint{}}, m, ""); !ok &&
+			!strings.Contains(m, "adoption.time") && !strings.Contains(m, "rollback.time") &&
+			!strings.HasPrefix(m, "api.") && !strings.HasPrefix(m, "cdn.ms") && !strings.HasPrefix(m, "install_time") &&
+			m != "success_rate.overall" && m != "engagement.error_rate" {
+			t.Errorf("metric %s not understood", m)
+		}
+	}
+}
