@@ -149,15 +149,19 @@ func TestListAndResolve(t *testing.T) {
 		ref, scenario, exclude, want, wantErr string
 	}{
 		{"latest", "", "", "20260103T000000Z-runa", ""},
+		{"latest~1", "", "", "20260102T000000Z-runb", ""},
+		{"latest~2", "", "", "20260101T000000Z-runa", ""},
+		{"latest~3", "", "", "", "no such run"},
+		{"latest~x", "", "", "", "latest~N"},
 		{"latest", "a", "20260103T000000Z-runa", "20260101T000000Z-runa", ""},
-		{"latest", "c", "", "", "no earlier run of c"},
+		{"latest", "c", "", "", "no such earlier run of c"},
 		{"20260102", "", "", "20260102T000000Z-runb", ""},
 		{"20260102T000000Z-runb", "", "", "20260102T000000Z-runb", ""},
 		{"2026", "", "", "", "ambiguous"},
 		{"nope", "", "", "", "unknown run"},
 		{"", "", "", "", "empty"},
 	} {
-		got, err := d.Resolve(ctx, tc.ref, tc.scenario, tc.exclude)
+		got, err := d.Resolve(ctx, tc.ref, Scope{Scenario: tc.scenario, Exclude: tc.exclude})
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Resolve(%q): got %q, %v; want error %q", tc.ref, got, err, tc.wantErr)
@@ -167,6 +171,18 @@ func TestListAndResolve(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("Resolve(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
 		}
+	}
+	// Complete skips interrupted runs.
+	run := fixture.Run(fixture.Params{Seed: 9, RunID: "20260109T000000Z-int"})
+	run.Summary.Interrupted, run.Summary.StartedAt = true, "2026-01-09T00:00:00Z"
+	if err := d.Record(ctx, run, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.Resolve(ctx, "latest", Scope{}); got != "20260109T000000Z-int" {
+		t.Errorf("latest = %s", got)
+	}
+	if got, _ := d.Resolve(ctx, "latest", Scope{Complete: true}); got != "20260103T000000Z-runa" {
+		t.Errorf("latest complete = %s", got)
 	}
 	if _, _, err := d.Load(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("load unknown: %v", err)

@@ -152,30 +152,53 @@ func (d *DB) List(ctx context.Context, f Filter) ([]Entry, error) {
 	return out, nil
 }
 
-// Resolve turns a reference into a run id: "latest" (the newest run, of
-// scenario when it is given), an id, or a unique prefix of one. exclude
-// is an id "latest" skips (the run being judged against its baseline).
-func (d *DB) Resolve(ctx context.Context, ref, scenario, exclude string) (string, error) {
+// Scope narrows what "latest" means in Resolve.
+type Scope struct {
+	// Scenario: only runs of this scenario ("" for any).
+	Scenario string
+	// Exclude is a run id to skip (the run being judged against its
+	// baseline).
+	Exclude string
+	// Complete skips interrupted runs.
+	Complete bool
+}
+
+// Resolve turns a reference into a run id: "latest" (the newest run in
+// scope), "latest~N" (the N-th before it), an id, or a unique prefix of
+// one.
+func (d *DB) Resolve(ctx context.Context, ref string, scope Scope) (string, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return "", errors.New("history: empty run reference")
 	}
-	if ref == "latest" {
-		q := `SELECT id FROM runs WHERE id != ?`
-		args := []any{exclude}
-		if scenario != "" {
-			q += ` AND scenario = ?`
-			args = append(args, scenario)
+	if rest, ok := strings.CutPrefix(ref, "latest"); ok && (rest == "" || strings.HasPrefix(rest, "~")) {
+		back := 0
+		if rest != "" {
+			n, err := strconv.Atoi(rest[1:])
+			if err != nil || n < 0 {
+				return "", fmt.Errorf("history: run %q: want latest or latest~N", ref)
+			}
+			back = n
 		}
-		q += ` ORDER BY started_at DESC, id DESC LIMIT 1`
+		q := `SELECT id FROM runs WHERE id != ?`
+		args := []any{scope.Exclude}
+		if scope.Scenario != "" {
+			q += ` AND scenario = ?`
+			args = append(args, scope.Scenario)
+		}
+		if scope.Complete {
+			q += ` AND interrupted = 0`
+		}
+		q += ` ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`
+		args = append(args, back)
 		var id string
 		err := d.db.QueryRowContext(ctx, q, args...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			what := "no run recorded"
-			if scenario != "" {
-				what = "no earlier run of " + scenario + " recorded"
+			what := "no such run recorded"
+			if scope.Scenario != "" {
+				what = "no such earlier run of " + scope.Scenario + " recorded"
 			}
-			return "", fmt.Errorf("%w: latest: %s in %s", ErrNotFound, what, d.path)
+			return "", fmt.Errorf("%w: %s: %s in %s", ErrNotFound, ref, what, d.path)
 		}
 		if err != nil {
 			return "", fmt.Errorf("history: %w", err)
