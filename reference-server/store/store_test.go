@@ -190,3 +190,31 @@ func TestWriteEventsContextCancelled(t *testing.T) {
 		}
 	}
 }
+
+// TestTouchWhileCommitting races device touches against stats commits
+// (run with -race).
+func TestTouchWhileCommitting(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "x.db"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			s.TouchDevice(Device{AppID: "a.b", DeviceID: fmt.Sprint("d", i%50), LastSeen: t0})
+		}
+	}()
+	for range 50 {
+		if err := s.WriteEvents(context.Background(), []Event{{AppID: "a.b", Action: "set"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, filepath.Join(filepath.Dir(s.dir), "x.db"))
+	n := 0
+	s.Devices(context.Background(), time.Time{}, func(Device) { n++ })
+	if n != 50 {
+		t.Fatalf("%d devices stored, want 50", n)
+	}
+}

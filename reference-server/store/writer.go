@@ -151,9 +151,10 @@ func (s *Store) gather(batch []writeReq) []writeReq {
 
 func (s *Store) commit(batch []writeReq) {
 	s.devMu.Lock()
-	devs := s.devices
-	if len(devs) > 0 {
-		s.devices = make(map[deviceKey]Device, len(devs))
+	var devs map[deviceKey]Device
+	if len(s.devices) > 0 {
+		// Take the map away: touches from now on go to a fresh one.
+		devs, s.devices = s.devices, make(map[deviceKey]Device, len(s.devices))
 	}
 	s.devMu.Unlock()
 	if len(batch) == 0 && len(devs) == 0 {
