@@ -164,6 +164,9 @@ func runRun(c *cli.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if sc.Load != nil { // a plain load test instead of the rollout simulation
+		return runLoad(ctx, c, sc, &cfg, out, shutdown)
+	}
 	run, runErr := sim.Run(ctx, cfg)
 	if shutdown != nil {
 		if err := shutdown(); err != nil {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim"
+	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/load"
+	"github.com/otasim/otasim/sim/population"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// runLoad runs the scenario's load profile instead of the rollout
+// simulation: device checks of the scenario's fleet against cfg's
+// endpoints, then the run folder and the summary as for a simulation.
+// shutdown (may be nil) stops an in-process server once the load ends.
+func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error) error {
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	stop := func() {
+		if shutdown != nil {
+			if err := shutdown(); err != nil {
+				fmt.Fprintln(stderr, "otasim: stopping the reference server:", err)
+			}
+			shutdown = nil
+		}
+	}
+	defer stop()
+
+	seed := sc.Run.Seed
+	if cfg.Seed != 0 {
+		seed = cfg.Seed
+	}
+	pop, err := population.New(sc, seed, cfg.Devices)
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	if cfg.Admin != nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		_, err := cfg.Admin.Setup(sctx, sc)
+		cancel()
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("set up the server: %v", err), exitError)
+		}
+	}
+	workers := sc.Run.Workers
+	// One connection per worker: a worker waiting for a connection would
+	// count the wait as service time.
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: max(sc.Run.Connections, workers)})
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	defer cl.Close()
+
+	l := sc.Load
+	lc := load.Config{Profile: l.Profile, Rate: l.Rate, Duration: l.Duration.D(), Sender: cl,
+		Devices: load.NewFleet(pop, sc.App.ID), Workers: workers}
+	if cfg.Duration > 0 && l.Profile != scenarios.ProfileRamping {
+		lc.Duration = cfg.Duration
+	}
+	for _, st := range l.Stages {
+		lc.Stages = append(lc.Stages, load.Stage{Target: st.Target, Duration: st.Duration.D()})
+	}
+	if cfg.Progress != nil {
+		lc.Progress = loadProgress(cfg.Progress, pop.N)
+	}
+	if !c.Bool("quiet") {
+		fmt.Fprintf(stderr, "load profile %s against %s: %d devices, %d workers\n", describeLoad(l, lc.Duration),
+			cfg.Endpoints.Updates, pop.N, workers)
+	}
+	started := time.Now()
+	res, err := load.Run(ctx, lc)
+	stop()
+	if isTerminal(stderr) && !c.Bool("quiet") {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	run, err := loadRun(sc, cfg, seed, pop.N, started, res)
+	if err != nil {
+		return cli.Exit(err.Error(), exitError)
+	}
+	writeErr := results.Write(out, run)
+	tableTo := stdout
+	if c.Bool("json") {
+		tableTo = stderr
+		b, _ := json.MarshalIndent(run.Summary, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	}
+	printLoadSummary(tableTo, &run.Summary, out)
+	if writeErr != nil {
+		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
+	}
+	if run.Summary.Interrupted {
+		return cli.Exit("interrupted: partial results written", exitError)
+	}
+	if !run.Summary.Pass {
+		return cli.Exit("", exitTargetFail)
+	}
+	return nil
+}
+
+func describeLoad(l *scenarios.LoadProfile, d time.Duration) string {
+	switch l.Profile {
+	case scenarios.ProfileConstant:
+		return fmt.Sprintf("constant %g/s for %v", l.Rate, d)
+	case scenarios.ProfileRamping:
+		return fmt.Sprintf("ramping from %g/s through %d stages", l.Rate, len(l.Stages))
+	}
+	return fmt.Sprintf("max for %v", d)
+}
+
+// loadProgress adapts the load test's progress to the run's printer.
+func loadProgress(print func(results.Progress), devices int) func(load.Progress) {
+	var lastSent int64
+	var lastAt time.Duration
+	return func(p load.Progress) {
+		rps := 0.0
+		if dt := p.Elapsed - lastAt; dt > 0 {
+			rps = float64(p.Sent-lastSent) / dt.Seconds()
+		}
+		lastSent, lastAt = p.Sent, p.Elapsed
+		print(results.Progress{VirtualS: p.Elapsed.Seconds(), DurationS: p.Length.Seconds(), WallS: p.Elapsed.Seconds(),
+			Devices: devices, Active: devices, RequestsPerS: rps, Requests: p.Sent, Failures: p.Failed, InFlight: p.InFlight})
+	}
+}
+
+// loadRun fills the run folder's files from a load test: the load section,
+// /updates latencies and the harness in the summary, the histograms, and
+// requests per second as the series.
+func loadRun(sc *scenarios.Scenario, cfg *sim.Config, seed uint64, devices int, started time.Time, res *load.Result) (*results.Run, error) {
+	ls := res.Summary()
+	lat := load.Quantiles(res.Latency)
+	ep := results.Endpoint{Count: lat.Count, Errors: res.Failed, MeanMs: lat.Mean, P50Ms: lat.P50, P90Ms: lat.P90,
+		P95Ms: lat.P95, P99Ms: lat.P99, MaxMs: lat.Max, Service: &ls.ServiceMs, ByStatus: ls.ByStatus}
+	s := results.Summary{RunID: cfg.RunID, Scenario: sc.Name, ScenarioSource: sc.Source, Seed: seed, Devices: devices,
+		Speed: 1, VirtualSeconds: res.Wall.Seconds(), WallSeconds: time.Since(started).Seconds(), Interrupted: res.Interrupted,
+		StartedAt: started.UTC().Format(time.RFC3339), VirtualEpoch: started.UTC().Format(time.RFC3339), Server: cfg.Server,
+		API: map[string]results.Endpoint{"updates": ep}, Load: &ls, Pass: true,
+		Harness: results.Harness{ScheduleLagP99Ms: ls.ScheduleLagMs.P99, ScheduleLagMaxMs: ls.ScheduleLagMs.Max,
+			LateEvents: res.Late, LateBoundMs: ls.LateBoundMs, DroppedEvents: res.Dropped + res.Unsent, Events: res.Due,
+			Requests: res.Sent, PeakInFlight: int64(res.Workers), Workers: res.Workers, Connections: res.Workers,
+			CPUSeconds: res.CPU.Seconds(), FellBehind: ls.Saturated},
+		Warnings: []string{}, Targets: []results.TargetResult{}}
+	for _, r := range ls.Reasons {
+		s.Warnings = append(s.Warnings, "generator saturated: "+r)
+	}
+	if t := sc.Targets.APIMeanMs; t != nil && !slices.Contains(sc.Targets.Disable, scenarios.TargetAPI) {
+		v := lat.Mean
+		tr := results.TargetResult{Name: scenarios.TargetAPI, Metric: "api_mean_ms", Threshold: *t, Comparison: "<=",
+			Value: &v, Unit: "ms", Pass: lat.Count > 0 && v <= *t}
+		s.Targets = append(s.Targets, tr)
+		s.Pass = tr.Pass
+	}
+	run := &results.Run{Summary: s, Histograms: results.Histograms{Histograms: map[string]results.Histogram{}}}
+	for _, x := range []struct {
+		name string
+		h    *hdrhistogram.Histogram
+	}{{"api.updates.latency", res.Latency}, {"api.updates.service", res.Service}, {"schedule_lag", res.Lag}} {
+		enc, err := results.Encode(x.h, "us")
+		if err != nil {
+			return nil, err
+		}
+		run.Histograms.Histograms[x.name] = enc
+	}
+	run.Series.SampleEveryS = 1
+	for i, sec := range res.PerSecond {
+		run.Series.T = append(run.Series.T, float64(i+1))
+		run.Series.Requests = append(run.Series.Requests, sec.Sent)
+		run.Series.RequestsPerS = append(run.Series.RequestsPerS, float64(sec.Sent))
+	}
+	return run, nil
+}
+
+// printLoadSummary prints a load test's figures and where the files are.
+func printLoadSummary(w io.Writer, s *results.Summary, dir string) {
+	l := s.Load
+	fmt.Fprintf(w, "\n%s: load profile %s, %d devices, %d workers, %.1f s", s.Scenario, l.Profile, s.Devices, l.Workers, l.WallS)
+	if s.Interrupted {
+		fmt.Fprint(w, "  INTERRUPTED")
+	}
+	fmt.Fprintln(w)
+	if l.Profile != scenarios.ProfileMax {
+		fmt.Fprintf(w, "requests: %d scheduled, %d due, %d sent, %d late (> %g ms), %d dropped, %d unsent, %d cut, %d failed\n",
+			l.Scheduled, l.Due, l.Sent, l.Late, l.LateBoundMs, l.Dropped, l.Unsent, l.Cut, l.Failed)
+		fmt.Fprintf(w, "rate: intended %.1f/s, achieved %.1f/s\n", l.IntendedRPS, l.AchievedRPS)
+	} else {
+		fmt.Fprintf(w, "requests: %d sent, %d failed, %d cut; achieved %.1f/s\n", l.Sent, l.Failed, l.Cut, l.AchievedRPS)
+	}
+	q := func(name string, x results.Quantiles) {
+		fmt.Fprintf(w, "%-28s p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %8.3f ms  (n=%d)\n", name, x.P50, x.P90, x.P99, x.Max, x.Count)
+	}
+	q("latency (intended time):", l.LatencyMs)
+	q("service time:", l.ServiceMs)
+	if l.Profile != scenarios.ProfileMax {
+		q("schedule lag:", l.ScheduleLagMs)
+	}
+	fmt.Fprintf(w, "status: %s; generator CPU %.1f s (%.0f%% of the machine)\n", fmtCounts(l.ByStatus), l.CPUSeconds, 100*l.CPUShare)
+	for _, warn := range s.Warnings {
+		fmt.Fprintln(w, "WARNING:", warn)
+	}
+	for _, t := range s.Targets {
+		res := "PASS"
+		if !t.Pass {
+			res = "FAIL"
+		}
+		fmt.Fprintf(w, "target %s: %s %s: %s\n", t.Name, fmtValue(t.Value, t.Unit), fmtThreshold(t), res)
+	}
+	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// A scenario with a load section runs the load profile against the
+// in-process reference server: every scheduled check is sent and answered,
+// and the run folder holds the load section, /updates latencies and the
+// histograms.
+func TestRunLoadProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "load.yaml")
+	err := os.WriteFile(scenario, []byte(`name: load-test
+app:
+  id: com.example.app
+fleet:
+  devices: 50
+  segments:
+    - name: all
+      share: 1
+run:
+  duration: 1h
+  workers: 4
+load:
+  profile: ramping
+  rate: 100
+  stages:
+    - {target: 300, duration: 500ms}
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out, "--quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"load profile ramping", "latency (intended time):", "service time:", "run folder: " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	run, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := run.Summary.Load
+	if l == nil {
+		t.Fatal("summary has no load section")
+	}
+	// (100 + 300) / 2 × 0.5 s = 100 checks.
+	if l.Scheduled != 100 || l.Due != 100 || l.Sent+l.Dropped != 100 || l.ByStatus["200"] != l.Sent || l.Failed != 0 {
+		t.Errorf("load section %+v", l)
+	}
+	if u := run.Summary.API["updates"]; u.Count != l.Sent {
+		t.Errorf("api.updates count %d, sent %d", u.Count, l.Sent)
+	}
+	for _, name := range []string{"api.updates.latency", "api.updates.service", "schedule_lag"} {
+		if h, ok := run.Histograms.Histograms[name]; !ok || h.Count != l.Sent {
+			t.Errorf("histogram %s: %+v", name, h)
+		}
+	}
+}
