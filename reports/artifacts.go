@@ -46,3 +46,9 @@ func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts h
 	}
 	return nil
 }
+
+// WriteFile writes a file whole or not at all: fill writes to a buffer,
+// which lands at path in one rename.
+func WriteFile(path string, fill func(w io.Writer) error) error {
+	return atomicfile.Write(path, fill)
+}

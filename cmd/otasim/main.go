@@ -73,6 +73,9 @@ func commands() []*cli.Command {
 		serveCommand(),
 		scenariosCommand(),
 		runCommand(),
+		reportCommand(),
+		runsCommand(),
+		compareCommand(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)
