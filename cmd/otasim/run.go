@@ -41,7 +41,7 @@ func runCommand() *cli.Command {
 			"Writes summary.json, series.json and histograms.json to --out and prints the\n" +
 			"targets with PASS/FAIL. Exit code 0 when every target passes, 3 when one\n" +
 			"fails, 1 on an error. Ctrl-C stops the run and writes a partial summary.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Usage: "base URL of a Capgo-compatible server (default: the in-process reference server)"},
 			&cli.StringFlag{Name: "updates-url", Usage: "URL of /updates (default <target>/updates)"},
 			&cli.StringFlag{Name: "stats-url", Usage: "URL of /stats (default <target>/stats)"},
@@ -56,7 +56,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
-		},
+		}, runReportFlags()...),
 		Action: runRun,
 	}
 }
@@ -132,6 +132,13 @@ func runRun(c *cli.Context) error {
 	if !c.Bool("quiet") {
 		cfg.Progress = progressPrinter(stderr, isTerminal(stderr))
 	}
+	// Reports (run_reports.go): flags, baseline, dashboard.
+	rr, err := startRunReports(ctx, c, sc, runID)
+	if err != nil {
+		return err
+	}
+	defer rr.close()
+	cfg.Progress = rr.progress(cfg.Progress)
 
 	external := c.String("target") != "" || c.String("updates-url") != "" || sc.Target.UpdatesURL != ""
 	var shutdown func() error
@@ -187,11 +194,15 @@ func runRun(c *cli.Context) error {
 		fmt.Fprintln(stdout, string(b))
 	}
 	printSummary(tableTo, &run.Summary, out)
+	reportErr := rr.finish(ctx, out, run, tableTo) // report.html, junit.xml, history, baseline
 	if writeErr != nil {
 		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
 	}
 	if run.Summary.Interrupted {
 		return cli.Exit("interrupted: partial results written", exitError)
+	}
+	if reportErr != nil {
+		return reportErr
 	}
 	if !run.Summary.Pass {
 		return cli.Exit("", exitTargetFail)

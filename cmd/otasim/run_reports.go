@@ -173,6 +173,8 @@ func (r *runReports) progress(next func(results.Progress)) func(results.Progress
 // writer) and returns an error carrying the exit code: 3 for a baseline
 // regression, 1 when an artifact could not be written or recorded.
 func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w io.Writer) error {
+	// An interrupted run is reported and recorded too.
+	ctx = context.WithoutCancel(ctx)
 	var errs []string
 	if err := reports.WriteRunArtifacts(ctx, out, run, r.opts); err != nil {
 		errs = append(errs, err.Error())
