@@ -22,7 +22,7 @@ type metrics struct {
 	guardTrips *prometheus.CounterVec
 }
 
-func newMetrics(s *Server) *metrics {
+func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{

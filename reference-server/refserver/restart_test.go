@@ -49,6 +49,11 @@ func TestRestartKeepsState(t *testing.T) {
 	if bs.Failures["update_fail"] != 1 {
 		t.Errorf("counts lost: %+v", bs)
 	}
+	var one BundleStats
+	ts2.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.0.0/stats", nil, &one)
+	if one.ActiveDevices == 0 {
+		t.Errorf("devices on builtin 1.0.0 not active after the restart: %+v", one)
+	}
 	var g guardStatus
 	ts2.admin(t, "GET", ch+"/guard", nil, &g)
 	if g.Window.Failures != 1 {

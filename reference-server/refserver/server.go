@@ -161,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 	if s.push == nil {
 		s.push = push.NewHub(s.log)
 	}
-	s.metrics = newMetrics(s)
+	s.metrics = newMetrics()
 	s.handler = s.routes()
 	s.publishLocked(s.snap.Load())
 	return s, nil
@@ -186,7 +186,7 @@ func (s *Server) restore(ctx context.Context) error {
 	}
 	s.tally.addCounts(counts)
 	err = s.st.Devices(ctx, s.now().Add(-ActiveWindow), func(d store.Device) {
-		s.tally.touch(d.AppID, d.DeviceID, deviceState{version: d.VersionName, build: d.VersionBuild,
+		s.tally.touch(d.AppID, d.DeviceID, deviceState{version: bundleName(d.VersionName, d.VersionBuild), build: d.VersionBuild,
 			platform: d.Platform, seen: d.LastSeen})
 	})
 	if err != nil {

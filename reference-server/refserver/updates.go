@@ -37,11 +37,7 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 		now := s.now()
 		// A device on its builtin bundle runs the bundle named after its
 		// native version (the demo registers 1.0.0 as the builtin).
-		running := in.VersionName
-		if running == protocol.Builtin {
-			running = in.VersionBuild
-		}
-		s.tally.touch(in.AppID, in.DeviceID, deviceState{version: running, build: in.VersionBuild,
+		s.tally.touch(in.AppID, in.DeviceID, deviceState{version: bundleName(in.VersionName, in.VersionBuild), build: in.VersionBuild,
 			platform: in.Platform, seen: now})
 		s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
 			VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
