@@ -181,6 +181,10 @@ func (s *Server) changeChannel(ctx context.Context, appID, channel string,
 	}
 	s.publishLocked(snap)
 	s.notify(appID, ch)
+	for _, e := range h {
+		s.log.Info("channel changed", "app_id", appID, "channel", ch.Name, "event", e.Event,
+			"bundle", e.Bundle, "percent_bp", e.PercentBP, "reason", e.Reason)
+	}
 	return ch, nil
 }
 
