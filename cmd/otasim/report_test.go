@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/otasim/otasim/reports/history"
+	"github.com/otasim/otasim/sim/results"
+)
+
+// TestMain keeps every test's run history out of the source tree: `otasim
+// run` records each run in $OTASIM_RUNS_DB.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "otasim-cmd-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("OTASIM_RUNS_DB", filepath.Join(dir, "runs.db"))
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// shortRun runs ci-smoke for one virtual hour with 60 devices (about 2 s)
+// into a fresh folder, recording it in db.
+func shortRun(t *testing.T, db string, extra ...string) (dir, out, errOut string, code int) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "run")
+	args := append([]string{"run", "--devices", "60", "--duration", "1h", "--quiet", "--out", dir, "--runs-db", db}, extra...)
+	out, errOut, code = runScenariosCLI(t, append(args, "ci-smoke")...)
+	return dir, out, errOut, code
+}
+
+func TestRunReportsHistoryCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	db := filepath.Join(t.TempDir(), "hist", "runs.db")
+	dir1, out, errOut, code := shortRun(t, db)
+	if code != exitOK && code != exitTargetFail {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"report: " + filepath.Join(dir1, "report.html"), "recorded in " + db} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	run1, err := results.Read(dir1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir1, "report.html"))
+	if err != nil || !strings.Contains(string(page), run1.Summary.RunID) {
+		t.Fatalf("report.html: %v", err)
+	}
+	x, err := os.ReadFile(filepath.Join(dir1, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(x, &suites); err != nil || len(suites.Suites) != 1 || suites.Suites[0].Name != "otasim.ci-smoke" ||
+		len(suites.Suites[0].Cases) != len(run1.Summary.Targets) {
+		t.Errorf("junit.xml: %v %+v", err, suites)
+	}
+
+	// A second run against the first as its baseline.
+	dir2, out, errOut, code := shortRun(t, db, "--baseline", "latest")
+	if code != exitOK && code != exitTargetFail {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "BASELINE") || !strings.Contains(out, run1.Summary.RunID) {
+		t.Errorf("no baseline verdict against %s:\n%s", run1.Summary.RunID, out)
+	}
+	run2, err := results.Read(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// otasim runs.
+	out, _, code = runScenariosCLI(t, "runs", "--runs-db", db)
+	if code != exitOK || !strings.HasPrefix(out, "ID") || !strings.Contains(out, run1.Summary.RunID) || !strings.Contains(out, run2.Summary.RunID) {
+		t.Errorf("runs (exit %d):\n%s", code, out)
+	}
+	out, _, code = runScenariosCLI(t, "runs", "--runs-db", db, "--json")
+	var entries []history.Entry
+	if err := json.Unmarshal([]byte(out), &entries); err != nil || code != exitOK || len(entries) != 2 || entries[0].ID != run2.Summary.RunID {
+		t.Errorf("runs --json (exit %d): %v\n%s", code, err, out)
+	}
+
+	// otasim report: from the history into the run folder, and to a file.
+	os.Remove(filepath.Join(dir1, "report.html"))
+	out, _, code = runScenariosCLI(t, "report", "--runs-db", db, "latest~1")
+	if code != exitOK || !strings.Contains(out, filepath.Join(dir1, "report.html")) {
+		t.Errorf("report latest~1 (exit %d):\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir1, "report.html")); err != nil {
+		t.Errorf("report not written again: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "r.html")
+	if _, errOut, code := runScenariosCLI(t, "report", "--runs-db", db, "--out", file, dir2); code != exitOK {
+		t.Errorf("report FOLDER --out: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Error(err)
+	}
+
+	// otasim compare.
+	cmpFile := filepath.Join(t.TempDir(), "cmp.html")
+	out, errOut, code = runScenariosCLI(t, "compare", "--runs-db", db, "--out", cmpFile, "latest~1", "latest")
+	if code != exitOK || !strings.Contains(out, "api.updates.mean_ms") || !strings.Contains(out, "DELTA") {
+		t.Errorf("compare (exit %d):\n%s\n%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(cmpFile); err != nil || !strings.Contains(string(b), "cmp_adoption") {
+		t.Errorf("comparison page: %v", err)
+	}
+
+	// A baseline the run cannot match: it regresses, exit 3.
+	base := filepath.Join(t.TempDir(), "base")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	better := *run1
+	ep := better.Summary.API["updates"]
+	ep.MeanMs = 0.001
+	better.Summary.API = map[string]results.Endpoint{"updates": ep}
+	if err := results.Write(base, &better); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errOut, code = shortRun(t, db, "--baseline", base, "--tolerance", "api.updates.mean_ms=0")
+	if code != exitTargetFail || !strings.Contains(out, "REGRESSED") {
+		t.Errorf("regressed baseline: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// runCLIError runs the app and returns the message and exit code run()
+// would print and give.
+func runCLIError(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &out, &errOut
+	err := app.Run(append([]string{"otasim"}, args...))
+	if err == nil {
+		return "", exitOK
+	}
+	var coded cli.ExitCoder
+	if errors.As(err, &coded) {
+		return err.Error(), coded.ExitCode()
+	}
+	return err.Error(), exitError
+}
+
+func TestReportCommandsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("not a database\n", 500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	h, err := history.Create(t.Context(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"report without run", []string{"report"}, exitUsage, "report takes one run"},
+		{"report, no history", []string{"report", "--runs-db", missing, "latest"}, exitError, "no run history"},
+		{"report, corrupt history", []string{"report", "--runs-db", corrupt, "latest"}, exitError, "not a readable run history"},
+		{"report, unknown run", []string{"report", "--runs-db", empty, "20990101"}, exitError, "unknown run"},
+		{"report, bad echarts", []string{"report", "--runs-db", empty, "--echarts-js", missing, "latest"}, exitUsage, "echarts build"},
+		{"runs, no history", []string{"runs", "--runs-db", missing}, exitError, "no run history"},
+		{"runs, bad limit", []string{"runs", "--runs-db", empty, "--limit", "-1"}, exitUsage, "--limit"},
+		{"compare one run", []string{"compare", "latest"}, exitUsage, "two runs"},
+		{"compare unknown", []string{"compare", "--runs-db", empty, "a1", "b2"}, exitError, `a1: unknown run`},
+		{"run, bad tolerance", []string{"run", "--tolerance", "nope=1", "--out", filepath.Join(dir, "r1"), "ci-smoke"}, exitUsage, "unknown metric"},
+		{"run, bad dashboard", []string{"run", "--dashboard", "nonsense", "--out", filepath.Join(dir, "r2"), "ci-smoke"}, exitUsage, "HOST:PORT"},
+		{"run, unknown baseline", []string{"run", "--runs-db", empty, "--baseline", "20990101", "--out", filepath.Join(dir, "r3"), "ci-smoke"}, exitError, "unknown run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, code := runCLIError(t, tc.args...)
+			if code != tc.code || !strings.Contains(msg, tc.want) {
+				t.Errorf("exit %d with %q; want exit %d with %q", code, msg, tc.code, tc.want)
+			}
+		})
+	}
+}
