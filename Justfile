@@ -25,6 +25,10 @@ lint:
 serve *ARGS:
     go run -ldflags "{{ldflags}}" ./cmd/otasim serve --demo {{ARGS}}
 
+# install the ECharts build (5.4.3, as go-echarts expects) into .cache/ for offline reports
+echarts:
+    test -f .cache/echarts/node_modules/echarts/dist/echarts.min.js || npm install --prefix .cache/echarts echarts@5.4.3
+
 # what CI runs (.ci/run)
 ci:
     bash .ci/run

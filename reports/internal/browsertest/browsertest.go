@@ -53,6 +53,7 @@ func New(t testing.TB, allow ...string) *Browser {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("allow-file-access-from-files", true),
 		chromedp.UserDataDir(t.TempDir()),
