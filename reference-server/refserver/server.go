@@ -187,7 +187,7 @@ func (s *Server) restore(ctx context.Context) error {
 	s.tally.addCounts(counts)
 	err = s.st.Devices(ctx, s.now().Add(-ActiveWindow), func(d store.Device) {
 		s.tally.touch(d.AppID, d.DeviceID, deviceState{version: bundleName(d.VersionName, d.VersionBuild), build: d.VersionBuild,
-			platform: d.Platform, seen: d.LastSeen})
+			platform: d.Platform, seen: d.LastSeen, persisted: d.LastSeen})
 	})
 	if err != nil {
 		return fmt.Errorf("refserver: restore: %w", err)

@@ -39,7 +39,15 @@ type deviceKey struct{ app, device string }
 type deviceState struct {
 	version, build, platform string
 	seen                     time.Time
+	// persisted is the last check written to the database.
+	persisted time.Time
 }
+
+// persistEvery bounds how stale a device's stored last check may get
+// (server clock) when nothing else about it changed: a fleet at rest
+// checking every few minutes would otherwise rewrite every device row on
+// every check.
+const persistEvery = 5 * time.Minute
 
 type guardWindow struct {
 	rolloutID int64
@@ -58,12 +66,23 @@ func (t *tally) shard(app, device string) *deviceShard {
 	return &t.shards[maphash.String(t.seed, device)%uint64(len(t.shards))]
 }
 
-// touch records a device's last check.
-func (t *tally) touch(app, device string, st deviceState) {
+// touch records a device's last check and reports whether it should be
+// written to the database: when its version, build or platform changed,
+// or its stored check is persistEvery old.
+func (t *tally) touch(app, device string, st deviceState) (persist bool) {
 	sh := t.shard(app, device)
+	k := deviceKey{app, device}
 	sh.mu.Lock()
-	sh.m[deviceKey{app, device}] = st
+	old, ok := sh.m[k]
+	if ok && old.version == st.version && old.build == st.build && old.platform == st.platform &&
+		st.seen.Sub(old.persisted) < persistEvery {
+		st.persisted = old.persisted
+	} else {
+		st.persisted, persist = st.seen, true
+	}
+	sh.m[k] = st
 	sh.mu.Unlock()
+	return persist
 }
 
 // device returns a device's last known state.

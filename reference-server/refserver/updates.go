@@ -37,10 +37,12 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 		now := s.now()
 		// A device on its builtin bundle runs the bundle named after its
 		// native version (the demo registers 1.0.0 as the builtin).
-		s.tally.touch(in.AppID, in.DeviceID, deviceState{version: bundleName(in.VersionName, in.VersionBuild), build: in.VersionBuild,
-			platform: in.Platform, seen: now})
-		s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
-			VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
+		persist := s.tally.touch(in.AppID, in.DeviceID, deviceState{version: bundleName(in.VersionName, in.VersionBuild),
+			build: in.VersionBuild, platform: in.Platform, seen: now})
+		if persist {
+			s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
+				VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
+		}
 	}
 	switch {
 	case d.Offered != nil && d.Offered.Reply != nil:
