@@ -66,7 +66,7 @@ func (s *Server) handleChannelSelf(w http.ResponseWriter, r *http.Request) strin
 	case http.MethodPost:
 		return s.channelSelfSet(w, app, in, req.Channel)
 	case http.MethodPut:
-		return s.channelSelfGet(w, app, in)
+		return s.channelSelfGet(w, app, in, req.Channel)
 	case http.MethodGet:
 		return channelSelfList(w, app, in)
 	default:
@@ -76,18 +76,19 @@ func (s *Server) handleChannelSelf(w http.ResponseWriter, r *http.Request) strin
 
 // channelSelfSet checks a self-assignment. The v8 plugin stores the
 // channel itself and sends it as defaultChannel, so nothing is stored here.
+// Refusals are 200 replies with the error JSON, as the backend's.
 func (s *Server) channelSelfSet(w http.ResponseWriter, app *release.App, in protocol.Info, name string) string {
 	if name == "" {
-		writeError(w, http.StatusBadRequest, protocol.CodeMissingChannel, "missing channel")
+		writeError(w, http.StatusOK, protocol.CodeMissingChannel, "missing channel")
 		return protocol.CodeMissingChannel
 	}
 	ch := app.Channel(name)
 	if ch == nil || !ch.Policy.AllowsPlatform(in.Platform) {
-		writeError(w, http.StatusBadRequest, protocol.CodeChannelNotFound, "channel "+strconv.Quote(name)+" not found")
+		writeError(w, http.StatusOK, protocol.CodeChannelNotFound, "channel "+strconv.Quote(name)+" not found")
 		return protocol.CodeChannelNotFound
 	}
 	if !ch.Policy.AllowSelfSet {
-		writeError(w, http.StatusBadRequest, protocol.CodeChannelSelfSetNotAllow,
+		writeError(w, http.StatusOK, protocol.CodeChannelSelfSetNotAllow,
 			"channel "+strconv.Quote(name)+" does not allow devices to assign themselves")
 		return protocol.CodeChannelSelfSetNotAllow
 	}
@@ -95,12 +96,20 @@ func (s *Server) channelSelfSet(w http.ResponseWriter, app *release.App, in prot
 	return "ok"
 }
 
-// channelSelfGet tells a device its channel and where it comes from.
-func (s *Server) channelSelfGet(w http.ResponseWriter, app *release.App, in protocol.Info) string {
-	ch, viaOverride, ok := release.Resolve(app, in, s.overrides.get(in.AppID, in.DeviceID))
+// channelSelfGet tells a device its channel and where it comes from: an
+// admin override; else the channel the device stored itself and sends
+// along (the v8 plugin keeps self-assignments locally); else its
+// defaultChannel or the public default.
+func (s *Server) channelSelfGet(w http.ResponseWriter, app *release.App, in protocol.Info, local string) string {
+	override := s.overrides.get(in.AppID, in.DeviceID)
+	if override == "" && local != "" {
+		writeJSON(w, http.StatusOK, protocol.ChannelGetReply{Channel: local, Status: protocol.ChannelStatusOverride, AllowSet: true})
+		return "ok"
+	}
+	ch, viaOverride, ok := release.Resolve(app, in, override)
 	if !ok {
-		writeError(w, http.StatusBadRequest, protocol.CodeNoChannel, "no channel for this device")
-		return protocol.CodeNoChannel
+		writeError(w, http.StatusOK, protocol.CodeChannelNotFound, "no channel for this device")
+		return protocol.CodeChannelNotFound
 	}
 	status := protocol.ChannelStatusDefault
 	if viaOverride {
