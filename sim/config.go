@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/otasim/otasim/scenarios"
@@ -125,9 +126,10 @@ func (c *Config) settings() settings {
 	if s.connections <= 0 {
 		s.connections = 64
 	}
-	// Downloads get their own, smaller pool: on a few cores more parallel
-	// transfers only split the bandwidth and the hashing.
-	s.dlWorkers = max(4, min(s.connections, s.workers/8))
+	// Downloads get their own, smaller pool: hashing the bytes is CPU
+	// bound, so more parallel transfers than a couple per core only split
+	// the CPU and starve the API calls of it.
+	s.dlWorkers = max(2, min(s.connections, 2*runtime.GOMAXPROCS(0)))
 	if s.drain <= 0 {
 		s.drain = 15 * time.Second
 	}
