@@ -59,6 +59,9 @@ func TestReportInBrowser(t *testing.T) {
 	}{
 		{"ci-smoke", real},
 		{"fixture-rollback", fixture.Run(fixture.Params{Seed: 11, Rollback: true})},
+		// Series as long as a month sampled every minute: downsampled, the
+		// page still draws every chart.
+		{"fixture-long", fixture.Run(fixture.Params{Seed: 12, Samples: 40_000})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -101,6 +104,11 @@ func TestReportInBrowser(t *testing.T) {
 				if rows[i] != want {
 					t.Errorf("target row %d = %+v, want %+v", i, rows[i], want)
 				}
+			}
+			// How long the page took to load and draw, for the log (a
+			// measurement, not a pass/fail check).
+			if ms, err := chromedp.Run(b.Ctx, chromedp.Evaluate[float64](`performance.getEntriesByType('navigation')[0].loadEventEnd`)); err == nil {
+				t.Logf("%s: %d bytes, loaded and drawn in %.0f ms", tc.name, buf.Len(), ms)
 			}
 			b.Screenshot("report-" + tc.name + ".png")
 			if errs := b.Errors()[before:]; len(errs) > 0 {

@@ -296,3 +296,20 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderLongRun renders the report of a run with 40,000 samples
+// per series (a month sampled every minute), ECharts inlined.
+func BenchmarkRenderLongRun(b *testing.B) {
+	run := fixture.Run(fixture.Params{Seed: 8, Samples: 40_000, Rollback: true})
+	o := Options{ECharts: bytes.Repeat([]byte("x"), 1_100_000)}
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := Render(&buf, run, o); err != nil {
+			b.Fatal(err)
+		}
+		n = buf.Len()
+	}
+	b.ReportMetric(float64(n), "bytes/report")
+}
