@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -70,6 +71,13 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	l := sc.Load
 	lc := load.Config{Profile: l.Profile, Rate: l.Rate, Duration: l.Duration.D(), Sender: cl,
 		Devices: load.NewFleet(pop, sc.App.ID), Workers: workers}
+	if strings.HasPrefix(cfg.Endpoints.Updates, "http://") {
+		// Plain HTTP takes the fast path: a connection per worker, no
+		// net/http transport in between (see load.Wire).
+		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, 0); err != nil {
+			return cli.Exit(err.Error(), exitError)
+		}
+	}
 	if cfg.Duration > 0 && l.Profile != scenarios.ProfileRamping {
 		lc.Duration = cfg.Duration
 	}

@@ -82,47 +82,58 @@ func TestRunOverHTTP(t *testing.T) {
 		{"max", Config{Profile: ProfileMax, Duration: 100 * time.Millisecond}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			us := &updatesServer{devices: map[string]int{}}
-			srv := httptest.NewServer(us)
-			defer srv.Close()
-			cfg := tt.cfg
-			cfg.Sender, cfg.Devices, cfg.Workers = newSender(t, srv.URL, 4), fleet(t, 20), 4
-			res, err := Run(t.Context(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			us.mu.Lock()
-			defer us.mu.Unlock()
-			var got int64
-			for _, n := range us.devices {
-				got += int64(n)
-			}
-			if got != res.Sent || res.Done != res.Sent || res.Sent == 0 {
-				t.Errorf("server got %d requests, generator sent %d, done %d", got, res.Sent, res.Done)
-			}
-			if cfg.Profile != ProfileMax && (res.Sent+res.Dropped != res.Scheduled || res.Due != res.Scheduled) {
-				t.Errorf("scheduled %d, due %d, sent %d, dropped %d", res.Scheduled, res.Due, res.Sent, res.Dropped)
-			}
-			if us.bad > 0 {
-				t.Errorf("%d requests were not a fleet device's check", us.bad)
-			}
-			// Open profiles send device n % 20 for request n; max's workers
-			// each take every fourth device at their own pace.
-			if want := min(int(res.Sent), 20); len(us.devices) > want || (cfg.Profile != ProfileMax && len(us.devices) != want) {
-				t.Errorf("%d devices checked, want %d", len(us.devices), want)
-			}
-			if res.Latency.TotalCount() != res.Sent || res.Service.TotalCount() != res.Sent || res.ByStatus[200] != res.Sent || res.Failed != 0 {
-				t.Errorf("histograms %d/%d, status %v, failed %d for %d sent", res.Latency.TotalCount(), res.Service.TotalCount(), res.ByStatus, res.Failed, res.Sent)
-			}
-			var perSec int64
-			for _, s := range res.PerSecond {
-				perSec += s.Sent
-			}
-			if perSec != res.Sent {
-				t.Errorf("per-second sends add up to %d, want %d", perSec, res.Sent)
-			}
-		})
+		for _, path := range []string{"client", "wire"} {
+			t.Run(tt.name+"/"+path, func(t *testing.T) { runOverHTTP(t, tt.cfg, path) })
+		}
+	}
+}
+
+func runOverHTTP(t *testing.T, cfg Config, path string) {
+	us := &updatesServer{devices: map[string]int{}}
+	srv := httptest.NewServer(us)
+	defer srv.Close()
+	cfg.Devices, cfg.Workers = fleet(t, 20), 4
+	if path == "wire" {
+		var err error
+		if cfg.Wire, err = NewWire(srv.URL+"/updates", 0); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		cfg.Sender = newSender(t, srv.URL, 4)
+	}
+	res, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	var got int64
+	for _, n := range us.devices {
+		got += int64(n)
+	}
+	if got != res.Sent || res.Done != res.Sent || res.Sent == 0 {
+		t.Errorf("server got %d requests, generator sent %d, done %d", got, res.Sent, res.Done)
+	}
+	if cfg.Profile != ProfileMax && (res.Sent+res.Dropped != res.Scheduled || res.Due != res.Scheduled) {
+		t.Errorf("scheduled %d, due %d, sent %d, dropped %d", res.Scheduled, res.Due, res.Sent, res.Dropped)
+	}
+	if us.bad > 0 {
+		t.Errorf("%d requests were not a fleet device's check", us.bad)
+	}
+	// Open profiles send device n % 20 for request n; max's workers
+	// each take every fourth device at their own pace.
+	if want := min(int(res.Sent), 20); len(us.devices) > want || (cfg.Profile != ProfileMax && len(us.devices) != want) {
+		t.Errorf("%d devices checked, want %d", len(us.devices), want)
+	}
+	if res.Latency.TotalCount() != res.Sent || res.Service.TotalCount() != res.Sent || res.ByStatus[200] != res.Sent || res.Failed != 0 {
+		t.Errorf("histograms %d/%d, status %v, failed %d for %d sent", res.Latency.TotalCount(), res.Service.TotalCount(), res.ByStatus, res.Failed, res.Sent)
+	}
+	var perSec int64
+	for _, s := range res.PerSecond {
+		perSec += s.Sent
+	}
+	if perSec != res.Sent {
+		t.Errorf("per-second sends add up to %d, want %d", perSec, res.Sent)
 	}
 }
 

@@ -63,7 +63,10 @@ type Config struct {
 	Stages   []Stage       // ramping
 	Duration time.Duration // constant and max
 
+	// Sender sends the checks, unless Wire is set: then each worker sends
+	// them over its own connection of that fast path.
 	Sender  Sender
+	Wire    *Wire
 	Devices Devices
 	// Workers is the number of requests in flight at most.
 	Workers int
@@ -127,7 +130,7 @@ func (c *Config) validate() (*Schedule, error) {
 	default:
 		errs = append(errs, fmt.Errorf("profile %q: want constant, ramping or max", c.Profile))
 	}
-	if c.Sender == nil {
+	if c.Sender == nil && c.Wire == nil {
 		errs = append(errs, errors.New("no sender"))
 	}
 	if c.Devices == nil || c.Devices.Len() <= 0 {

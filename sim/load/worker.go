@@ -9,6 +9,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/sim/client"
 )
 
 // worker sends requests one at a time and owns its histograms (HdrHistogram
@@ -24,6 +25,7 @@ type worker struct {
 	unsent, cut           int64
 	info                  protocol.Info
 	reply                 protocol.UpdateReply
+	wire                  *wireConn // nil: through the Sender
 
 	// Read by the progress snapshot while the worker runs.
 	sent, done, failed, late atomic.Int64
@@ -31,11 +33,16 @@ type worker struct {
 }
 
 func newWorker(r *run, id int) *worker {
-	return &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), status: map[int]int64{}}
+	w := &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), status: map[int]int64{}}
+	if r.cfg.Wire != nil {
+		w.wire = r.cfg.Wire.conn()
+	}
+	return w
 }
 
 // open serves the scheduler's jobs until the channel closes.
 func (w *worker) open(ctx context.Context) {
+	defer w.closeConn()
 	for j := range w.r.jobs {
 		if w.abandon.Load() {
 			w.unsent++
@@ -47,6 +54,7 @@ func (w *worker) open(ctx context.Context) {
 
 // closed sends back to back until stop closes (the max profile).
 func (w *worker) closed(ctx context.Context, stop <-chan struct{}) {
+	defer w.closeConn()
 	step := int64(len(w.r.workers))
 	for n := int64(w.id); ; n += step {
 		select {
@@ -66,10 +74,15 @@ func (w *worker) closed(ctx context.Context, stop <-chan struct{}) {
 func (w *worker) send(ctx context.Context, n int64, intended time.Time, open bool) {
 	cfg := &w.r.cfg
 	w.r.cfg.Devices.Info(int(n%int64(cfg.Devices.Len())), &w.info)
-	w.reply = protocol.UpdateReply{}
 	w.sent.Add(1)
 	before := time.Now()
-	res := cfg.Sender.Updates(ctx, &w.info, &w.reply)
+	var res client.Result
+	if w.wire != nil {
+		res = w.wire.updates(ctx, &w.info)
+	} else {
+		w.reply = protocol.UpdateReply{}
+		res = cfg.Sender.Updates(ctx, &w.info, &w.reply)
+	}
 	defer w.done.Add(1)
 	if res.Err != nil && ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		w.cut++ // cut short by the hard stop: not a reply, not the server's fault
@@ -102,6 +115,12 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 			w.perSec = append(w.perSec, 0)
 		}
 		w.perSec[sec]++
+	}
+}
+
+func (w *worker) closeConn() {
+	if w.wire != nil {
+		w.wire.close()
 	}
 }
 
