@@ -9,7 +9,7 @@ import (
 	"github.com/otasim/otasim/reference-server/release"
 )
 
-// wireInfo decodes the info object and tells a missing boolean from false
+// wireInfo decodes the info object and tells an absent boolean from false
 // (the outer fields shadow the embedded ones of the same JSON name).
 type wireInfo struct {
 	protocol.Info
@@ -17,10 +17,12 @@ type wireInfo struct {
 	IsProd     *bool `json:"is_prod"`
 }
 
+// info returns the info object with the backend's defaults for absent
+// booleans (older plugins omit them): not an emulator, a prod build.
 func (wi *wireInfo) info() protocol.Info {
 	in := wi.Info
 	in.IsEmulator = wi.IsEmulator != nil && *wi.IsEmulator
-	in.IsProd = wi.IsProd != nil && *wi.IsProd
+	in.IsProd = wi.IsProd == nil || *wi.IsProd
 	in.DeviceID = strings.ToLower(in.DeviceID)
 	return in
 }
@@ -58,12 +60,6 @@ func checkInfo(wi *wireInfo, need fieldSet) infoCheck {
 	}
 	if need.pluginVersion {
 		req("plugin_version", in.PluginVersion)
-	}
-	if wi.IsEmulator == nil {
-		c.missing = append(c.missing, "is_emulator")
-	}
-	if wi.IsProd == nil {
-		c.missing = append(c.missing, "is_prod")
 	}
 	if in.AppID != "" && !release.ValidAppID(in.AppID) {
 		c.invalid = append(c.invalid, fmt.Sprintf("app_id %.64q is not a reverse-domain id", in.AppID))
