@@ -48,8 +48,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 		}
 		switch {
 		case len(raws) == 0:
-			writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, "empty batch")
-			return protocol.CodeInvalidJSONBody
+			writeJSON(w, http.StatusOK, protocol.StatsReply{Status: "ok", Results: []protocol.StatsResult{}})
+			return "ok"
 		case len(raws) > protocol.MaxStatsBatch:
 			writeError(w, http.StatusBadRequest, protocol.CodeTooManyEvents,
 				fmt.Sprintf("batch of %d events is over the limit of %d", len(raws), protocol.MaxStatsBatch))
@@ -73,7 +73,9 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 		if appID == "" {
 			appID = ev.AppID
 		} else if ev.AppID != appID {
-			writeError(w, http.StatusBadRequest, protocol.CodeMixedAppIDs,
+			// 200 as the backend answers it: the plugin would drop the
+			// batch on a 4xx anyway, and nothing of it is stored.
+			writeError(w, http.StatusOK, protocol.CodeMixedAppIDs,
 				fmt.Sprintf("event %d has app_id %q, the batch has %q: one app_id per batch", i, ev.AppID, appID))
 			return protocol.CodeMixedAppIDs
 		}
