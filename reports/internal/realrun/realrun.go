@@ -87,7 +87,7 @@ func Run(t testing.TB, env []string, args ...string) Result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), echartsEnv(t)...), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -113,4 +113,88 @@ func CISmoke(t testing.TB, env []string, extra ...string) (string, Result) {
 		t.Fatalf("otasim run ci-smoke: exit %d\n%s", res.Code, res.Output)
 	}
 	return out, res
+}
+
+// Process is a running otasim.
+type Process struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+	err  error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Start starts `otasim args...` in a fresh folder; the test's cleanup
+// stops it if it still runs.
+func Start(t testing.TB, env []string, args ...string) *Process {
+	t.Helper()
+	bin := Binary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), echartsEnv(t)...), env...)
+	p := &Process{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start otasim: %v", err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		cancel()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-p.done
+	})
+	return p
+}
+
+// Output is what the process printed so far.
+func (p *Process) Output() string { return p.out.String() }
+
+// Done is closed when the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Wait waits for the end and returns the exit code.
+func (p *Process) Wait() int {
+	<-p.done
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		return -1
+	}
+	return 0
+}
+
+// echartsEnv points the binary, which runs in a temporary folder, at the
+// project's ECharts build (just echarts) unless OTASIM_ECHARTS_JS is set.
+func echartsEnv(t testing.TB) []string {
+	if os.Getenv("OTASIM_ECHARTS_JS") != "" {
+		return nil
+	}
+	p := filepath.Join(ModuleRoot(t), ".cache", "echarts", "node_modules", "echarts", "dist", "echarts.min.js")
+	if _, err := os.Stat(p); err != nil {
+		return nil
+	}
+	return []string{"OTASIM_ECHARTS_JS=" + p}
 }
