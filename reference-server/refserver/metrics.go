@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,11 +21,24 @@ type metrics struct {
 	percent    *prometheus.GaugeVec
 	state      *prometheus.GaugeVec
 	guardTrips *prometheus.CounterVec
+
+	// The children of requests and duration by label pair, so that the hot
+	// path does not hash its labels on every request.
+	mu       sync.RWMutex
+	children map[obsKey]obsChild
+}
+
+type obsKey struct{ endpoint, outcome string }
+
+type obsChild struct {
+	count prometheus.Counter
+	dur   prometheus.Observer
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg:      prometheus.NewRegistry(),
+		children: map[obsKey]obsChild{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otasim_server_requests_total", Help: "Device API requests by endpoint and outcome (error code, update or ok).",
 		}, []string{"endpoint", "outcome"}),
@@ -55,8 +69,18 @@ func (m *metrics) handler() http.Handler {
 }
 
 func (m *metrics) observe(endpoint, outcome string, d time.Duration) {
-	m.requests.WithLabelValues(endpoint, outcome).Inc()
-	m.duration.WithLabelValues(endpoint, outcome).Observe(d.Seconds())
+	k := obsKey{endpoint, outcome}
+	m.mu.RLock()
+	c, ok := m.children[k]
+	m.mu.RUnlock()
+	if !ok {
+		c = obsChild{m.requests.WithLabelValues(endpoint, outcome), m.duration.WithLabelValues(endpoint, outcome)}
+		m.mu.Lock()
+		m.children[k] = c
+		m.mu.Unlock()
+	}
+	c.count.Inc()
+	c.dur.Observe(d.Seconds())
 }
 
 func (m *metrics) statsEvent(action string) { m.stats.WithLabelValues(action).Inc() }
