@@ -74,6 +74,10 @@ func (e *engine) dispatch(j *job) {
 	if e.stopping {
 		return
 	}
+	if j.kind != jobStats {
+		e.busy[j.dev]++
+		e.modelledUntil[j.dev] = max(e.modelledUntil[j.dev], j.intendedMs+e.modelled(j))
+	}
 	p := e.profile(j.dev)
 	if j.kind != jobDownload && p != nil {
 		if e.offline(j.dev, j.intendedMs) || (p.Failure > 0 && e.pop.Uniform(j.dev, purposeNetFail, uint64(j.intendedMs)) < p.Failure) {
@@ -275,6 +279,15 @@ func (e *engine) deliver(j *job) {
 		e.statsDone(j)
 	}
 	e.track(i, before, s.Running)
+	if j.kind != jobStats {
+		if e.busy[i]--; e.busy[i] == 0 {
+			delete(e.busy, i)
+			delete(e.modelledUntil, i)
+			mid := s.Running
+			e.endDeferred(i, s)
+			e.track(i, mid, s.Running)
+		}
+	}
 }
 
 func (e *engine) checkResult(j *job) device.CheckResult {

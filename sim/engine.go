@@ -66,10 +66,16 @@ type engine struct {
 	cohorts  []string
 
 	// per-device side state, only while needed
-	dl       map[uint32]pendingDownload
-	stats    map[uint32]*statsQueue
-	parked   []*job // completions waiting for their modelled virtual time
-	freePark []uint32
+	dl map[uint32]pendingDownload
+	// busy counts a device's checks, self-assigns and downloads in
+	// flight; modelledUntil is when the modelled network ends the last
+	// of them; ending holds session ends waiting for them.
+	busy          map[uint32]uint8
+	modelledUntil map[uint32]int64
+	ending        map[uint32]int64
+	stats         map[uint32]*statsQueue
+	parked        []*job // completions waiting for their modelled virtual time
+	freePark      []uint32
 
 	// running[cohort][bundle] counts devices running a bundle, updated at
 	// every change (rollback tracking needs it between samples).
@@ -116,7 +122,8 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 
 func newEngine(cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg, set: cfg.settings(), sc: cfg.Scenario, log: cfg.Logger, now: cfg.Now,
-		dl: map[uint32]pendingDownload{}, stats: map[uint32]*statsQueue{}, fleet: map[string]*results.BundleCounts{}}
+		dl: map[uint32]pendingDownload{}, busy: map[uint32]uint8{}, modelledUntil: map[uint32]int64{},
+		ending: map[uint32]int64{}, stats: map[uint32]*statsQueue{}, fleet: map[string]*results.BundleCounts{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -369,7 +376,7 @@ func (e *engine) handle(ev sched.Event) {
 	case evSessionStart:
 		e.sessionStart(i, s, ev.At)
 	case evSessionEnd:
-		e.sessionEnd(i, s, ev.At)
+		e.sessionEndEvent(i, s, ev)
 	case evChurn:
 		e.m.Churn(s, i)
 	case evFlushStats:
@@ -421,7 +428,7 @@ func (e *engine) sessionStart(i uint32, s *device.State, at int64) {
 		e.m.Foreground(s, i, at)
 	}
 	length := e.pop.SessionLength(i, a, s.SessK)
-	e.q.Push(sched.Event{At: at + length, Device: i, Kind: evSessionEnd, Arg: uint32(length / 1000)})
+	e.q.Push(sched.Event{At: at + length, Device: i, Kind: evSessionEnd, Arg: s.SessK})
 	c := &e.pop.Cohorts[a.Cohort]
 	if c.PeriodicCheck > 0 {
 		e.q.Push(sched.Event{At: at + c.PeriodicCheck.Milliseconds(), Device: i, Kind: evPeriodic, Arg: s.SessK})
@@ -431,7 +438,44 @@ func (e *engine) sessionStart(i uint32, s *device.State, at int64) {
 	}
 }
 
-func (e *engine) sessionEnd(i uint32, s *device.State, at int64) {
+// Session ends wait for the device's requests in flight (at most
+// maxDefer), when the modelled network says they end within the session:
+// at speed > 1 the server's real latency counts speed times over in
+// virtual time, and must not make the user leave before an answer that,
+// in the modelled world, came in time.
+const (
+	maxDefer   = 10 * 60 * 1000
+	forcedFlag = 1 << 31
+)
+
+func (e *engine) sessionEndEvent(i uint32, s *device.State, ev sched.Event) {
+	if !s.Has(device.FlagInSession) || s.SessK != ev.Arg&^forcedFlag {
+		return
+	}
+	if ev.Arg&forcedFlag == 0 && e.busy[i] > 0 && e.modelledUntil[i] <= ev.At {
+		e.ending[i] = ev.At
+		e.q.Push(sched.Event{At: ev.At + maxDefer, Device: i, Kind: evSessionEnd, Arg: s.SessK | forcedFlag})
+		return
+	}
+	scheduled, ok := e.ending[i]
+	if !ok {
+		scheduled = ev.At
+	}
+	e.sessionEnd(i, s, ev.At, scheduled)
+}
+
+// endDeferred ends a session that waited for the device's requests.
+func (e *engine) endDeferred(i uint32, s *device.State) {
+	if scheduled, ok := e.ending[i]; ok && e.busy[i] == 0 {
+		e.sessionEnd(i, s, max(e.curAt, scheduled), scheduled)
+	}
+}
+
+// sessionEnd ends the session at virtual time at; the next session is
+// drawn from the scheduled end, so the intended schedule does not depend
+// on the server's answers.
+func (e *engine) sessionEnd(i uint32, s *device.State, at, scheduled int64) {
+	delete(e.ending, i)
 	if !s.Has(device.FlagInSession) {
 		return
 	}
@@ -445,8 +489,9 @@ func (e *engine) sessionEnd(i uint32, s *device.State, at int64) {
 	jsErr := rate > 0 && e.pop.Uniform(i, population.PurposeUser+3, uint64(s.SessK)) < rate
 	e.rec.Session(int(a.Cohort), e.bundles.name(s.Running), time.Duration(length)*time.Millisecond, jsErr)
 	e.m.Background(s, i, at)
-	next, ctr := e.pop.NextSession(i, a, at, s.SessCtr)
+	next, ctr := e.pop.NextSession(i, a, scheduled, s.SessCtr)
 	s.SessCtr = ctr
+	next = max(next, at+1)
 	if next < e.endMs && next < a.ChurnAt {
 		e.q.Push(sched.Event{At: next, Device: i, Kind: evSessionStart})
 	}
