@@ -29,6 +29,17 @@ func rollbackChart(run *results.Run, o Options) *Section {
 	}
 	exp := ser.RollbackExposure
 	c.AddSeries("exposed devices", timePoints(ser.T, len(exp), func(k int) float64 { return float64(exp[k]) }, o.maxPoints()), so...)
+	if rb.Happened && rb.Exposed > 0 {
+		// The share of exposed devices back on another bundle, on a second
+		// axis: 1 − still exposed / exposed, from the rollback on.
+		c.ExtendYAxis(opts.YAxis{Type: "value", Name: "share back", Min: 0, Max: 1})
+		c.AddSeries("share reverted", timePoints(ser.T, len(exp), func(k int) float64 {
+			if ser.T[k] < rb.AtS {
+				return nanValueOf()
+			}
+			return max(0, 1-float64(exp[k])/float64(rb.Exposed))
+		}, o.maxPoints()), lineSeriesOpts(), charts.WithLineChartOpts(opts.LineChart{YAxisIndex: 1, ShowSymbol: opts.Bool(false), Symbol: "none"}))
+	}
 	note := "No rollback in this run: the line stays at zero."
 	if rb.Happened {
 		back := "95% were not back by the end"
