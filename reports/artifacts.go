@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/reports/html"
 	"github.com/otasim/otasim/reports/internal/atomicfile"
 	"github.com/otasim/otasim/reports/junit"
@@ -19,10 +20,19 @@ const (
 	JUnitFile  = "junit.xml"
 )
 
+// Options of the run's artifacts.
+type Options struct {
+	// HTML renders report.html (the ECharts build to inline).
+	HTML html.Options
+	// Baseline, when set, adds the baseline verdict to junit.xml as a
+	// second suite.
+	Baseline *baseline.Verdict
+}
+
 // WriteRunArtifacts writes report.html and junit.xml into the run folder
 // dir. Each file is written whole or not at all (temporary file, then
 // rename); the errors of both are reported together.
-func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts html.Options) error {
+func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts Options) error {
 	if run == nil {
 		return errors.New("reports: no run")
 	}
@@ -31,8 +41,8 @@ func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts h
 		name  string
 		write func(w io.Writer) error
 	}{
-		{ReportFile, func(w io.Writer) error { return html.Render(w, run, opts) }},
-		{JUnitFile, func(w io.Writer) error { return junit.Write(w, &run.Summary) }},
+		{ReportFile, func(w io.Writer) error { return html.Render(w, run, opts.HTML) }},
+		{JUnitFile, func(w io.Writer) error { return junit.WriteWithBaseline(w, &run.Summary, opts.Baseline) }},
 	} {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -15,7 +15,7 @@ import (
 func TestWriteRunArtifacts(t *testing.T) {
 	dir := t.TempDir()
 	run := fixture.Run(fixture.Params{Seed: 1})
-	if err := WriteRunArtifacts(context.Background(), dir, run, html.Options{ECharts: []byte("/**/")}); err != nil {
+	if err := WriteRunArtifacts(context.Background(), dir, run, Options{HTML: html.Options{ECharts: []byte("/**/")}}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := os.ReadFile(filepath.Join(dir, ReportFile))
@@ -40,18 +40,18 @@ func TestWriteRunArtifactsUnwritable(t *testing.T) {
 	if err := os.WriteFile(f, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteRunArtifacts(context.Background(), filepath.Join(f, "sub"), fixture.Run(fixture.Params{}), html.Options{})
+	err := WriteRunArtifacts(context.Background(), filepath.Join(f, "sub"), fixture.Run(fixture.Params{}), Options{})
 	if err == nil || !strings.Contains(err.Error(), ReportFile) || !strings.Contains(err.Error(), JUnitFile) {
 		t.Fatalf("got %v, want an error naming both files", err)
 	}
-	if err := WriteRunArtifacts(context.Background(), t.TempDir(), nil, html.Options{}); err == nil {
+	if err := WriteRunArtifacts(context.Background(), t.TempDir(), nil, Options{}); err == nil {
 		t.Fatal("nil run: want an error")
 	}
 	// A run whose report cannot render leaves nothing behind.
 	dir := t.TempDir()
 	bad := fixture.Run(fixture.Params{})
 	bad.Summary.Schema = "otasim.summary/v9"
-	if err := WriteRunArtifacts(context.Background(), dir, bad, html.Options{}); err == nil {
+	if err := WriteRunArtifacts(context.Background(), dir, bad, Options{}); err == nil {
 		t.Fatal("newer schema: want an error")
 	}
 	if _, err := os.Stat(filepath.Join(dir, ReportFile)); !os.IsNotExist(err) {

@@ -138,7 +138,7 @@ func reportAction(c *cli.Context) error {
 		}
 		written = append(written, out)
 	case sr.folder != "":
-		if err := reports.WriteRunArtifacts(ctx, sr.folder, sr.run, opts); err != nil {
+		if err := reports.WriteRunArtifacts(ctx, sr.folder, sr.run, reports.Options{HTML: opts}); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
 		written = append(written, filepath.Join(sr.folder, reports.ReportFile), filepath.Join(sr.folder, reports.JUnitFile))

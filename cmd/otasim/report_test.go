@@ -141,9 +141,14 @@ func TestRunReportsHistoryCompare(t *testing.T) {
 	if err := results.Write(base, &better); err != nil {
 		t.Fatal(err)
 	}
-	_, out, errOut, code = shortRun(t, db, "--baseline", base, "--tolerance", "api.updates.mean_ms=0")
+	dir3, out, errOut, code := shortRun(t, db, "--baseline", base, "--tolerance", "api.updates.mean_ms=0")
 	if code != exitTargetFail || !strings.Contains(out, "REGRESSED") {
 		t.Errorf("regressed baseline: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// junit.xml carries the verdict as a second suite.
+	x, err = os.ReadFile(filepath.Join(dir3, "junit.xml"))
+	if err != nil || !strings.Contains(string(x), `name="otasim.ci-smoke.baseline"`) || !strings.Contains(string(x), `type="regression"`) {
+		t.Errorf("junit.xml lacks the baseline suite: %v\n%s", err, x)
 	}
 }
 

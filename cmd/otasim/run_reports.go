@@ -176,7 +176,13 @@ func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w
 	// An interrupted run is reported and recorded too.
 	ctx = context.WithoutCancel(ctx)
 	var errs []string
-	if err := reports.WriteRunArtifacts(ctx, out, run, r.opts); err != nil {
+	// The baseline first: its verdict goes into junit.xml too.
+	var verdict *baseline.Verdict
+	if r.base != nil && !run.Summary.Interrupted {
+		v := baseline.Check(&r.base.Summary, &run.Summary, r.over)
+		verdict = &v
+	}
+	if err := reports.WriteRunArtifacts(ctx, out, run, reports.Options{HTML: r.opts, Baseline: verdict}); err != nil {
 		errs = append(errs, err.Error())
 	} else {
 		fmt.Fprintf(w, "report: %s\n", filepath.Join(out, reports.ReportFile))
@@ -200,21 +206,19 @@ func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w
 		r.dash.Finish(final)
 	}
 	regressed := false
-	if r.base != nil {
-		if run.Summary.Interrupted {
-			fmt.Fprintln(w, "baseline: not checked, the run was interrupted")
+	switch {
+	case r.base != nil && verdict == nil:
+		fmt.Fprintln(w, "baseline: not checked, the run was interrupted")
+	case verdict != nil:
+		fmt.Fprintln(w)
+		if err := verdict.Write(w); err != nil {
+			return err
+		}
+		if verdict.Regressed {
+			regressed = true
+			fmt.Fprintf(w, "BASELINE: REGRESSED against %s (%d metrics beyond tolerance)\n", r.baseID, len(verdict.Regressions()))
 		} else {
-			v := baseline.Check(&r.base.Summary, &run.Summary, r.over)
-			fmt.Fprintln(w)
-			if err := v.Write(w); err != nil {
-				return err
-			}
-			if v.Regressed {
-				regressed = true
-				fmt.Fprintf(w, "BASELINE: REGRESSED against %s (%d metrics beyond tolerance)\n", r.baseID, len(v.Regressions()))
-			} else {
-				fmt.Fprintf(w, "BASELINE: ok against %s\n", r.baseID)
-			}
+			fmt.Fprintf(w, "BASELINE: ok against %s\n", r.baseID)
 		}
 	}
 	if len(errs) > 0 {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/reports/format"
 	"github.com/otasim/otasim/sim/results"
 )
@@ -119,10 +120,10 @@ func Build(s *results.Summary) (*Suites, error) {
 
 // Write writes the JUnit XML of s to w.
 func Write(w io.Writer, s *results.Summary) error {
-	doc, err := Build(s)
-	if err != nil {
-		return err
-	}
+	return WriteWithBaseline(w, s, nil)
+}
+
+func encode(w io.Writer, doc *Suites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -131,6 +132,48 @@ func Write(w io.Writer, s *results.Summary) error {
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("junit: %w", err)
 	}
-	_, err = io.WriteString(w, "\n")
+	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// BaselineSuite turns a baseline verdict into a second test suite,
+// "otasim.<scenario>.baseline": one test case per compared metric, a
+// failure on each that regressed beyond its tolerance.
+func BaselineSuite(s *results.Summary, v *baseline.Verdict) Suite {
+	class := "otasim." + s.Scenario + ".baseline"
+	suite := Suite{Name: class, Time: "0", Properties: []Property{{"baseline_run_id", v.BaseID}, {"run_id", v.CurrentID}}}
+	for _, r := range v.Rows {
+		c := Case{Name: r.Metric, Classname: class, Time: "0"}
+		switch r.Status {
+		case baseline.StatusNA:
+			continue
+		case baseline.StatusRegressed:
+			c.Failure = &Problem{Type: "regression",
+				Message: fmt.Sprintf("%s: %s now, %s in baseline %s (%s)", r.Metric, format.Value(r.Current, r.Unit), format.Value(r.Base, r.Unit), v.BaseID, r.Why),
+				Text:    fmt.Sprintf("tolerance %s", r.Tolerance)}
+			suite.Failures++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	suite.Tests = len(suite.Cases)
+	for _, n := range v.Notes {
+		suite.SystemOut += "NOTE: " + n + "\n"
+	}
+	return suite
+}
+
+// WriteWithBaseline writes the JUnit XML of s and, when v is not nil, the
+// baseline suite beside it.
+func WriteWithBaseline(w io.Writer, s *results.Summary, v *baseline.Verdict) error {
+	doc, err := Build(s)
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		bs := BaselineSuite(s, v)
+		doc.Suites = append(doc.Suites, bs)
+		doc.Tests += bs.Tests
+		doc.Failures += bs.Failures
+	}
+	return encode(w, doc)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/reports/internal/fixture"
 	"github.com/otasim/otasim/sim/results"
 )
@@ -116,5 +117,38 @@ func TestWrite(t *testing.T) {
 func TestBuildNil(t *testing.T) {
 	if _, err := Build(nil); err == nil {
 		t.Fatal("want an error")
+	}
+}
+
+func TestWriteWithBaseline(t *testing.T) {
+	base := fixture.Run(fixture.Params{Seed: 1}).Summary
+	cur := fixture.Run(fixture.Params{Seed: 1}).Summary
+	ep := cur.API["updates"]
+	ep.MeanMs *= 3
+	cur.API["updates"] = ep
+	v := baseline.Check(&base, &cur, nil)
+	var buf bytes.Buffer
+	if err := WriteWithBaseline(&buf, &cur, &v); err != nil {
+		t.Fatal(err)
+	}
+	var doc Suites
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 2 || doc.Suites[1].Name != "otasim.fixture.baseline" {
+		t.Fatalf("suites: %+v", doc.Suites)
+	}
+	bs := doc.Suites[1]
+	if bs.Failures != 1 || doc.Failures != doc.Suites[0].Failures+1 || doc.Tests != doc.Suites[0].Tests+bs.Tests {
+		t.Errorf("counts: doc %d/%d, baseline suite %d/%d", doc.Tests, doc.Failures, bs.Tests, bs.Failures)
+	}
+	found := false
+	for _, c := range bs.Cases {
+		if c.Name == "api.updates.mean_ms" && c.Failure != nil && strings.Contains(c.Failure.Message, "in baseline "+base.RunID) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no regression case for api.updates.mean_ms:\n%s", buf.String())
 	}
 }
