@@ -113,6 +113,9 @@ func TestComparisonInBrowser(t *testing.T) {
 	if err := chromedp.Do(br.Ctx, chromedp.Navigate("file://"+path), chromedp.WaitReady(chromedp.CSS("#comparison"))); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := chromedp.Run(br.Ctx, chromedp.Poll[bool](`document.body.dataset.drawn === "all"`)); err != nil {
+		t.Fatalf("the charts were never all drawn: %v", err)
+	}
 	ink, err := chromedp.Run(br.Ctx, chromedp.Evaluate[map[string]int](browsertest.CanvasInkJS))
 	if err != nil {
 		t.Fatal(err)

@@ -165,13 +165,14 @@ func (d *Document) Render(w io.Writer) (err error) {
 	} else {
 		script = template.HTML(`<script src="` + template.HTMLEscapeString(d.opts.assetsHost()+EChartsFile) + `"></script>`)
 	}
+	script += drawScript
 	views := make([]blockView, 0, len(d.blocks))
 	for _, b := range d.blocks {
 		v := blockView{HTML: b.html, Section: b.section}
 		if b.section != nil {
 			sn := b.section.chart.RenderSnippet()
 			v.Element = template.HTML(sn.Element)
-			v.ChartScript = template.HTML(sn.Script)
+			v.ChartScript = template.HTML(deferChart(sn.Script))
 		}
 		views = append(views, v)
 	}
@@ -185,4 +186,37 @@ func (d *Document) Render(w io.Writer) (err error) {
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// drawScript draws the charts one after another, each in its own task,
+// once the page is parsed: the page shows (and its first charts draw) at
+// once instead of after every chart, and stays responsive while the rest
+// draw. When all are drawn, body gets data-drawn="all" and
+// window.otasimDrawnMs the time it took.
+const drawScript = `<script>
+window.otasimCharts = [];
+document.addEventListener("DOMContentLoaded", function () {
+  var fns = window.otasimCharts, next = 0;
+  function drawNext() {
+    if (next < fns.length) {
+      fns[next++]();
+      setTimeout(drawNext, 0);
+      return;
+    }
+    window.otasimDrawnMs = performance.now();
+    document.body.dataset.drawn = "all";
+  }
+  drawNext();
+});
+</script>`
+
+// deferChart turns go-echarts' inline chart script into a function queued
+// for drawScript.
+func deferChart(script string) string {
+	start := strings.Index(script, ">")
+	end := strings.LastIndex(script, "</script>")
+	if start < 0 || end <= start {
+		return script // not the expected shape: draw it at once
+	}
+	return "<script>window.otasimCharts.push(function () {" + script[start+1:end] + "});</script>"
 }
