@@ -309,6 +309,12 @@ func (e *engine) checkResult(j *job) device.CheckResult {
 		return cr
 	}
 	u := &j.upd
+	if u.Version == protocol.Builtin {
+		// "version":"builtin" (the backend sends it beside the
+		// already_on_builtin code) tells the device to reset.
+		cr.Update, cr.Bundle = true, device.Builtin
+		return cr
+	}
 	if u.IsUpdate() {
 		idx, ok := e.bundles.lookup(u.Version)
 		if !ok || (u.Version != protocol.Builtin && u.URL == "") {
