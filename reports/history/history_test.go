@@ -268,3 +268,34 @@ func TestReopenKeepsRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzResolve: any reference resolves to a stored id or fails with an
+// error, never a panic or a wrong id.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"latest", "latest~1", "latest~-1", "latest~99999999999999999999", "2026", "'; DROP TABLE runs; --", "%", "_", ""} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	d, err := Create(ctx, filepath.Join(f.TempDir(), "runs.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer d.Close()
+	ids := map[string]bool{}
+	for i := range 3 {
+		run := fixture.Run(fixture.Params{Seed: uint64(i)})
+		if err := d.Record(ctx, run, Meta{}); err != nil {
+			f.Fatal(err)
+		}
+		ids[run.Summary.RunID] = true
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		id, err := d.Resolve(ctx, ref, Scope{})
+		if err == nil && !ids[id] {
+			t.Fatalf("Resolve(%q) = %q, not a stored run", ref, id)
+		}
+		if n, _ := d.List(ctx, Filter{}); len(n) != 3 {
+			t.Fatalf("the history changed: %d runs", len(n))
+		}
+	})
+}
