@@ -39,6 +39,7 @@ type job struct {
 	events     []protocol.StatsEvent
 	opt        client.DownloadOptions
 	shapeRTT   time.Duration // speed 1: the device's round trip, enforced
+	picked     time.Time     // when a worker took the job
 	// local: the device's network failed it; nothing was sent.
 	local bool
 
@@ -187,6 +188,7 @@ func (e *engine) startWorkers(ctx context.Context) <-chan struct{} {
 
 // work sends one request. It runs on a worker and touches only the job.
 func (e *engine) work(ctx context.Context, j *job) {
+	j.picked = time.Now()
 	if j.shapeRTT > 0 {
 		t := time.NewTimer(j.shapeRTT)
 		select {
@@ -217,8 +219,10 @@ func (e *engine) complete(j *job) {
 	if sent.IsZero() {
 		sent = r.Done
 	}
-	if !sent.IsZero() {
-		e.rec.Lag(max(sent.Sub(j.intended), 0))
+	// Schedule lag: when a worker took the job, against its intended
+	// time (the device's modelled round trip at speed 1 is not lag).
+	if !j.picked.IsZero() {
+		e.rec.Lag(max(j.picked.Sub(j.intended), 0))
 	}
 	latency := max(r.Done.Sub(j.intended), 0)
 	service := max(r.Done.Sub(sent), 0)

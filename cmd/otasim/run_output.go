@@ -41,9 +41,10 @@ func progressPrinter(w io.Writer, tty bool) func(results.Progress) {
 	}
 }
 
+// fmtDur prints virtual seconds as hh:mm:ss.
 func fmtDur(s float64) string {
 	d := time.Duration(s) * time.Second
-	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
 func fmtValue(v *float64, unit string) string {
