@@ -54,7 +54,7 @@ func adoptionChart(run *results.Run, o Options) *Section {
 				charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{
 					Name: fmt.Sprintf("target %s", pct(share)), YAxis: share}),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-					Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}"},
+					Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", FontSize: 10},
 					LineStyle: &opts.LineStyle{Type: "dashed", Color: "#888"}}),
 			)
 		}

@@ -95,7 +95,7 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 <h2>Run</h2>
 <dl class="meta">
 <dt>seed</dt><dd>{{.S.Seed}}</dd>
-<dt>devices</dt><dd>{{.S.Devices}}{{range $i, $c := .S.Cohorts}}{{if $i}},{{else}} ({{end}} {{$c.Name}} {{$c.Devices}}{{end}}{{if .S.Cohorts}}){{end}}</dd>
+<dt>devices</dt><dd>{{.S.Devices}}{{range $i, $c := .S.Cohorts}}{{if $i}}, {{else}} ({{end}}{{$c.Name}} {{$c.Devices}}{{end}}{{if .S.Cohorts}}){{end}}</dd>
 <dt>virtual duration</dt><dd>{{.Virtual}}</dd>
 <dt>real duration</dt><dd>{{.Wall}}</dd>
 <dt>speed</dt><dd>{{.S.Speed}}× (virtual seconds per real second)</dd>

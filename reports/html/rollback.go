@@ -25,7 +25,7 @@ func rollbackChart(run *results.Run, o Options) *Section {
 	if len(marks) > 0 {
 		so = append(so, charts.WithMarkLineNameXAxisItemOpts(marks...),
 			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-				Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}, LineStyle: &opts.LineStyle{Type: "dashed", Color: "#b3261e"}}))
+				Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", FontSize: 10}, LineStyle: &opts.LineStyle{Type: "dashed", Color: "#b3261e"}}))
 	}
 	exp := ser.RollbackExposure
 	c.AddSeries("exposed devices", timePoints(ser.T, len(exp), func(k int) float64 { return float64(exp[k]) }, o.maxPoints()), so...)
