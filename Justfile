@@ -36,3 +36,17 @@ ci:
 # server benchmark: POST /updates of the demo server vs a constant handler (wrk, vegeta)
 bench-server:
     bash scripts/bench-server.sh
+
+# load-generation benchmark: otasim's max profile vs vegeta and wrk, same requests, same server (bench/loadgen.sh)
+bench-loadgen:
+    bash bench/loadgen.sh
+
+# accuracy benchmark: a fixed 50 ms delay and a 1 s stall, otasim vs vegeta and wrk (bench/accuracy.sh)
+bench-accuracy:
+    bash bench/accuracy.sh
+
+# every benchmark in sequence; a missed goal does not stop the next one
+bench:
+    -just bench-server
+    -just bench-loadgen
+    -just bench-accuracy

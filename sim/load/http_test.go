@@ -46,7 +46,7 @@ func (s *updatesServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"error":"no_new_version_available","message":"up to date","kind":"up_to_date"}`))
 }
 
-func fleet(t *testing.T, devices int) *Fleet {
+func fleet(t testing.TB, devices int) *Fleet {
 	t.Helper()
 	sc, err := scenarios.Load("ci-smoke")
 	if err != nil {
