@@ -45,7 +45,7 @@ type Config struct {
 	ProgressEvery time.Duration
 	Logger        *slog.Logger
 	// DrainTimeout bounds the wait for requests in flight at the end
-	// (default 15 s; 3 s when interrupted).
+	// (default 5 s; 3 s when interrupted).
 	DrainTimeout time.Duration
 }
 
@@ -131,7 +131,7 @@ func (c *Config) settings() settings {
 	// the CPU and starve the API calls of it.
 	s.dlWorkers = max(2, min(s.connections, 2*runtime.GOMAXPROCS(0)))
 	if s.drain <= 0 {
-		s.drain = 15 * time.Second
+		s.drain = 5 * time.Second
 	}
 	return s
 }
