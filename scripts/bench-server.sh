@@ -124,7 +124,7 @@ median() {
 	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$3" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), tree $(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo "== warm-up"
 BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$full/updates" >/dev/null
 BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$const/updates" >/dev/null
