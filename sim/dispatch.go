@@ -109,10 +109,38 @@ func (e *engine) dispatch(j *job) {
 	e.inFlight++
 	e.rec.InFlight(e.inFlight)
 	if j.kind == jobDownload {
-		e.dlJobs <- j
+		e.dlBacklog = send(e.dlJobs, e.dlBacklog, j)
 		return
 	}
-	e.jobs <- j
+	e.backlog = send(e.jobs, e.backlog, j)
+}
+
+// send hands j to the workers without ever blocking the engine: when the
+// channel is full, j waits in the backlog (FIFO), which flush feeds as
+// workers free up. Blocking here could deadlock with workers blocked on
+// handing back their results.
+func send(ch chan *job, backlog []*job, j *job) []*job {
+	if len(backlog) == 0 {
+		select {
+		case ch <- j:
+			return backlog
+		default:
+		}
+	}
+	return append(backlog, j)
+}
+
+func flush(ch chan *job, backlog []*job) []*job {
+	for len(backlog) > 0 {
+		select {
+		case ch <- backlog[0]:
+			backlog[0] = nil
+			backlog = backlog[1:]
+		default:
+			return backlog
+		}
+	}
+	return backlog[:0]
 }
 
 // rtt is the device's modelled round trip (ms) with jitter.

@@ -86,11 +86,13 @@ type engine struct {
 	curAt  int64
 	curDev uint32
 
-	jobs     chan *job // API calls
-	dlJobs   chan *job // bundle downloads, on their own workers
-	done     chan *job
-	inFlight int64
-	stopping bool
+	jobs      chan *job // API calls
+	dlJobs    chan *job // bundle downloads, on their own workers
+	backlog   []*job    // jobs waiting for room in jobs
+	dlBacklog []*job
+	done      chan *job
+	inFlight  int64
+	stopping  bool
 
 	timeline     timelineState
 	push         pushState
@@ -182,8 +184,8 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 
 	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
-	e.jobs = make(chan *job, 1<<16)
-	e.dlJobs = make(chan *job, 1<<16)
+	e.jobs = make(chan *job, 2*e.set.workers)
+	e.dlJobs = make(chan *job, 2*e.set.dlWorkers)
 	e.done = make(chan *job, 1<<16)
 	workersDone := e.startWorkers(hardCtx)
 	e.push.init(hardCtx)
@@ -200,9 +202,18 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	}
 	e.drain(drain)
 	hardCancel()
+	e.backlog, e.dlBacklog = nil, nil
 	close(e.jobs)
 	close(e.dlJobs)
-	<-workersDone
+	// Workers finish what they hold (cancelled); keep taking their results
+	// so none blocks handing one back.
+	for waiting := true; waiting; {
+		select {
+		case <-workersDone:
+			waiting = false
+		case <-e.done:
+		}
+	}
 	e.timeline.stop()
 	<-adminDone
 	e.collectTimeline(context.WithoutCancel(ctx))
@@ -276,6 +287,8 @@ func (e *engine) loop(ctx context.Context) bool {
 		progressEvery = time.Second
 	}
 	for {
+		e.backlog = flush(e.jobs, e.backlog)
+		e.dlBacklog = flush(e.dlJobs, e.dlBacklog)
 		nowMs := e.virtualMs()
 		for {
 			ev, ok := e.q.Peek()
@@ -336,6 +349,8 @@ func (e *engine) drain(d time.Duration) {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for e.inFlight > 0 {
+		e.backlog = flush(e.jobs, e.backlog)
+		e.dlBacklog = flush(e.dlJobs, e.dlBacklog)
 		select {
 		case j := <-e.done:
 			e.complete(j)
