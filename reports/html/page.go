@@ -115,7 +115,28 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 {{end}}</tbody>
 </table>
 </section>
-{{if .Timeline}}<section id="timeline">
+<section id="requests-section">
+<h2>Requests</h2>
+<table id="requests">
+<thead><tr><th>endpoint</th><th>requests</th><th>errors</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>replies by status</th></tr></thead>
+<tbody>
+{{range .Endpoints}}<tr data-endpoint="{{.Name}}"><td>/{{.Name}}</td><td class="num">{{.E.Count}}</td><td class="num">{{.E.Errors}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P95}}</td><td class="num">{{.P99}}</td><td class="num">{{.Max}}</td><td>{{.Statuses}}</td></tr>
+{{else}}<tr><td colspan="10">no request</td></tr>
+{{end}}</tbody>
+</table>
+<p class="note">Latency from the intended send time, so a generator that fell behind cannot hide a slow server; status 0 is a network error.</p>
+</section>
+{{if .Segments}}<section id="segments-section">
+<h2>Adoption per segment</h2>
+<table id="segments">
+<thead><tr><th>segment</th><th>active devices</th><th>final share</th><th>time to 50%</th><th>time to 90%</th><th>time to 95%</th></tr></thead>
+<tbody>
+{{range .Segments}}<tr><td>{{.Name}}</td><td class="num">{{.A.ActiveDevices}}</td><td class="num">{{.Final}}</td><td class="num">{{.T50}}</td><td class="num">{{.T90}}</td><td class="num">{{.T95}}</td></tr>
+{{end}}</tbody>
+</table>
+<p class="note">Times count from the judged bundle's first timeline action; — when the share was not reached.</p>
+</section>
+{{end}}{{if .Timeline}}<section id="timeline">
 <h2>Timeline</h2>
 <table>
 <thead><tr><th>at</th><th>action</th><th>detail</th><th>outcome</th></tr></thead>
@@ -154,9 +175,43 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 	for _, a := range s.Timeline {
 		timeline = append(timeline, actionView{A: a, At: seconds(a.AtS)})
 	}
+	type endpointView struct {
+		Name                          string
+		E                             results.Endpoint
+		Mean, P50, P90, P95, P99, Max string
+		Statuses                      string
+	}
+	var endpoints []endpointView
+	for _, name := range endpointOrder(s.API) {
+		e := s.API[name]
+		v := endpointView{Name: name, E: e, Mean: ms(e.MeanMs), P50: ms(e.P50Ms), P90: ms(e.P90Ms), P95: ms(e.P95Ms), P99: ms(e.P99Ms), Max: ms(e.MaxMs)}
+		var st []string
+		for _, code := range sortedKeys(e.ByStatus) {
+			st = append(st, fmt.Sprintf("%s: %d", code, e.ByStatus[code]))
+		}
+		v.Statuses = strings.Join(st, ", ")
+		endpoints = append(endpoints, v)
+	}
+	type segmentView struct {
+		Name                 string
+		A                    results.CohortAdoption
+		Final, T50, T90, T95 string
+	}
+	opt := func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return seconds(*p)
+	}
+	var segments []segmentView
+	for _, name := range sortedKeys(s.Adoption.BySegment) {
+		a := s.Adoption.BySegment[name]
+		segments = append(segments, segmentView{Name: name, A: a, Final: pct(a.FinalShare), T50: opt(a.TimeTo50S), T90: opt(a.TimeTo90S), T95: opt(a.TimeTo95S)})
+	}
 	var buf bytes.Buffer
 	err := headerTemplate.Execute(&buf, map[string]any{
 		"S": s, "Warnings": warnings, "Bundles": bundles, "Targets": targets, "Timeline": timeline,
+		"Endpoints": endpoints, "Segments": segments,
 		"Virtual": seconds(s.VirtualSeconds), "Wall": seconds(s.WallSeconds), "Lag": ms(s.Harness.ScheduleLagP99Ms),
 	})
 	if err != nil {

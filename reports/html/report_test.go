@@ -149,7 +149,8 @@ func TestReportHeaderAndTargets(t *testing.T) {
 	}
 	page := buf.String()
 	for _, want := range []string{"interrupted", "fell behind", "Timeline action skipped at 2h:", "no admin API",
-		`data-target="success_rate"`, "50.00%", "&gt;= 82.00%", `class="result fail"`, "&lt;script&gt;alert(1)&lt;/script&gt;"} {
+		`data-target="success_rate"`, "50.00%", "&gt;= 82.00%", `class="result fail"`, "&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<tr data-endpoint="updates"><td>/updates</td><td class="num">5000</td>`, "200: 5000", `id="segments"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
