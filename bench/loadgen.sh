@@ -13,7 +13,7 @@
 # The server is pinned to core 0 and the generator to core 1 (taskset), so
 # that each generator has one core of its own and the server the other.
 # Targets: the constant handler (reference-server/benchtarget, the ceiling
-# of net/http) and, with TARGETS="const demo", the demo reference server.
+# of net/http) and the demo reference server (`otasim serve --demo`, the full path).
 #
 # Prints each run, the medians, the spread and the ratios; the goals are
 # otasim >= 1.3 x vegeta and >= 0.6 x wrk in requests/s.
@@ -26,7 +26,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WORKERS=${WORKERS:-64}
 DEVICES=${DEVICES:-1000}
-TARGETS=${TARGETS:-const}
+TARGETS=${TARGETS:-const demo}
 PORT=${PORT:-18094}
 OUT=${OUT:-.cache/bench-loadgen}
 
@@ -153,13 +153,14 @@ done
 
 echo
 echo "== medians of $ROUNDS rounds (req/s, spread in brackets)"
-printf '%-7s %-7s %22s %10s %10s %8s\n' target tool "req/s" "p50 ms" "p99 ms" "CPU"
+printf '%-7s %-7s %22s %10s %10s %8s %16s\n' target tool "req/s" "p50 ms" "p99 ms" "CPU" "req per CPU-s"
 status=0
 for target in $TARGETS; do
 	for tool in otasim vegeta wrk; do
 		col() { awk -v t="$target" -v g="$tool" -v c="$1" '$1 == t && $2 == g { print $c }' "$OUT/results.txt"; }
-		printf '%-7s %-7s %10.0f [%s] %10.3f %10.3f %8s\n' "$target" "$tool" "$(col 3 | median)" \
-			"$(col 3 | awk '{ printf "%.0f\n", $1 }' | spread)" "$(col 4 | median)" "$(col 5 | median)" "$(col 6 | median)"
+		printf '%-7s %-7s %10.0f [%s] %10.3f %10.3f %8s %16.0f\n' "$target" "$tool" "$(col 3 | median)" \
+			"$(col 3 | awk '{ printf "%.0f\n", $1 }' | spread)" "$(col 4 | median)" "$(col 5 | median)" "$(col 6 | median)" \
+			"$(awk -v t="$target" -v g="$tool" '$1 == t && $2 == g && $6 > 0 { print $3 / $6 }' "$OUT/results.txt" | median)"
 	done
 	o=$(awk -v t="$target" '$1 == t && $2 == "otasim" { print $3 }' "$OUT/results.txt" | median)
 	v=$(awk -v t="$target" '$1 == t && $2 == "vegeta" { print $3 }' "$OUT/results.txt" | median)
@@ -171,6 +172,7 @@ for target in $TARGETS; do
 	echo "$target: otasim/vegeta $rv (goal >= 1.3: $mv), otasim/wrk $rw (goal >= 0.6: $mw)"
 	[ "$mv" = met ] && [ "$mw" = met ] || status=3
 done
-echo "(CPU: the generator's CPU over its wall time; 1.00 = its core saturated, below: the server was the limit)"
+echo "(CPU: the generator's CPU over its wall time; 1.00 = its core saturated, below: the server or the machine's"
+echo " other jobs were the limit. req per CPU-s: requests per second of the generator's own CPU, its efficiency)"
 echo "raw results: $OUT/results.txt"
 exit $status
