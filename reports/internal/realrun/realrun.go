@@ -1,6 +1,6 @@
 // Package realrun gives the reports' tests a real run: it builds the otasim
-// binary once per test process and runs a bundled scenario into a fresh
-// folder, exactly as a user would.
+// binary and runs a bundled scenario into a fresh folder, exactly as a
+// user would.
 package realrun
 
 import (
@@ -35,39 +35,23 @@ func ModuleRoot(t testing.TB) string {
 	}
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-	out  []byte
-}
-
-// Binary builds cmd/otasim once per test process (with -race when the
-// tests run with it, so the build reuses the packages they compiled) and
-// returns its path.
+// Binary builds cmd/otasim into the test's temporary folder (with -race
+// when the tests run with it, so the build reuses the packages they
+// compiled) and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	root := ModuleRoot(t)
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "otasim-bin-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "otasim")
-		args := []string{"build", "-o", build.path}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		args = append(args, "./cmd/otasim")
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("go build ./cmd/otasim: %v\n%s", build.err, build.out)
+	path := filepath.Join(t.TempDir(), "otasim")
+	args := []string{"build", "-o", path}
+	if raceEnabled {
+		args = append(args, "-race")
 	}
-	return build.path
+	args = append(args, "./cmd/otasim")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ModuleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/otasim: %v\n%s", err, out)
+	}
+	return path
 }
 
 // Result is a finished run of the binary.
