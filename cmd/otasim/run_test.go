@@ -181,3 +181,28 @@ func TestRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Devices of a push cohort hold a /push socket during their sessions and
+// check when the server tells them their channel changed.
+func TestRunPush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := runScenariosCLI(t, "run", "push-vs-poll", "--devices", "300", "--duration", "4h",
+		"--speed", "4800", "--out", dir, "--quiet", "--no-history")
+	if code != exitOK && code != exitTargetFail {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	run, err := results.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := run.Summary.Harness
+	if h.PushSockets == 0 || h.PushMessages == 0 {
+		t.Fatalf("push sockets %d, messages %d", h.PushSockets, h.PushMessages)
+	}
+	if _, ok := run.Summary.Adoption.BySegment["users/push"]; !ok {
+		t.Errorf("no adoption for the push arm: %+v", run.Summary.Adoption.BySegment)
+	}
+}
