@@ -209,7 +209,7 @@ func judge(specs []targetSpec, sum *results.Summary) []results.TargetResult {
 			tr.Note = "no value measured"
 		}
 		if sp.Bundle != "" {
-			tr.Note = strings.TrimSpace("bundle " + sp.Bundle + ". " + tr.Note)
+			tr.Note = strings.TrimSuffix("bundle "+sp.Bundle+"; "+tr.Note, "; ")
 		}
 		out = append(out, tr)
 	}
