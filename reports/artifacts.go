@@ -41,7 +41,11 @@ func WriteRunArtifacts(ctx context.Context, dir string, run *results.Run, opts O
 		name  string
 		write func(w io.Writer) error
 	}{
-		{ReportFile, func(w io.Writer) error { return html.Render(w, run, opts.HTML) }},
+		{ReportFile, func(w io.Writer) error {
+			ho := opts.HTML
+			ho.Baseline = opts.Baseline
+			return html.Render(w, run, ho)
+		}},
 		{JUnitFile, func(w io.Writer) error { return junit.WriteWithBaseline(w, &run.Summary, opts.Baseline) }},
 	} {
 		if err := ctx.Err(); err != nil {

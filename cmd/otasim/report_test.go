@@ -145,6 +145,10 @@ func TestRunReportsHistoryCompare(t *testing.T) {
 	if code != exitTargetFail || !strings.Contains(out, "REGRESSED") {
 		t.Errorf("regressed baseline: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// report.html shows the verdict.
+	if page, err := os.ReadFile(filepath.Join(dir3, "report.html")); err != nil || !strings.Contains(string(page), `id="baseline"`) {
+		t.Errorf("report.html lacks the baseline section: %v", err)
+	}
 	// junit.xml carries the verdict as a second suite.
 	x, err = os.ReadFile(filepath.Join(dir3, "junit.xml"))
 	if err != nil || !strings.Contains(string(x), `name="otasim.ci-smoke.baseline"`) || !strings.Contains(string(x), `type="regression"`) {

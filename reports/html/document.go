@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/render"
+
+	"github.com/otasim/otasim/reports/baseline"
 )
 
 // Options configure rendering.
@@ -21,6 +23,9 @@ type Options struct {
 	AssetsHost string
 	// MaxPoints bounds the points of one series (default 600).
 	MaxPoints int
+	// Baseline, when set, adds the verdict against a stored run to the
+	// report (otasim run --baseline).
+	Baseline *baseline.Verdict
 }
 
 func (o Options) maxPoints() int {

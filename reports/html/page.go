@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -115,7 +116,18 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 {{end}}</tbody>
 </table>
 </section>
-<section id="requests-section">
+{{with .Baseline}}<section id="baseline-section">
+<h2>Baseline <span class="{{if .Regressed}}fail{{else}}pass{{end}}">{{if .Regressed}}REGRESSED{{else}}ok{{end}}</span></h2>
+<p class="note">Against run {{.BaseID}}: a metric regresses when it is worse by more than its tolerance.</p>
+{{range .Notes}}<div class="warn">⚠ {{.}}</div>
+{{end}}<table id="baseline">
+<thead><tr><th>metric</th><th>baseline</th><th>this run</th><th>delta</th><th>tolerance</th><th>result</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr data-metric="{{.Metric}}"><td>{{.Metric}}</td><td class="num">{{.Base}}</td><td class="num">{{.Current}}</td><td class="num">{{.Delta}}</td><td class="num">{{.Tolerance}}</td><td class="{{.Class}}">{{.Status}}{{if .Why}} ({{.Why}}){{end}}</td></tr>
+{{end}}</tbody>
+</table>
+</section>
+{{end}}<section id="requests-section">
 <h2>Requests</h2>
 <table id="requests">
 <thead><tr><th>endpoint</th><th>requests</th><th>errors</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>replies by status</th></tr></thead>
@@ -210,7 +222,8 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 	}
 	var buf bytes.Buffer
 	err := headerTemplate.Execute(&buf, map[string]any{
-		"S": s, "Warnings": warnings, "Bundles": bundles, "Targets": targets, "Timeline": timeline,
+		"Baseline": baselineView(o.Baseline),
+		"S":        s, "Warnings": warnings, "Bundles": bundles, "Targets": targets, "Timeline": timeline,
 		"Endpoints": endpoints, "Segments": segments,
 		"Virtual": seconds(s.VirtualSeconds), "Wall": seconds(s.WallSeconds), "Lag": ms(s.Harness.ScheduleLagP99Ms),
 	})
@@ -218,4 +231,46 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 		return "", fmt.Errorf("report header: %w", err)
 	}
 	return template.HTML(buf.String()), nil
+}
+
+type baselineRowView struct {
+	Metric, Base, Current, Delta, Tolerance, Status, Why, Class string
+}
+
+// baselineView formats a verdict for the page (nil: no section).
+func baselineView(v *baseline.Verdict) any {
+	if v == nil {
+		return nil
+	}
+	var rows []baselineRowView
+	for _, r := range v.Rows {
+		if r.Status == baseline.StatusNA {
+			continue
+		}
+		row := baselineRowView{Metric: r.Metric, Base: FormatValue(r.Base, r.Unit), Current: FormatValue(r.Current, r.Unit),
+			Delta: "—", Tolerance: r.Tolerance.String(), Status: string(r.Status), Why: r.Why}
+		if r.Delta != nil {
+			row.Delta = signedNumber(*r.Delta, r.Unit)
+		}
+		switch r.Status {
+		case baseline.StatusRegressed:
+			row.Class = "fail"
+		case baseline.StatusImproved:
+			row.Class = "pass"
+		}
+		rows = append(rows, row)
+	}
+	return struct {
+		BaseID    string
+		Regressed bool
+		Notes     []string
+		Rows      []baselineRowView
+	}{v.BaseID, v.Regressed, v.Notes, rows}
+}
+
+func signedNumber(d float64, unit string) string {
+	if d < 0 {
+		return "-" + formatNumber(-d, unit)
+	}
+	return "+" + formatNumber(d, unit)
 }

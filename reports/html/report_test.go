@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/reports/internal/fixture"
 	"github.com/otasim/otasim/sim/results"
 )
@@ -314,4 +315,25 @@ func BenchmarkRenderLongRun(b *testing.B) {
 		n = buf.Len()
 	}
 	b.ReportMetric(float64(n), "bytes/report")
+}
+
+func TestReportBaselineSection(t *testing.T) {
+	base := fixture.Run(fixture.Params{Seed: 1})
+	cur := fixture.Run(fixture.Params{Seed: 1, LatencyMs: 200})
+	v := baseline.Check(&base.Summary, &cur.Summary, nil)
+	var with, without bytes.Buffer
+	if err := Render(&with, cur, Options{ECharts: []byte("/**/"), Baseline: &v}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(&without, cur, Options{ECharts: []byte("/**/")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="baseline"`, "REGRESSED", `data-metric="api.updates.mean_ms"`, base.Summary.RunID} {
+		if !strings.Contains(with.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(without.String(), `id="baseline"`) {
+		t.Error("a baseline section without a baseline")
+	}
 }
