@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -247,5 +248,17 @@ func TestSendBacklog(t *testing.T) {
 	}
 	if len(backlog) != 0 {
 		t.Fatalf("backlog left: %d", len(backlog))
+	}
+}
+
+func TestDifference(t *testing.T) {
+	// Newcombe (1998), example (e): 56/70 vs 48/80 → difference 0.2,
+	// interval 0.0524 to 0.3339.
+	d := difference(48, 80, 56, 70)
+	if math.Abs(d.Diff-0.2) > 1e-9 || math.Abs(d.Interval[0]-0.0524) > 0.0005 || math.Abs(d.Interval[1]-0.3339) > 0.0005 {
+		t.Fatalf("got %+v", d)
+	}
+	if z := difference(0, 0, 5, 10); z.Diff != 0 || z.ArmN != 10 {
+		t.Errorf("empty control: %+v", z)
 	}
 }

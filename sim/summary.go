@@ -46,6 +46,7 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	sum.Engagement = e.rec.EngagementSummary(e.cohorts)
 	sum.Adoption = e.adoption()
 	sum.Rollback = e.rollbackSummary(sum.Engagement)
+	sum.Experiments = e.experiments(&sum)
 	sum.Timeline = e.timeline.outcomes
 	if sum.Timeline == nil {
 		sum.Timeline = []results.ActionResult{}

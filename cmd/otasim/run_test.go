@@ -205,4 +205,9 @@ func TestRunPush(t *testing.T) {
 	if _, ok := run.Summary.Adoption.BySegment["users/push"]; !ok {
 		t.Errorf("no adoption for the push arm: %+v", run.Summary.Adoption.BySegment)
 	}
+	x := run.Summary.Experiments
+	if len(x) != 1 || x[0].Segment != "users" || x[0].Control != "users/push" || len(x[0].Arms) != 1 ||
+		x[0].Arms[0].Arm != "users/poll" || x[0].Arms[0].Adoption.ArmN == 0 {
+		t.Errorf("experiments %+v", x)
+	}
 }

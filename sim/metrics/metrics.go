@@ -282,7 +282,9 @@ func (r *Recorder) LagP99() time.Duration {
 	return time.Duration(r.lag.h.ValueAtQuantile(99)) * time.Microsecond
 }
 
-// wilson is the 95% Wilson score interval of k successes in n.
+// Wilson is the 95% Wilson score interval of k successes in n.
+func Wilson(k, n int64) [2]float64 { return wilson(k, n) }
+
 func wilson(k, n int64) [2]float64 {
 	if n == 0 {
 		return [2]float64{0, 0}

@@ -44,6 +44,10 @@ type Summary struct {
 	Rollback   Rollback                         `json:"rollback"`
 	Harness    Harness                          `json:"harness"`
 
+	// Experiments compares each arm of a split segment with its first
+	// arm (the control).
+	Experiments []Experiment `json:"experiments"`
+
 	Cohorts  []CohortInfo   `json:"cohorts"`
 	Bundles  []BundleInfo   `json:"bundles"`
 	Timeline []ActionResult `json:"timeline"`
@@ -283,4 +287,35 @@ type ActionResult struct {
 type BundleCounts struct {
 	Installs int64            `json:"installs"`
 	Failures map[string]int64 `json:"failures"`
+}
+
+// Experiment is a segment split in arms: every other arm against the
+// first (the control).
+type Experiment struct {
+	Segment string          `json:"segment"`
+	Control string          `json:"control"`
+	Arms    []ArmComparison `json:"arms"`
+}
+
+// ArmComparison is one arm against the control.
+type ArmComparison struct {
+	Arm string `json:"arm"`
+	// Adoption compares the final share of active devices running the
+	// judged bundle; SuccessRate the update success rate.
+	Adoption    Difference `json:"adoption"`
+	SuccessRate Difference `json:"success_rate"`
+	// TimeTo50S of the judged bundle, control then arm (null: not
+	// reached).
+	TimeTo50S [2]*float64 `json:"time_to_50_s"`
+}
+
+// Difference is arm minus control for a proportion, with its 95% interval
+// (Newcombe's hybrid score interval from the two Wilson intervals).
+type Difference struct {
+	Control  float64    `json:"control"`
+	Arm      float64    `json:"arm"`
+	Diff     float64    `json:"diff"`
+	Interval [2]float64 `json:"interval"`
+	ControlN int64      `json:"control_n"`
+	ArmN     int64      `json:"arm_n"`
 }
