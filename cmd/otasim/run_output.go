@@ -92,6 +92,14 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintf(w, "rollback (%s) of %s at %s: %d devices exposed, %d failed launches, 95%% back after %s\n",
 			rb.Trigger, rb.Bundle, fmtDur(rb.AtS), rb.Exposed, rb.FailedLaunches, fmtValue(rb.TimeTo95BackS, "s"))
 	}
+	for _, x := range s.Experiments {
+		for _, a := range x.Arms {
+			fmt.Fprintf(w, "experiment %s: %s vs %s: adoption %+.1f pts [%+.1f, %+.1f], success rate %+.1f pts [%+.1f, %+.1f], 50%% after %s vs %s\n",
+				x.Segment, a.Arm, x.Control, 100*a.Adoption.Diff, 100*a.Adoption.Interval[0], 100*a.Adoption.Interval[1],
+				100*a.SuccessRate.Diff, 100*a.SuccessRate.Interval[0], 100*a.SuccessRate.Interval[1],
+				fmtValue(a.TimeTo50S[1], "s"), fmtValue(a.TimeTo50S[0], "s"))
+		}
+	}
 	h := s.Harness
 	fmt.Fprintf(w, "harness: %d requests, schedule lag p99 %.1f ms, %d late events, peak %d in flight, %.1f CPU s\n",
 		h.Requests, h.ScheduleLagP99Ms, h.LateEvents, h.PeakInFlight, h.CPUSeconds)
