@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otasim/otasim/reports"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -67,6 +68,15 @@ load:
 	for _, name := range []string{"api.updates.latency", "api.updates.service", "schedule_lag"} {
 		if h, ok := run.Histograms.Histograms[name]; !ok || h.Count != l.Sent {
 			t.Errorf("histogram %s: %+v", name, h)
+		}
+	}
+	// The report and JUnit read a load run like any other.
+	if err := reports.WriteRunArtifacts(t.Context(), out, run, reports.Options{}); err != nil {
+		t.Fatalf("report of a load run: %v", err)
+	}
+	for _, f := range []string{reports.ReportFile, reports.JUnitFile} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
