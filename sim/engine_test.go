@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/scenarios"
@@ -22,7 +23,7 @@ import (
 
 const testScenario = `
 name: engine-test
-run: {duration: 3h, speed: 7200, seed: 3}
+run: {duration: 3h, speed: 5400, seed: 3}
 bundles:
   - {version: 1.1.0, size: 64KB}
 fleet:
@@ -103,7 +104,7 @@ func TestRunWithoutAdmin(t *testing.T) {
 			var progress int
 			cfg := Config{Scenario: sc, RunID: "t",
 				Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
-				Progress:  func(results.Progress) { progress++ }}
+				Progress:  func(results.Progress) { progress++ }, ProgressEvery: time.Millisecond}
 			run, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -112,7 +113,7 @@ func TestRunWithoutAdmin(t *testing.T) {
 			if len(s.SkippedActions) != 1 || s.SkippedActions[0].Action != "release" || s.SkippedActions[0].Outcome != "skipped" {
 				t.Errorf("skipped actions %+v", s.SkippedActions)
 			}
-			if s.SuccessRate.Successes == 0 || s.Adoption.FinalShare < 0.5 {
+			if s.SuccessRate.Successes == 0 || s.Adoption.FinalShare == 0 {
 				t.Errorf("no update went through: %+v, adoption %v", s.SuccessRate, s.Adoption.FinalShare)
 			}
 			if got := s.FleetCounts["1.1.0"].Installs; got == 0 || got > sets.Load() {
