@@ -216,6 +216,15 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	}
 	e.timeline.stop()
 	<-adminDone
+	// Outcomes the loop had no time to take.
+	for drained := false; !drained; {
+		select {
+		case r := <-e.timeline.results:
+			e.timelineResult(r)
+		default:
+			drained = true
+		}
+	}
 	e.collectTimeline(context.WithoutCancel(ctx))
 	e.sample(min(e.virtualMs(), e.endMs))
 	run, err := e.summarise(ctx, startWall, interrupted)
