@@ -72,10 +72,18 @@ func runRun(c *cli.Context) error {
 		// Flags after the scenario (`otasim run quickstart --devices 100`):
 		// parse again with the flags first.
 		args := []string{c.App.Name, "run"}
-		for _, name := range c.FlagNames() {
-			if c.IsSet(name) {
-				args = append(args, "--"+name+"="+fmt.Sprint(c.Value(name)))
+		for _, f := range c.Command.Flags {
+			name := f.Names()[0]
+			if !c.IsSet(name) {
+				continue
 			}
+			if _, ok := f.(*cli.StringSliceFlag); ok {
+				for _, v := range c.StringSlice(name) {
+					args = append(args, "--"+name+"="+v)
+				}
+				continue
+			}
+			args = append(args, "--"+name+"="+fmt.Sprint(c.Value(name)))
 		}
 		args = append(args, c.Args().Slice()[1:]...)
 		args = append(args, "--", c.Args().First())
