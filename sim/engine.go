@@ -448,5 +448,21 @@ func (e *engine) progress() results.Progress {
 	}
 	p.Active, p.Adoption = e.series.lastActive, e.series.lastShare
 	p.RequestsPerS = e.series.lastRate
+	if e.timeline.judged != "" {
+		p.AdoptionBySegment = make(map[string]float64, len(e.cohorts))
+		for c, name := range e.cohorts {
+			p.AdoptionBySegment[name] = e.series.lastCohort[c]
+		}
+	}
+	names := metrics.EndpointNames()
+	for ep, q := range e.rec.TakeProgress() {
+		if q.Count == 0 {
+			continue
+		}
+		if p.LatencyMs == nil {
+			p.LatencyMs = map[string]results.LatencyQuantiles{}
+		}
+		p.LatencyMs[names[ep]] = results.LatencyQuantiles{P50: q.P50, P95: q.P95, P99: q.P99}
+	}
 	return p
 }

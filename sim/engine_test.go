@@ -102,9 +102,22 @@ func TestRunWithoutAdmin(t *testing.T) {
 			}
 			srv, sets := protocolServer(t, garbage)
 			var progress int
+			var bySegment, latency int
+			var badQuantiles []results.LatencyQuantiles
 			cfg := Config{Scenario: sc, RunID: "t",
 				Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
-				Progress:  func(results.Progress) { progress++ }, ProgressEvery: time.Millisecond}
+				Progress: func(p results.Progress) {
+					progress++
+					if len(p.AdoptionBySegment) > 0 {
+						bySegment++
+					}
+					if q, ok := p.LatencyMs["updates"]; ok {
+						latency++
+						if q.P50 <= 0 || q.P50 > q.P95 || q.P95 > q.P99 {
+							badQuantiles = append(badQuantiles, q)
+						}
+					}
+				}, ProgressEvery: time.Millisecond}
 			run, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -125,6 +138,10 @@ func TestRunWithoutAdmin(t *testing.T) {
 			}
 			if !garbage && u.Errors != 0 {
 				t.Errorf("errors against a healthy server: %+v", u.ByStatus)
+			}
+			if bySegment == 0 || latency == 0 || len(badQuantiles) > 0 {
+				t.Errorf("progress: %d of %d with adoption by segment, %d with /updates latency, disordered %v",
+					bySegment, progress, latency, badQuantiles)
 			}
 			if s.API["channel_self"].Count == 0 || progress == 0 {
 				t.Errorf("channel_self %d, progress %d", s.API["channel_self"].Count, progress)

@@ -16,12 +16,16 @@ type seriesBuilder struct {
 	lastActive int
 	lastShare  float64
 	lastRate   float64
+	// lastCohort is the judged bundle's share per cohort at the last
+	// sample, reused between samples.
+	lastCohort []float64
 }
 
 func (b *seriesBuilder) init(every time.Duration, cohorts []string) {
 	b.s = results.Series{SampleEveryS: every.Seconds(), ActiveByCohort: map[string][]int{},
 		Adoption: map[string]map[string][]float64{}, API: map[string]results.IntervalLatency{}}
 	b.lastT = -1
+	b.lastCohort = make([]float64, len(cohorts))
 }
 
 // appendPadded appends v to m[key], padding a new key with zeros so that
@@ -82,6 +86,9 @@ func (e *engine) sample(at int64) {
 				share = float64(counts[c*nB+k]) / float64(active[c])
 			}
 			appendPadded(m, e.bundles.names[k], n, share)
+			if e.bundles.names[k] == e.timeline.judged {
+				b.lastCohort[c] = share
+			}
 		}
 	}
 	b.s.Active = append(b.s.Active, total)

@@ -275,3 +275,22 @@ func (r *Recorder) TakeInterval() Interval {
 	r.lagIvl.h.Reset()
 	return iv
 }
+
+// TakeProgress returns each endpoint's latency percentiles (ms) since the
+// previous call, for the live progress snapshot, and starts a new
+// progress interval. It is kept apart from TakeInterval because progress
+// is taken on the wall clock and samples on the virtual one.
+func (r *Recorder) TakeProgress() [NumEndpoints]IntervalAPI {
+	var out [NumEndpoints]IntervalAPI
+	for e := range NumEndpoints {
+		h := r.apiProg[e].h
+		out[e].Count = h.TotalCount()
+		if h.TotalCount() > 0 {
+			out[e].P50 = float64(h.ValueAtQuantile(50)) / 1e3
+			out[e].P95 = float64(h.ValueAtQuantile(95)) / 1e3
+			out[e].P99 = float64(h.ValueAtQuantile(99)) / 1e3
+		}
+		h.Reset()
+	}
+	return out
+}

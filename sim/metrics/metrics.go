@@ -85,6 +85,7 @@ type Recorder struct {
 	apiService [NumEndpoints]hist
 	apiCohort  [NumEndpoints][]hist
 	apiIvl     [NumEndpoints]hist
+	apiProg    [NumEndpoints]hist // since the last progress snapshot
 	apiErrors  [NumEndpoints]int64
 	apiStatus  [NumEndpoints]map[int]int64
 	apiCohortN [NumEndpoints][]int64
@@ -122,6 +123,7 @@ func New(cohorts, profiles int) *Recorder {
 		r.api[e] = hist{h: newMicros()}
 		r.apiService[e] = hist{h: newMicros()}
 		r.apiIvl[e] = hist{h: newMicros()}
+		r.apiProg[e] = hist{h: newMicros()}
 		r.apiStatus[e] = map[int]int64{}
 		r.apiCohort[e] = make([]hist, cohorts)
 		for c := range cohorts {
@@ -156,6 +158,7 @@ func (r *Recorder) API(ep, cohort int, latency, service time.Duration, status in
 	us := latency.Microseconds()
 	r.api[ep].record(us)
 	r.apiIvl[ep].record(us)
+	r.apiProg[ep].record(us)
 	r.apiService[ep].record(service.Microseconds())
 	r.apiCohort[ep][cohort].record(us)
 	r.apiCohortN[ep][cohort]++

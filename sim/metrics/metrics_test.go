@@ -32,6 +32,13 @@ func TestAPIAndInterval(t *testing.T) {
 	if iv := r.TakeInterval(); iv.API[Updates].Count != 0 || iv.Requests != 0 {
 		t.Errorf("interval not reset: %+v", iv)
 	}
+	// The progress interval is independent of the sample interval.
+	if p := r.TakeProgress(); p[Updates].Count != 101 || p[Updates].P50 <= 0 || p[Updates].P50 > p[Updates].P99 {
+		t.Errorf("progress %+v", p[Updates])
+	}
+	if p := r.TakeProgress(); p[Updates].Count != 0 {
+		t.Errorf("progress interval not reset: %+v", p[Updates])
+	}
 }
 
 func TestSuccessRate(t *testing.T) {

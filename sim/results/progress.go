@@ -16,4 +16,19 @@ type Progress struct {
 	Failures     int64   `json:"failures"`
 	InFlight     int64   `json:"in_flight"`
 	LagP99Ms     float64 `json:"lag_p99_ms"`
+	// AdoptionBySegment is, per cohort (segment or "segment/arm"), the
+	// judged bundle's share of the cohort's active devices at the last
+	// sample.
+	AdoptionBySegment map[string]float64 `json:"adoption_by_segment,omitempty"`
+	// LatencyMs is, per endpoint ("updates", "stats", "channel_self"),
+	// the latency percentiles since the previous snapshot; endpoints
+	// with no request in that interval are left out.
+	LatencyMs map[string]LatencyQuantiles `json:"latency_ms,omitempty"`
+}
+
+// LatencyQuantiles are latency percentiles in milliseconds.
+type LatencyQuantiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
 }
