@@ -47,6 +47,9 @@ func newApp() *cli.App {
 		Name:    "otasim",
 		Usage:   "simulate fleets of live-update devices against a Capgo-compatible server",
 		Version: buildVersion(),
+		// Repeatable flags are repeated, never comma-split: a value may
+		// hold a comma (--tolerance METRIC=20%,5).
+		DisableSliceFlagSeparator: true,
 		Description: "otasim pairs a reference live-update server (the capacitor-updater /\n" +
 			"Capgo protocol, on SQLite) with a simulator of virtual devices across user\n" +
 			"segments, and measures adoption, CDN latency, update success rate and API\n" +

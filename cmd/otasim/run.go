@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -67,27 +68,75 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-func runRun(c *cli.Context) error {
-	if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
-		// Flags after the scenario (`otasim run quickstart --devices 100`):
-		// parse again with the flags first.
-		args := []string{c.App.Name, "run"}
-		for _, f := range c.Command.Flags {
-			name := f.Names()[0]
-			if !c.IsSet(name) {
-				continue
-			}
-			if _, ok := f.(*cli.StringSliceFlag); ok {
-				for _, v := range c.StringSlice(name) {
-					args = append(args, "--"+name+"="+v)
-				}
-				continue
-			}
-			args = append(args, "--"+name+"="+fmt.Sprint(c.Value(name)))
+// flagsAfterScenario reports whether flags follow the scenario
+// (`otasim run quickstart --devices 100`), which the flag parser leaves as
+// arguments.
+func flagsAfterScenario(c *cli.Context) bool {
+	return c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-")
+}
+
+// rerunFlagsFirst runs the command again with every flag before the
+// scenario.
+func rerunFlagsFirst(c *cli.Context) error {
+	args := append([]string{c.App.Name, c.Command.Name}, setFlagArgs(c)...)
+	args = append(args, c.Args().Slice()[1:]...)
+	return c.App.RunContext(c.Context, append(args, "--", c.Args().First()))
+}
+
+// setFlagArgs gives back the flags set on c as arguments that parse to the
+// same values: one --name=value per value of a repeatable flag, and each
+// scalar in the form its own flag type parses.
+func setFlagArgs(c *cli.Context) []string {
+	var args []string
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) {
+			continue
 		}
-		args = append(args, c.Args().Slice()[1:]...)
-		args = append(args, "--", c.Args().First())
-		return c.App.RunContext(c.Context, args)
+		var vals []string
+		switch f.(type) {
+		case *cli.StringSliceFlag:
+			vals = c.StringSlice(name)
+		case *cli.IntSliceFlag:
+			for _, v := range c.IntSlice(name) {
+				vals = append(vals, strconv.Itoa(v))
+			}
+		case *cli.Int64SliceFlag:
+			for _, v := range c.Int64Slice(name) {
+				vals = append(vals, strconv.FormatInt(v, 10))
+			}
+		case *cli.Float64SliceFlag:
+			for _, v := range c.Float64Slice(name) {
+				vals = append(vals, strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		case *cli.StringFlag, *cli.PathFlag:
+			vals = []string{c.String(name)}
+		case *cli.BoolFlag:
+			vals = []string{strconv.FormatBool(c.Bool(name))}
+		case *cli.IntFlag:
+			vals = []string{strconv.Itoa(c.Int(name))}
+		case *cli.Int64Flag:
+			vals = []string{strconv.FormatInt(c.Int64(name), 10)}
+		case *cli.Uint64Flag:
+			vals = []string{strconv.FormatUint(c.Uint64(name), 10)}
+		case *cli.Float64Flag:
+			vals = []string{strconv.FormatFloat(c.Float64(name), 'g', -1, 64)}
+		case *cli.DurationFlag:
+			vals = []string{c.Duration(name).String()}
+		default:
+			// Any other flag's value prints in the form it parses.
+			vals = []string{fmt.Sprint(c.Value(name))}
+		}
+		for _, v := range vals {
+			args = append(args, "--"+name+"="+v)
+		}
+	}
+	return args
+}
+
+func runRun(c *cli.Context) error {
+	if flagsAfterScenario(c) {
+		return rerunFlagsFirst(c)
 	}
 	if c.NArg() != 1 {
 		return cli.Exit("run takes one scenario (a bundled name or a file); see 'otasim scenarios list'", exitUsage)

@@ -211,3 +211,59 @@ func TestRunPush(t *testing.T) {
 		t.Errorf("experiments %+v", x)
 	}
 }
+
+// Flags given after the scenario are parsed again in front of it: every
+// flag type comes back with the value it had, repeated flags keep every
+// value, and a value holding a comma stays one value.
+func TestRunFlagsAfterScenario(t *testing.T) {
+	type seen struct {
+		Tolerance []string
+		Devices   int
+		Seed      uint64
+		Speed     float64
+		Duration  time.Duration
+		Quiet     bool
+		Out       string
+		Scenario  string
+	}
+	parse := func(t *testing.T, args []string) seen {
+		t.Helper()
+		var got seen
+		cmd := runCommand()
+		cmd.Action = func(c *cli.Context) error {
+			if flagsAfterScenario(c) {
+				return rerunFlagsFirst(c)
+			}
+			got = seen{Tolerance: c.StringSlice("tolerance"), Devices: c.Int("devices"), Seed: c.Uint64("seed"),
+				Speed: c.Float64("speed"), Duration: c.Duration("duration"), Quiet: c.Bool("quiet"),
+				Out: c.String("out"), Scenario: c.Args().First()}
+			return nil
+		}
+		app := newApp()
+		app.Commands = []*cli.Command{cmd}
+		if err := app.Run(append([]string{"otasim", "run"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := seen{Tolerance: []string{"adoption.final_share=20%,5", "api.updates.p99_ms=10%"}, Devices: 7, Seed: 1 << 40,
+		Speed: 1.5e-3, Duration: 90 * time.Minute, Quiet: true, Out: "dir with space", Scenario: "ci-smoke"}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"before", []string{"--tolerance", "adoption.final_share=20%,5", "--tolerance=api.updates.p99_ms=10%", "--devices", "7",
+			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", "dir with space", "ci-smoke"}},
+		{"after", []string{"ci-smoke", "--tolerance", "adoption.final_share=20%,5", "--tolerance=api.updates.p99_ms=10%", "--devices", "7",
+			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", "dir with space"}},
+		{"split", []string{"--tolerance", "adoption.final_share=20%,5", "--devices", "7", "--seed", "1099511627776", "-q", "ci-smoke",
+			"--tolerance=api.updates.p99_ms=10%", "--speed", "0.0015", "--duration", "1h30m", "--out", "dir with space"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parse(t, tt.args); !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
