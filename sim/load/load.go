@@ -85,7 +85,16 @@ type Config struct {
 	// 1 s) from the scheduler goroutine; keep it quick.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+
+	// sleep is the scheduler's sleep for the last fineWindow before a
+	// request is due (default fineSleep; tests under testing/synctest use
+	// time.Sleep, which the bubble's clock controls).
+	sleep func(time.Duration)
 }
+
+// fineWindow is how long before a request is due the scheduler stops
+// relying on Go's timer (up to a millisecond late) and sleeps precisely.
+const fineWindow = 2 * time.Millisecond
 
 // Progress is a live snapshot of a load test.
 type Progress struct {
@@ -151,6 +160,9 @@ func (c *Config) validate() (*Schedule, error) {
 func (c *Config) defaults(sched *Schedule) {
 	if c.LateBound == 0 {
 		c.LateBound = 10 * time.Millisecond
+	}
+	if c.sleep == nil {
+		c.sleep = fineSleep
 	}
 	if c.ProgressEvery <= 0 {
 		c.ProgressEvery = time.Second
@@ -301,7 +313,21 @@ func (r *run) schedule(ctx context.Context) (interrupted bool) {
 		if cfg.Progress != nil {
 			wake = min(wake, nextProgress)
 		}
-		timer.Reset(max(wake-elapsed, 0))
+		wait := wake - elapsed
+		if wait <= 0 {
+			continue
+		}
+		if wait <= fineWindow && n < count {
+			cfg.sleep(wait)
+			if ctx.Err() != nil {
+				return true
+			}
+			continue
+		}
+		if n < count {
+			wait -= fineWindow / 2 // wake early: the fine sleep takes the rest
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return true

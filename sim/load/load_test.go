@@ -68,7 +68,7 @@ func TestOpenProfileKeepsSchedule(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := &clockSender{delay: 5 * time.Millisecond}
 				cfg := tt.cfg
-				cfg.Sender, cfg.Devices, cfg.Workers = s, idDevices(tt.devices), 4
+				cfg.Sender, cfg.Devices, cfg.Workers, cfg.sleep = s, idDevices(tt.devices), 4, time.Sleep
 				start := time.Now()
 				res, err := Run(t.Context(), cfg)
 				if err != nil {
@@ -122,7 +122,7 @@ func TestOpenProfileLateAndDropped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &clockSender{delay: 100 * time.Millisecond}
 		res, err := Run(t.Context(), Config{Profile: ProfileConstant, Rate: 50, Duration: time.Second,
-			Sender: s, Devices: idDevices(5), Workers: 1, Backlog: 5, LateBound: 10 * time.Millisecond})
+			Sender: s, Devices: idDevices(5), Workers: 1, Backlog: 5, LateBound: 10 * time.Millisecond, sleep: time.Sleep})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestOpenProfileInterrupted(t *testing.T) {
 		}()
 		s := &clockSender{delay: 50 * time.Millisecond}
 		res, err := Run(ctx, Config{Profile: ProfileConstant, Rate: 100, Duration: 10 * time.Second,
-			Sender: s, Devices: idDevices(3), Workers: 2})
+			Sender: s, Devices: idDevices(3), Workers: 2, sleep: time.Sleep})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestOpenProfileInterrupted(t *testing.T) {
 func TestMaxProfile(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &clockSender{delay: 10 * time.Millisecond}
-		res, err := Run(t.Context(), Config{Profile: ProfileMax, Duration: time.Second, Sender: s, Devices: idDevices(1000), Workers: 4})
+		res, err := Run(t.Context(), Config{Profile: ProfileMax, Duration: time.Second, Sender: s, Devices: idDevices(1000), Workers: 4, sleep: time.Sleep})
 		if err != nil {
 			t.Fatal(err)
 		}
