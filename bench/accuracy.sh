@@ -14,7 +14,7 @@
 #     (POST /stall?for=1s at DURATION/2). The latency from the intended
 #     send time must show the stall in its p99 (~1 s, as wrk2 shows it);
 #     the service time (from the actual send, what a closed-loop tool
-#     measures) must not. STALL_WORKERS (80) bounds the requests in
+#     measures) must not. STALL_WORKERS (64) bounds the requests in
 #     flight, as wrk's connections do: only those caught in flight see the
 #     stall in their service time.
 #
@@ -27,7 +27,7 @@ ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-10}
 WORKERS=${WORKERS:-256}
-STALL_WORKERS=${STALL_WORKERS:-80}
+STALL_WORKERS=${STALL_WORKERS:-64}
 DELAY=${DELAY:-50ms}
 PORT=${PORT:-18095}
 OUT=${OUT:-.cache/bench-accuracy}
