@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,9 @@ type actionReq struct {
 	idx  int
 	at   int64
 	poll bool
+	// guards are the channels whose history a poll reads, or a step
+	// reads when the server refuses it as a conflict.
+	guards []string
 }
 
 type actionResult struct {
@@ -42,6 +46,9 @@ type timelineState struct {
 	skipped  []results.ActionResult
 	trips    []results.ActionResult
 	seenTrip map[string]bool
+	// guardRolledBack is, per channel, when its guard first rolled a
+	// rollout back (virtual ms): later actions on the rollout are moot.
+	guardRolledBack map[string]int64
 
 	rollout map[string]string // channel → bundle rolling out
 	stable  map[string]string // channel → bundle for everyone
@@ -67,6 +74,7 @@ func (e *engine) initTimeline() {
 	t.steps = e.sc.Timeline
 	t.firstMs = -1
 	t.seenTrip = map[string]bool{}
+	t.guardRolledBack = map[string]int64{}
 	t.rollout, t.stable, t.prev = map[string]string{}, map[string]string{}, map[string]string{}
 	t.rb.doneMs = -1
 	for _, ch := range e.sc.App.Channels {
@@ -110,9 +118,15 @@ func (t *timelineState) start(ctx context.Context, ad *admin.Client, app string)
 			res := actionResult{idx: r.idx, at: r.at, poll: r.poll}
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			if r.poll {
-				res.hist, res.err = pollGuards(cctx, ad, app, t.guards)
+				res.hist, res.err = pollGuards(cctx, ad, app, r.guards)
 			} else {
 				res.err = ad.Do(cctx, app, &t.steps[r.idx])
+				if admin.IsStatus(res.err, 409) && len(r.guards) > 0 {
+					// Refused as a conflict: read the guard's history now,
+					// so an action the guard made moot is told apart from
+					// a real conflict.
+					res.hist, _ = pollGuards(cctx, ad, app, r.guards)
+				}
 			}
 			cancel()
 			select {
@@ -193,7 +207,54 @@ func (e *engine) runStep(idx int, at int64) {
 	case st.Guard != nil && !st.Guard.Disabled:
 		t.guards = append(t.guards, st.Guard.Channel)
 	}
-	t.reqs <- actionReq{idx: idx, at: at}
+	req := actionReq{idx: idx, at: at}
+	if ch := stepChannel(st); ch != "" && slices.Contains(t.guards, ch) {
+		req.guards = []string{ch}
+	}
+	t.reqs <- req
+}
+
+// stepChannel is the channel a step acts on ("" for fault steps).
+func stepChannel(st *scenarios.Step) string {
+	switch {
+	case st.Release != nil:
+		return st.Release.Channel
+	case st.Rollout != nil:
+		return st.Rollout.Channel
+	case st.SetPercent != nil:
+		return st.SetPercent.Channel
+	case st.Pause != nil:
+		return st.Pause.Channel
+	case st.Resume != nil:
+		return st.Resume.Channel
+	case st.Promote != nil:
+		return st.Promote.Channel
+	case st.Rollback != nil:
+		return st.Rollback.Channel
+	case st.Guard != nil:
+		return st.Guard.Channel
+	}
+	return ""
+}
+
+// mootAfterGuard reports why a step the server refused as a conflict has
+// nothing left to do: the channel's guard rolled the rollout back before
+// the step's time, so there is no rollout to change, promote or roll back.
+func (t *timelineState) mootAfterGuard(st *scenarios.Step, at int64) (string, bool) {
+	if st.SetPercent == nil && st.Pause == nil && st.Resume == nil && st.Promote == nil && st.Rollback == nil {
+		return "", false
+	}
+	tripMs, ok := t.guardRolledBack[stepChannel(st)]
+	if !ok || tripMs > at {
+		return "", false
+	}
+	return "already rolled back by the guard at " + hhmm(tripMs), true
+}
+
+// hhmm prints virtual ms since the start as HH:MM.
+func hhmm(ms int64) string {
+	m := ms / 60_000
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
 }
 
 // timelineResult records an admin call's outcome.
@@ -204,11 +265,16 @@ func (e *engine) timelineResult(r actionResult) {
 		e.guardHistory(r.hist)
 		return
 	}
+	if r.hist != nil {
+		e.guardHistory(r.hist)
+	}
 	name, detail := describe(&t.steps[r.idx])
 	ar := results.ActionResult{AtS: float64(r.at) / 1000, Action: name, Detail: detail, Outcome: "ok"}
 	if r.err != nil {
 		ar.Outcome, ar.Error = "error", r.err.Error()
-		if admin.IsStatus(r.err, 404) || admin.IsStatus(r.err, 405) {
+		if why, moot := t.mootAfterGuard(&t.steps[r.idx], r.at); moot && admin.IsStatus(r.err, 409) {
+			ar.Outcome, ar.Error = "skipped", why
+		} else if admin.IsStatus(r.err, 404) || admin.IsStatus(r.err, 405) {
 			ar.Outcome = "skipped"
 			t.skipped = append(t.skipped, ar)
 		}
@@ -223,7 +289,7 @@ func (e *engine) pollGuard() {
 		return
 	}
 	select {
-	case t.reqs <- actionReq{poll: true}:
+	case t.reqs <- actionReq{poll: true, guards: slices.Clone(t.guards)}:
 		t.polling = true
 	default:
 	}
@@ -247,6 +313,14 @@ func (e *engine) guardHistory(h map[string][]admin.HistoryEvent) {
 			atMs := ev.At.Sub(epoch).Milliseconds()
 			t.trips = append(t.trips, results.ActionResult{AtS: float64(atMs) / 1000, Action: ev.Event,
 				Detail: ch + ": " + ev.Reason, Outcome: "ok"})
+			if ev.Event == "guard_rollback" {
+				if _, ok := t.guardRolledBack[ch]; !ok {
+					t.guardRolledBack[ch] = atMs
+				}
+				if t.rollout[ch] == ev.Bundle {
+					delete(t.rollout, ch)
+				}
+			}
 			if ev.Event != "guard_notify" && !t.rb.happened {
 				e.startRollback(ev.Bundle, atMs, ev.Event)
 				t.rb.lateSeen = true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -88,9 +89,12 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintf(w, "/updates: %d requests, mean %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors\n",
 			u.Count, u.MeanMs, u.P95Ms, u.P99Ms, u.Errors)
 	}
+	for _, g := range s.Rollback.GuardTrips {
+		fmt.Fprintf(w, "guard tripped at %s: %s (%s)\n", fmtDur(g.AtS), g.Action, g.Detail)
+	}
 	if rb := s.Rollback; rb.Happened {
-		fmt.Fprintf(w, "rollback (%s) of %s at %s: %d devices exposed, %d failed launches, 95%% back after %s\n",
-			rb.Trigger, rb.Bundle, fmtDur(rb.AtS), rb.Exposed, rb.FailedLaunches, fmtValue(rb.TimeTo95BackS, "s"))
+		fmt.Fprintf(w, "rollback (%s) of %s at %s: %d devices exposed, %d failed launches, 95%% back after %s (%.1f%% back at the end)\n",
+			rb.Trigger, rb.Bundle, fmtDur(rb.AtS), rb.Exposed, rb.FailedLaunches, fmtValue(rb.TimeTo95BackS, "s"), 100*rb.FinalBackShare)
 	}
 	for _, x := range s.Experiments {
 		for _, a := range x.Arms {
@@ -107,8 +111,13 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintf(w, "skipped at %s: %s %s (%s)\n", fmtDur(sk.AtS), sk.Action, sk.Detail, sk.Error)
 	}
 	for _, t := range s.Timeline {
-		if t.Outcome == "error" {
+		switch {
+		case t.Outcome == "error":
 			fmt.Fprintf(w, "failed at %s: %s %s: %s\n", fmtDur(t.AtS), t.Action, t.Detail, t.Error)
+		case t.Outcome == "skipped" && !slices.Contains(s.SkippedActions, t):
+			// Moot steps (the target could carry them out, but had
+			// nothing left to do) are only in the timeline.
+			fmt.Fprintf(w, "skipped at %s: %s %s (%s)\n", fmtDur(t.AtS), t.Action, t.Detail, t.Error)
 		}
 	}
 	for _, warn := range s.Warnings {

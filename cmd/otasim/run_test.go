@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -189,8 +190,8 @@ func TestRunPush(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	out, errOut, code := runScenariosCLI(t, "run", "push-vs-poll", "--devices", "300", "--duration", "4h",
-		"--speed", "4800", "--out", dir, "--quiet", "--no-history")
+	out, errOut, code := runScenariosCLI(t, "run", "push-vs-poll", "--devices", "300", "--duration", "14h",
+		"--speed", "16800", "--out", dir, "--quiet", "--no-history")
 	if code != exitOK && code != exitTargetFail {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -265,5 +266,79 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
 		})
+	}
+}
+
+// A guard that rolls a defective bundle back makes the later timeline
+// steps on that rollout moot: they are recorded as skipped with the
+// guard's trip time, not as errors, and the rollback metric is filled.
+func TestRunGuardMakesStepsMoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run")
+	}
+	scenario := filepath.Join(t.TempDir(), "moot.yaml")
+	if err := os.WriteFile(scenario, []byte(`name: moot
+run: {duration: 4h, speed: 7200, seed: 5}
+bundles:
+  - version: 1.1.0
+    size: 64KB
+    defects: {not_ready: 0.5}
+fleet:
+  devices: 300
+  segments:
+    - name: users
+      share: 1
+      sessions_per_day: 24
+      diurnal: flat
+      update_mode: always
+timeline:
+  - at: 0s
+    guard: {channel: production, threshold: 0.2, min_attempts: 10, window: 1h, action: rollback}
+  - at: 0s
+    rollout: {channel: production, bundle: 1.1.0, percent: 100}
+  - at: 2h
+    set_percent: {channel: production, percent: 50}
+  - at: 3h
+    rollback: {channel: production}
+targets:
+  disable: [adoption, success_rate]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := runScenariosCLI(t, "run", scenario, "--out", dir, "--quiet", "--no-history")
+	if code != exitOK && code != exitTargetFail {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	run, err := results.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := run.Summary.Rollback
+	if rb.Trigger != "guard_rollback" || len(rb.GuardTrips) == 0 || rb.AtS >= 2*3600 || rb.Exposed == 0 || rb.TimeTo95BackS == nil {
+		t.Fatalf("rollback %+v", rb)
+	}
+	trip := fmt.Sprintf("already rolled back by the guard at %02d:%02d", int(rb.AtS)/3600, int(rb.AtS)/60%60)
+	moot := 0
+	for _, a := range run.Summary.Timeline {
+		switch a.Action {
+		case "set_percent", "rollback":
+			if a.Outcome != "skipped" || a.Error != trip {
+				t.Errorf("moot step %+v, want skipped (%s)", a, trip)
+			}
+			moot++
+		default:
+			if a.Outcome != "ok" {
+				t.Errorf("step %+v", a)
+			}
+		}
+	}
+	if moot != 2 || len(run.Summary.SkippedActions) != 0 {
+		t.Errorf("%d moot steps, skipped actions %+v", moot, run.Summary.SkippedActions)
+	}
+	for _, want := range []string{"guard tripped at ", "skipped at 03:00:00: rollback production (" + trip + ")"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -277,9 +277,12 @@ type ActionResult struct {
 	AtS    float64 `json:"at_s"`
 	Action string  `json:"action"`
 	Detail string  `json:"detail"`
-	// Outcome is "ok", "skipped" or "error".
+	// Outcome is "ok", "skipped" or "error". A step is skipped when the
+	// target cannot carry it out, or when it is moot (e.g. a rollback of
+	// a rollout the guard already rolled back).
 	Outcome string `json:"outcome"`
-	Error   string `json:"error,omitempty"`
+	// Error says why the step failed or was skipped.
+	Error string `json:"error,omitempty"`
 }
 
 // BundleCounts are installs and failures of one bundle as the server
