@@ -32,7 +32,7 @@ FULL_PORT=${FULL_PORT:-18080}
 CONST_PORT=${CONST_PORT:-18091}
 PPROF_PORT=${PPROF_PORT:-18092}
 APP=${BENCH_APP:-com.example.app}
-OUT=${OUT:-bench-server-out}
+OUT=${OUT:-${TMPDIR:-/tmp}/otasim-bench-server}
 
 die() { echo "bench-server: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
