@@ -84,8 +84,8 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	for _, st := range l.Stages {
 		lc.Stages = append(lc.Stages, load.Stage{Target: st.Target, Duration: st.Duration.D()})
 	}
-	if cfg.Progress != nil {
-		lc.Progress = loadProgress(cfg.Progress, pop.N)
+	if cfg.Progress != nil { // not --quiet
+		lc.Progress = loadProgress(stderr, isTerminal(stderr))
 	}
 	if !c.Bool("quiet") {
 		fmt.Fprintf(stderr, "load profile %s against %s: %d devices, %d workers\n", describeLoad(l, lc.Duration),
@@ -134,18 +134,28 @@ func describeLoad(l *scenarios.LoadProfile, d time.Duration) string {
 	return fmt.Sprintf("max for %v", d)
 }
 
-// loadProgress adapts the load test's progress to the run's printer.
-func loadProgress(print func(results.Progress), devices int) func(load.Progress) {
+// loadProgress prints a load test's progress: one redrawn line on a
+// terminal, a plain line every 5 s otherwise.
+func loadProgress(w io.Writer, tty bool) func(load.Progress) {
 	var lastSent int64
 	var lastAt time.Duration
+	var lastLine time.Time
 	return func(p load.Progress) {
 		rps := 0.0
 		if dt := p.Elapsed - lastAt; dt > 0 {
 			rps = float64(p.Sent-lastSent) / dt.Seconds()
 		}
 		lastSent, lastAt = p.Sent, p.Elapsed
-		print(results.Progress{VirtualS: p.Elapsed.Seconds(), DurationS: p.Length.Seconds(), WallS: p.Elapsed.Seconds(),
-			Devices: devices, Active: devices, RequestsPerS: rps, Requests: p.Sent, Failures: p.Failed, InFlight: p.InFlight})
+		line := fmt.Sprintf("%.0f/%.0f s  %.0f req/s  sent %d  failed %d  late %d  dropped %d  in flight %d",
+			p.Elapsed.Seconds(), p.Length.Seconds(), rps, p.Sent, p.Failed, p.Late, p.Dropped, p.InFlight)
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", line)
+			return
+		}
+		if now := time.Now(); now.Sub(lastLine) >= 5*time.Second {
+			lastLine = now
+			fmt.Fprintln(w, line)
+		}
 	}
 }
 
