@@ -33,6 +33,7 @@ OUT=${OUT:-.cache/bench-loadgen}
 find_vegeta
 find_wrk
 command -v jq >/dev/null || die "jq not found (apt-get install jq)"
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (apt-get install time)"
 
 work=$(mktemp -d)
 pids=()
