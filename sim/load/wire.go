@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/otasim/otasim/protocol"
@@ -90,23 +91,7 @@ func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Res
 		res.Done, res.Err = res.Sent, err
 		return res
 	}
-	if wc.c == nil {
-		c, err := (&net.Dialer{Timeout: wc.w.timeout}).DialContext(ctx, "tcp", wc.w.addr)
-		if err != nil {
-			res.Done, res.Err = time.Now(), fmt.Errorf("POST %s: %w", wc.w.addr, err)
-			return res
-		}
-		wc.c = c
-		if wc.br == nil {
-			wc.br = bufio.NewReaderSize(c, 4096)
-		} else {
-			wc.br.Reset(c)
-		}
-		// The hard stop unblocks a read or write in progress.
-		wc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	}
-	_ = wc.c.SetDeadline(res.Sent.Add(wc.w.timeout))
-	status, keep, err := wc.roundTrip()
+	status, keep, err := wc.try(ctx, &res)
 	res.Done = time.Now()
 	res.Status = status
 	if err != nil {
@@ -121,11 +106,62 @@ func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Res
 	return res
 }
 
-func (wc *wireConn) roundTrip() (status int, keep bool, err error) {
-	if _, err := wc.c.Write(wc.req); err != nil {
-		return 0, false, err
+// try sends the request on the worker's connection, dialling when there
+// is none. A kept-alive connection the server closed while it was idle
+// fails before any byte of a reply: then the request is sent once more on
+// a new connection, as net/http does, rather than counted as the server's
+// failure. Its latency keeps the first attempt's start.
+func (wc *wireConn) try(ctx context.Context, res *client.Result) (status int, keep bool, err error) {
+	for attempt := 0; ; attempt++ {
+		fresh := wc.c == nil
+		if fresh {
+			if err := wc.dial(ctx); err != nil {
+				return 0, false, err
+			}
+		}
+		_ = wc.c.SetDeadline(res.Sent.Add(wc.w.timeout))
+		status, keep, replied, err := wc.roundTrip()
+		if err == nil || replied || fresh || attempt > 0 || ctx.Err() != nil || !closedByPeer(err) {
+			return status, keep, err
+		}
+		wc.close()
 	}
-	return readReply(wc.br)
+}
+
+// closedByPeer tells a connection the server closed (end of stream, reset,
+// broken pipe) from a timeout or another failure.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func (wc *wireConn) dial(ctx context.Context) error {
+	c, err := (&net.Dialer{Timeout: wc.w.timeout}).DialContext(ctx, "tcp", wc.w.addr)
+	if err != nil {
+		return err
+	}
+	wc.c = c
+	if wc.br == nil {
+		wc.br = bufio.NewReaderSize(c, 4096)
+	} else {
+		wc.br.Reset(c)
+	}
+	// The hard stop unblocks a read or write in progress.
+	wc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return nil
+}
+
+// roundTrip writes the request and reads the reply; replied is false when
+// not one byte of a reply came.
+func (wc *wireConn) roundTrip() (status int, keep, replied bool, err error) {
+	if _, err := wc.c.Write(wc.req); err != nil {
+		return 0, false, false, err
+	}
+	if _, err := wc.br.Peek(1); err != nil {
+		return 0, false, false, err
+	}
+	status, keep, err = readReply(wc.br)
+	return status, keep, true, err
 }
 
 func (wc *wireConn) close() {

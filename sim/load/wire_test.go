@@ -3,10 +3,16 @@ package load
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
 )
 
 func TestReadReply(t *testing.T) {
@@ -75,4 +81,97 @@ func FuzzReadReply(f *testing.F) {
 			t.Fatalf("status %d, net/http %d", status, resp.StatusCode)
 		}
 	})
+}
+
+// A server that closes every connection after one reply, without saying
+// so: the next request on the stale connection is sent again on a new one
+// rather than counted as a failure.
+func TestWireRedialsStaleConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			req, err := http.ReadRequest(bufio.NewReader(c))
+			if err == nil {
+				_, _ = io.Copy(io.Discard, req.Body)
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+			}
+			c.Close()
+		}
+	}()
+	w, err := NewWire("http://"+ln.Addr().String()+"/updates", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := w.conn()
+	defer wc.close()
+	info := &protocol.Info{DeviceID: "d", AppID: "a"}
+	for i := range 3 {
+		if res := wc.updates(t.Context(), info); res.Err != nil || res.Status != 200 {
+			t.Fatalf("request %d: %d, %v", i, res.Status, res.Err)
+		}
+	}
+	if got := conns.Load(); got != 3 {
+		t.Errorf("%d connections, want 3 (one per request)", got)
+	}
+}
+
+// A server that never answers is a timeout, not a stale connection: no
+// second attempt.
+func TestWireTimeoutIsNotRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int64
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err == nil {
+					_, _ = io.Copy(io.Discard, req.Body)
+				}
+				if conns.Load() == 1 {
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+				}
+				<-done
+				c.Close()
+			}()
+		}
+	}()
+	w, err := NewWire("http://"+ln.Addr().String()+"/updates", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := w.conn()
+	defer wc.close()
+	info := &protocol.Info{DeviceID: "d", AppID: "a"}
+	if res := wc.updates(t.Context(), info); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	res := wc.updates(t.Context(), info) // same connection; the server stays silent
+	var ne net.Error
+	if !errors.As(res.Err, &ne) || !ne.Timeout() {
+		t.Fatalf("want a timeout, got %v", res.Err)
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("%d connections, want 1 (no retry after a timeout)", got)
+	}
 }
