@@ -173,7 +173,7 @@ func loadRun(sc *scenarios.Scenario, cfg *sim.Config, seed uint64, devices int, 
 		API: map[string]results.Endpoint{"updates": ep}, Load: &ls, Pass: true,
 		Harness: results.Harness{ScheduleLagP99Ms: ls.ScheduleLagMs.P99, ScheduleLagMaxMs: ls.ScheduleLagMs.Max,
 			LateEvents: res.Late, LateBoundMs: ls.LateBoundMs, DroppedEvents: res.Dropped + res.Unsent, Events: res.Due,
-			Requests: res.Sent, PeakInFlight: int64(res.Workers), Workers: res.Workers, Connections: res.Workers,
+			Requests: res.Sent, PeakInFlight: res.PeakInFlight, Workers: res.Workers, Connections: res.Workers,
 			CPUSeconds: res.CPU.Seconds(), FellBehind: ls.Saturated},
 		Warnings: []string{}, Targets: []results.TargetResult{}}
 	for _, r := range ls.Reasons {

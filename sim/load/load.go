@@ -191,6 +191,9 @@ type run struct {
 	workers []*worker
 
 	due, dropped atomic.Int64
+	// inFlight counts requests between send and reply; peak is its
+	// highest value.
+	inFlight, peak atomic.Int64
 }
 
 // Run runs the load test until its profile ends or ctx is cancelled (then

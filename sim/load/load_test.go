@@ -185,6 +185,9 @@ func TestMaxProfile(t *testing.T) {
 		if res.Sent < 400 || res.Sent > 404 || res.Done != res.Sent {
 			t.Errorf("sent %d, done %d; want 400 to 404", res.Sent, res.Done)
 		}
+		if res.PeakInFlight != 4 {
+			t.Errorf("peak in flight %d, want the 4 workers", res.PeakInFlight)
+		}
 		if res.Due != 0 || res.Lag.TotalCount() != 0 || res.Late != 0 {
 			t.Errorf("max has no schedule: due %d, lag count %d, late %d", res.Due, res.Lag.TotalCount(), res.Late)
 		}

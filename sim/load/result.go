@@ -24,6 +24,8 @@ type Result struct {
 	Scheduled, Due                                 int64
 	Sent, Failed, Late, Dropped, Unsent, Cut, Done int64
 	ByStatus                                       map[int]int64
+	// PeakInFlight is the most requests that were in flight at once.
+	PeakInFlight int64
 
 	// Latency from the intended send time, Service from the actual one,
 	// Lag the actual minus the intended send time (empty for max).
@@ -39,7 +41,8 @@ type Result struct {
 func (r *run) result(end time.Time, cpu time.Duration, interrupted bool) *Result {
 	res := &Result{Profile: r.cfg.Profile, Workers: r.cfg.Workers, LateBound: r.cfg.LateBound, Length: r.length,
 		Wall: end.Sub(r.start), Interrupted: interrupted, Due: r.due.Load(), Dropped: r.dropped.Load(),
-		ByStatus: map[int]int64{}, Latency: newHist(), Service: newHist(), Lag: newHist(), CPU: cpu}
+		ByStatus: map[int]int64{}, Latency: newHist(), Service: newHist(), Lag: newHist(), CPU: cpu,
+		PeakInFlight: r.peak.Load()}
 	if r.sched != nil {
 		res.Backlog = r.cfg.Backlog
 		res.Scheduled = r.sched.Count()

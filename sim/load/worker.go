@@ -75,6 +75,10 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 	cfg := &w.r.cfg
 	w.r.cfg.Devices.Info(int(n%int64(cfg.Devices.Len())), &w.info)
 	w.sent.Add(1)
+	if n := w.r.inFlight.Add(1); n > w.r.peak.Load() {
+		w.r.raisePeak(n)
+	}
+	defer w.r.inFlight.Add(-1)
 	before := time.Now()
 	var res client.Result
 	if w.wire != nil {
@@ -115,6 +119,17 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 			w.perSec = append(w.perSec, 0)
 		}
 		w.perSec[sec]++
+	}
+}
+
+// raisePeak records n as the peak of requests in flight unless a higher
+// one is already there.
+func (r *run) raisePeak(n int64) {
+	for {
+		p := r.peak.Load()
+		if n <= p || r.peak.CompareAndSwap(p, n) {
+			return
+		}
 	}
 }
 
