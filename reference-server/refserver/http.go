@@ -37,11 +37,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// writeRaw writes an encoded JSON reply (ending with a newline).
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
+// autoLengthBody is a size under which net/http itself sets the
+// Content-Length of a reply written in one Write before the handler
+// returns (http.ResponseWriter's documented "under a few KB"; its buffer is
+// 2 KiB).
+const autoLengthBody = 1 << 10
+
+// writeRaw writes an encoded JSON reply (ending with a newline). ctype is
+// the shared, never modified value of the Content-Type header: assigning
+// it allocates nothing, where Header.Set allocates a slice per call.
+func writeRaw(w http.ResponseWriter, ctype []string, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = ctype
+	if len(body) >= autoLengthBody {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

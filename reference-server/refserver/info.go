@@ -92,6 +92,9 @@ func checkInfo(wi *wireInfo, need fieldSet) infoCheck {
 // jsonProblem words a decoding error for the client without echoing the
 // body.
 func jsonProblem(err error) string {
+	if msg, ok := jsonProblemV2(err); ok {
+		return msg
+	}
 	switch e := err.(type) {
 	case *json.SyntaxError:
 		return fmt.Sprintf("invalid JSON at offset %d", e.Offset)

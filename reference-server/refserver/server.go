@@ -117,6 +117,10 @@ type Server struct {
 	tally     *tally
 	// constReplies is written once in New, then only read.
 	constReplies map[protocol.Error][]byte
+	// ctypeJSON is the Content-Type value of raw replies, never modified.
+	ctypeJSON []string
+	bodies    *bodyPool
+	dj        wireDecoder
 
 	closeOnce sync.Once
 	closeErr  error
@@ -129,7 +133,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, faults: cfg.Faults, push: cfg.Push,
-		token: cfg.AdminToken, constReplies: constReplies()}
+		token: cfg.AdminToken, constReplies: constReplies(), ctypeJSON: []string{"application/json"},
+		bodies: newBodyPool(), dj: newWireDecoder()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,7 +1,6 @@
 package refserver
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/otasim/otasim/protocol"
@@ -12,12 +11,14 @@ import (
 // handleUpdates answers POST /updates from the snapshot in force; it never
 // touches disk (the device's last check is persisted asynchronously).
 func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
-	body, ok := readBody(w, r, MaxUpdatesBody)
+	body, ok := s.bodies.read(w, r, MaxUpdatesBody)
 	if !ok {
 		return protocol.CodeBodyTooLarge
 	}
 	var wi wireInfo
-	if err := json.Unmarshal(body, &wi); err != nil {
+	err := s.dj.unmarshal(*body, &wi)
+	s.bodies.put(body) // the decoded strings are copies
+	if err != nil {
 		writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, jsonProblem(err))
 		return protocol.CodeInvalidJSONBody
 	}
@@ -46,14 +47,14 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 	}
 	switch {
 	case d.Offered != nil && d.Offered.Reply != nil:
-		writeRaw(w, http.StatusOK, d.Offered.Reply)
+		writeRaw(w, s.ctypeJSON, http.StatusOK, d.Offered.Reply)
 		return "update"
 	case d.Update != nil:
 		writeJSON(w, http.StatusOK, d.Update)
 		return "update"
 	}
 	if raw, ok := s.constReplies[d.Err]; ok && d.Status == http.StatusOK {
-		writeRaw(w, http.StatusOK, raw)
+		writeRaw(w, s.ctypeJSON, http.StatusOK, raw)
 		return d.Err.Error
 	}
 	writeJSON(w, d.Status, d.Err)

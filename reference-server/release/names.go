@@ -22,7 +22,7 @@ func ValidAppID(id string) bool {
 	if len(id) == 0 || len(id) > MaxAppIDLen || !strings.Contains(id, ".") {
 		return false
 	}
-	for _, label := range strings.Split(id, ".") {
+	for label := range strings.SplitSeq(id, ".") {
 		if label == "" || !safeChars(label) {
 			return false
 		}

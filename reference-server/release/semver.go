@@ -33,17 +33,25 @@ func ParseVersion(s string) (Version, bool) {
 		v.Pre = strings.Split(pre, ".")
 		s = s[:i]
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return Version{}, false
-	}
+	// Exactly three dot-separated numbers, cut without allocating: the
+	// /updates path parses versions on every request.
 	nums := [3]*uint64{&v.Major, &v.Minor, &v.Patch}
-	for i, p := range parts {
+	for i, np := range nums {
+		p := s
+		if i < 2 {
+			j := strings.IndexByte(s, '.')
+			if j < 0 {
+				return Version{}, false
+			}
+			p, s = s[:j], s[j+1:]
+		} else if strings.IndexByte(s, '.') >= 0 {
+			return Version{}, false
+		}
 		n, ok := parseNum(p)
 		if !ok {
 			return Version{}, false
 		}
-		*nums[i] = n
+		*np = n
 	}
 	return v, true
 }
@@ -82,7 +90,7 @@ func validIdents(s string, noLeadingZero bool) bool {
 	if s == "" {
 		return false
 	}
-	for _, id := range strings.Split(s, ".") {
+	for id := range strings.SplitSeq(s, ".") {
 		if id == "" {
 			return false
 		}
