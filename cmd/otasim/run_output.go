@@ -138,6 +138,13 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), res)
 	}
 	tw.Flush()
+	// Why a target failed, when the run can tell (e.g. which segments
+	// held adoption back).
+	for _, t := range s.Targets {
+		if !t.Pass && t.Note != "" {
+			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Note)
+		}
+	}
 	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
 }
 

@@ -67,6 +67,10 @@ type Client struct {
 	dtr  *http.Transport
 	bufs sync.Pool // *[]byte request bodies
 	read sync.Pool // *[]byte download buffers
+
+	// verified holds bundles whose bytes matched their checksum, by
+	// lower-case checksum: later downloads compare with them.
+	verified verifiedBundles
 }
 
 // New returns a client.

@@ -186,9 +186,15 @@ func TestDownload(t *testing.T) {
 		w.Write(data[:500])
 	})
 	mux.HandleFunc("/gone.zip", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 503) })
+	corrupt := bytes.Clone(data)
+	corrupt[len(corrupt)/2] ^= 1
+	mux.HandleFunc("/corrupt.zip", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "corrupt.zip", time.Time{}, bytes.NewReader(corrupt))
+	})
+	mux.HandleFunc("/longer.zip", func(w http.ResponseWriter, r *http.Request) { w.Write(append(bytes.Clone(data), 0)) })
+	mux.HandleFunc("/shorter.zip", func(w http.ResponseWriter, r *http.Request) { w.Write(data[:len(data)-1]) })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	c := newClient(t, srv.URL)
 	tests := []struct {
 		name       string
 		path       string
@@ -209,22 +215,46 @@ func TestDownload(t *testing.T) {
 		{"truncated body", "/short.zip", good, DownloadOptions{}, false, false, false, 0, 200},
 		{"server error", "/gone.zip", good, DownloadOptions{}, false, false, false, 0, 503},
 		{"shaped", "/b.zip", good, DownloadOptions{Shape: Shaping{RTT: time.Millisecond, BytesPerSec: 1 << 40}}, true, true, false, 0, 200},
+		{"one byte flipped", "/corrupt.zip", good, DownloadOptions{}, true, false, false, 0, 200},
+		{"one byte flipped, resumed", "/corrupt.zip", good, DownloadOptions{CutAfter: 1 << 20}, true, false, true, 0, 206},
+		{"one byte more", "/longer.zip", good, DownloadOptions{}, true, false, false, 0, 200},
+		{"one byte less", "/shorter.zip", good, DownloadOptions{}, true, false, false, 0, 200},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ranges.Store(0)
-			d := c.Download(context.Background(), srv.URL+tt.path, tt.checksum, tt.opt)
-			if d.Complete != tt.complete || d.ChecksumOK != tt.checksumOK || d.Resumed != tt.resumed || ranges.Load() != tt.ranges || d.Status != tt.status {
-				t.Fatalf("got complete=%v checksum=%v resumed=%v ranges=%d status=%d err=%v",
-					d.Complete, d.ChecksumOK, d.Resumed, ranges.Load(), d.Status, d.Err)
-			}
-			if tt.complete && d.Bytes != int64(len(data)) {
-				t.Errorf("bytes %d, want %d", d.Bytes, len(data))
-			}
-			if tt.complete && d.TTFB <= 0 {
-				t.Error("no TTFB")
-			}
-		})
+	// Each case twice: hashed by a client that never saw the bundle, and
+	// compared with the verified copy by one that downloaded it before.
+	warm := newClient(t, srv.URL)
+	if d := warm.Download(context.Background(), srv.URL+"/b.zip", good, DownloadOptions{}); !d.ChecksumOK {
+		t.Fatalf("first download: %+v", d)
+	}
+	for _, mode := range []string{"hashed", "compared"} {
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				c := warm
+				if mode == "hashed" {
+					c = newClient(t, srv.URL)
+				}
+				ranges.Store(0)
+				d := c.Download(context.Background(), srv.URL+tt.path, tt.checksum, tt.opt)
+				if d.Complete != tt.complete || d.ChecksumOK != tt.checksumOK || d.Resumed != tt.resumed || ranges.Load() != tt.ranges || d.Status != tt.status {
+					t.Fatalf("got complete=%v checksum=%v resumed=%v ranges=%d status=%d err=%v",
+						d.Complete, d.ChecksumOK, d.Resumed, ranges.Load(), d.Status, d.Err)
+				}
+				if tt.complete && tt.checksumOK && d.Bytes != int64(len(data)) {
+					t.Errorf("bytes %d, want %d", d.Bytes, len(data))
+				}
+				if tt.complete && d.TTFB <= 0 {
+					t.Error("no TTFB")
+				}
+			})
+		}
+	}
+	// A bad download never becomes the verified copy.
+	c := newClient(t, srv.URL)
+	for _, p := range []string{"/corrupt.zip", "/shorter.zip", "/b.zip", "/b.zip"} {
+		d := c.Download(context.Background(), srv.URL+p, good, DownloadOptions{})
+		if d.ChecksumOK != (p == "/b.zip") {
+			t.Errorf("%s after bad downloads: checksum ok %v", p, d.ChecksumOK)
+		}
 	}
 }
 

@@ -263,6 +263,11 @@ type CohortInfo struct {
 	Devices int    `json:"devices"`
 	// Joining devices first launch during the run.
 	Joining int `json:"joining"`
+	// SessionsPerDay is the mean number of app launches a day;
+	// MaintenanceWindow the local window ("02:00-04:00") outside which
+	// updates are not applied, empty when there is none.
+	SessionsPerDay    float64 `json:"sessions_per_day,omitempty"`
+	MaintenanceWindow string  `json:"maintenance_window,omitempty"`
 }
 
 // BundleInfo describes a bundle of the scenario.
