@@ -171,6 +171,11 @@ for target in $TARGETS; do
 	mv=$(awk -v r="$rv" 'BEGIN { print (r >= 1.3) ? "met" : "NOT MET" }')
 	mw=$(awk -v r="$rw" 'BEGIN { print (r >= 0.6) ? "met" : "NOT MET" }')
 	echo "$target: otasim/vegeta $rv (goal >= 1.3: $mv), otasim/wrk $rw (goal >= 0.6: $mw)"
+	# The three tools of a round ran back to back: their ratio within the
+	# round is less exposed to the machine's drift than the medians'.
+	for peer in vegeta wrk; do
+		echo "  per round otasim/$peer: $(awk -v t="$target" -v p="$peer" '$1 == t && $2 == "otasim" { o[++i] = $3 } $1 == t && $2 == p { q[++j] = $3 } END { for (k = 1; k <= i; k++) printf "%.2f ", o[k] / q[k] }' "$OUT/results.txt")"
+	done
 	[ "$mv" = met ] && [ "$mw" = met ] || status=3
 done
 echo "(CPU: the generator's CPU over its wall time; 1.00 = its core saturated, below: the server or the machine's"
