@@ -37,6 +37,10 @@ ci:
 bench-server:
     bash scripts/bench-server.sh
 
+# stats ingestion benchmark: batches of events to the demo server, events/s, every acknowledged event checked in SQLite
+bench-stats:
+    bash scripts/bench-stats.sh
+
 # load-generation benchmark: otasim's max profile vs vegeta and wrk, same requests, same server (bench/loadgen.sh)
 bench-loadgen:
     bash bench/loadgen.sh
@@ -45,8 +49,13 @@ bench-loadgen:
 bench-accuracy:
     bash bench/accuracy.sh
 
+# fleet-scale benchmark: a million devices through 24 virtual hours in one process (scripts/bench-fleet.sh; RUNS=3)
+bench-fleet:
+    bash scripts/bench-fleet.sh
+
 # every benchmark in sequence; a missed goal does not stop the next one
 bench:
     -just bench-server
     -just bench-loadgen
     -just bench-accuracy
+    -just bench-fleet

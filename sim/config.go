@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"time"
@@ -47,6 +48,13 @@ type Config struct {
 	// DrainTimeout bounds the wait for requests in flight at the end
 	// (default 5 s; 3 s when interrupted).
 	DrainTimeout time.Duration
+	// HeapProfile, when set, receives a pprof heap profile taken when the
+	// clock reaches the end, while the whole fleet is still in memory.
+	HeapProfile io.Writer
+
+	// maxBacklog overrides the engine's bound on requests waiting for a
+	// worker (tests).
+	maxBacklog int
 }
 
 // Validate reports every problem at once.
@@ -97,6 +105,7 @@ type settings struct {
 	dlWorkers   int
 	connections int
 	drain       time.Duration
+	maxBacklog  int
 }
 
 func (c *Config) settings() settings {
@@ -130,6 +139,10 @@ func (c *Config) settings() settings {
 	// bound, so more parallel transfers than a couple per core only split
 	// the CPU and starve the API calls of it.
 	s.dlWorkers = max(2, min(s.connections, 2*runtime.GOMAXPROCS(0)))
+	s.maxBacklog = c.maxBacklog
+	if s.maxBacklog <= 0 {
+		s.maxBacklog = maxBacklog
+	}
 	if s.drain <= 0 {
 		s.drain = 5 * time.Second
 	}

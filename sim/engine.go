@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/otasim/otasim/scenarios"
@@ -192,6 +194,12 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
 
 	interrupted := e.loop(ctx)
+	if e.cfg.HeapProfile != nil {
+		runtime.GC() // the profile shows what is live now
+		if err := pprof.Lookup("heap").WriteTo(e.cfg.HeapProfile, 0); err != nil {
+			e.warnings = append(e.warnings, "writing the heap profile: "+err.Error())
+		}
+	}
 
 	// Drain: stop sending, wait a bounded time for what is in flight.
 	e.stopping = true
@@ -299,7 +307,12 @@ func (e *engine) loop(ctx context.Context) bool {
 		e.backlog = flush(e.jobs, e.backlog)
 		e.dlBacklog = flush(e.dlJobs, e.dlBacklog)
 		nowMs := e.virtualMs()
-		for {
+		if e.saturated() && nowMs >= e.endMs {
+			// The clock ran out while the workers could not keep up: what
+			// is still queued counts as dropped.
+			return false
+		}
+		for !e.saturated() {
 			ev, ok := e.q.Peek()
 			if !ok || ev.At > nowMs {
 				break
@@ -332,6 +345,11 @@ func (e *engine) loop(ctx context.Context) bool {
 			wait = e.clk.WallForOffset(time.Duration(ev.At) * time.Millisecond).Sub(e.now())
 		}
 		wait = min(wait, progressEvery)
+		if e.saturated() {
+			// Wait for a worker to hand a job back (or the end of the
+			// clock), not for the next event.
+			wait = min(progressEvery, max(e.clk.WallForOffset(time.Duration(e.endMs)*time.Millisecond).Sub(e.now()), time.Millisecond))
+		}
 		if wait <= 0 {
 			continue
 		}
@@ -351,6 +369,17 @@ func (e *engine) loop(ctx context.Context) bool {
 		}
 	}
 }
+
+// maxBacklog bounds the requests waiting for a worker. Beyond it the
+// engine stops taking due events until workers catch up: they wait in
+// the event heap (a few bytes each, counted late when taken) instead of
+// as requests (a kilobyte each), so a generator that cannot keep up
+// stays within its memory and says so, and what is still due at the end
+// is reported as dropped.
+const maxBacklog = 4096
+
+// saturated reports whether the workers are that far behind.
+func (e *engine) saturated() bool { return len(e.backlog)+len(e.dlBacklog) >= e.set.maxBacklog }
 
 // drain waits for requests in flight, handling their completions (without
 // sending anything new), for at most d.

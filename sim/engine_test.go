@@ -280,3 +280,41 @@ func TestDifference(t *testing.T) {
 		t.Errorf("empty control: %+v", z)
 	}
 }
+
+// A server that never answers: the engine keeps at most maxBacklog
+// requests waiting for a worker, ends when the clock does, and reports
+// the events it could not handle as dropped and the generator as behind.
+func TestRunSaturatedStaysBounded(t *testing.T) {
+	sc, err := scenarios.Parse("engine-test.yaml", []byte(strings.Replace(testScenario,
+		"run: {duration: 3h, speed: 5400, seed: 3}", "run: {duration: 3h, speed: 5400, seed: 3, workers: 1, connections: 1}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	var maxWaiting int64
+	cfg := Config{Scenario: sc, RunID: "t", DrainTimeout: 10 * time.Millisecond, maxBacklog: 3,
+		Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
+		Progress:  func(p results.Progress) { maxWaiting = max(maxWaiting, p.InFlight) }, ProgressEvery: time.Millisecond}
+	run, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := run.Summary.Harness
+	// In flight at most: the worker's job, the channel's two slots, the
+	// backlog bound, and what completions add while the engine waits.
+	if h.DroppedEvents == 0 || !h.FellBehind || h.PeakInFlight > 3+2+1+60 || run.Summary.Interrupted {
+		t.Errorf("dropped %d, fell behind %v, peak in flight %d (progress saw %d), interrupted %v",
+			h.DroppedEvents, h.FellBehind, h.PeakInFlight, maxWaiting, run.Summary.Interrupted)
+	}
+	if run.Summary.VirtualSeconds < 3*3600-60 {
+		t.Errorf("the run ended at %v virtual s, before its clock", run.Summary.VirtualSeconds)
+	}
+}

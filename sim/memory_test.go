@@ -34,3 +34,27 @@ func BenchmarkFleetMemory(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 }
+
+// BenchmarkSample is one sample of a million-device fleet: the scan of
+// every device for activity and bundle, per cohort.
+func BenchmarkSample(b *testing.B) {
+	sc, err := scenarios.Load("fleet-scale")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{Scenario: sc, Endpoints: client.Endpoints{Updates: "http://127.0.0.1:1/u", Stats: "http://127.0.0.1:1/s", Channel: "http://127.0.0.1:1/c"}}
+	e, err := newEngine(&cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.initDevices()
+	e.initTimeline()
+	e.series.init(e.set.sampleEvery, e.cohorts)
+	b.ReportAllocs()
+	at := int64(0)
+	for b.Loop() {
+		at += 600_000
+		e.sample(at)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(e.pop.N), "ns/device")
+}

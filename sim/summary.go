@@ -9,7 +9,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
+	"github.com/otasim/otasim/sim/device"
+	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/vclock"
 )
@@ -75,11 +78,25 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	h.MemoryBytes = ms.HeapInuse
-	h.FellBehind = h.ScheduleLagP99Ms > lagBoundMs || (h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events))
+	h.PeakRSSBytes = peakRSS()
+	h.DeviceStateBytes = e.deviceStateBytes()
+	if e.pop.N > 0 {
+		h.BytesPerDevice = float64(h.DeviceStateBytes) / float64(e.pop.N)
+	}
+	if wall := e.now().Sub(startWall).Seconds(); wall > 0 {
+		h.RequestsPerS = float64(h.Requests) / wall
+	}
+	// Events still due at the end of an uninterrupted run were never
+	// handled because the workers could not keep up.
+	dropped := !interrupted && float64(h.DroppedEvents) > lateShareBound*float64(h.Events+h.DroppedEvents)
+	h.FellBehind = dropped || h.ScheduleLagP99Ms > lagBoundMs || (h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events))
 	if h.FellBehind {
-		e.warnings = append(e.warnings, fmt.Sprintf(
-			"THE LOAD GENERATOR FELL BEHIND: schedule lag p99 %.0f ms (bound %.0f ms), %d of %d events late; latencies include the generator's own delay",
-			h.ScheduleLagP99Ms, lagBoundMs, h.LateEvents, h.Events))
+		msg := fmt.Sprintf("THE LOAD GENERATOR FELL BEHIND: schedule lag p99 %.0f ms (bound %.0f ms), %d of %d events late",
+			h.ScheduleLagP99Ms, lagBoundMs, h.LateEvents, h.Events)
+		if dropped {
+			msg += fmt.Sprintf(", %d events due before the end never handled", h.DroppedEvents)
+		}
+		e.warnings = append(e.warnings, msg+"; latencies include the generator's own delay")
 	}
 	if e.push.skipped > 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("%d sessions polled instead of holding a push socket (more than %d open)", e.push.skipped, maxPushConns))
@@ -140,6 +157,28 @@ func cpuSeconds() float64 {
 	}
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// peakRSS is the process's peak resident set in bytes (0 when the
+// operating system does not tell).
+func peakRSS() uint64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss <= 0 {
+		return 0
+	}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return uint64(ru.Maxrss) // bytes there, KiB elsewhere
+	}
+	return uint64(ru.Maxrss) << 10
+}
+
+// deviceStateBytes is what the engine holds for every device: the arrays
+// indexed by device and the event heap (sized for one event a device).
+func (e *engine) deviceStateBytes() int64 {
+	return int64(cap(e.devs))*int64(unsafe.Sizeof(device.State{})) +
+		int64(cap(e.attrs))*int64(unsafe.Sizeof(population.Attrs{})) +
+		int64(cap(e.ran))*int64(unsafe.Sizeof(uint64(0))) +
+		e.q.Bytes()
 }
 
 // adoption reads the judged bundle's adoption off the series.

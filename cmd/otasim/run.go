@@ -57,6 +57,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
+			&cli.StringFlag{Name: "mem-profile", Usage: "write a heap profile (pprof), taken when the clock reaches the end with the whole fleet in memory, to this file"},
 		}, runReportFlags()...),
 		Action: runRun,
 	}
@@ -227,6 +228,14 @@ func runRun(c *cli.Context) error {
 			return cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if path := c.String("mem-profile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("--mem-profile: %v", err), exitError)
+		}
+		defer f.Close()
+		cfg.HeapProfile = f
 	}
 	if sc.Load != nil { // a plain load test instead of the rollout simulation
 		return runLoad(ctx, c, sc, &cfg, out, shutdown)

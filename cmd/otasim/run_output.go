@@ -105,8 +105,9 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		}
 	}
 	h := s.Harness
-	fmt.Fprintf(w, "harness: %d requests, schedule lag p99 %.1f ms, %d late events, peak %d in flight, %.1f CPU s\n",
-		h.Requests, h.ScheduleLagP99Ms, h.LateEvents, h.PeakInFlight, h.CPUSeconds)
+	fmt.Fprintf(w, "harness: %d requests (%.0f/s), schedule lag p99 %.1f ms, %d late events, peak %d in flight, %.1f CPU s, peak RSS %.0f MiB, %.0f bytes of state per device\n",
+		h.Requests, h.RequestsPerS, h.ScheduleLagP99Ms, h.LateEvents, h.PeakInFlight, h.CPUSeconds,
+		float64(h.PeakRSSBytes)/(1<<20), h.BytesPerDevice)
 	for _, sk := range s.SkippedActions {
 		fmt.Fprintf(w, "skipped at %s: %s %s (%s)\n", fmtDur(sk.AtS), sk.Action, sk.Detail, sk.Error)
 	}

@@ -330,3 +330,66 @@ func BenchmarkAppendInfo(b *testing.B) {
 		buf = AppendInfo(buf[:0], in)
 	}
 }
+
+// BenchmarkCheck is the per-download check of a 5 MB bundle's bytes: a
+// SHA-256 (the first download) against a compare with the verified copy
+// (every later one).
+func BenchmarkCheck(b *testing.B) {
+	data := make([]byte, 5<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	sum := sha256.Sum256(data)
+	good := hex.EncodeToString(sum[:])
+	var v verifiedBundles
+	first := v.checker(good)
+	first.Write(data)
+	if !first.ok() {
+		b.Fatal("checksum")
+	}
+	v.keep(good, first)
+	for _, mode := range []string{"hash", "compare"} {
+		b.Run(mode, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				c := &checker{h: sha256.New(), want: good}
+				if mode == "compare" {
+					c = v.checker(good)
+				}
+				for off := 0; off < len(data); off += 256 << 10 {
+					c.Write(data[off:min(off+256<<10, len(data))])
+				}
+				if !c.ok() {
+					b.Fatal("checksum")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUpdatesRequest is one /updates request through the client:
+// body built, sent over a loopback socket to a constant handler, reply
+// parsed.
+func BenchmarkUpdatesRequest(b *testing.B) {
+	reply := []byte(`{"version":"1.1.0","url":"http://127.0.0.1/b.zip","checksum":"` + strings.Repeat("a", 64) + `","session_key":""}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(reply)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Endpoints: Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}, Connections: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	in := info()
+	var out protocol.UpdateReply
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.Updates(context.Background(), in, &out); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
+}

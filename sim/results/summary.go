@@ -252,6 +252,18 @@ type Harness struct {
 	PushMessages int64 `json:"push_messages"`
 	// MemoryBytes is the heap in use at the end.
 	MemoryBytes uint64 `json:"memory_bytes"`
+	// PeakRSSBytes is the peak resident set of the whole process (an
+	// in-process server included), from the operating system.
+	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
+	// DeviceStateBytes is the memory the engine holds for every device
+	// whatever it does (state, derived attributes, bundles run, its slot
+	// in the event heap); BytesPerDevice the same per device. Side state
+	// held only while a request is in flight is not in it.
+	DeviceStateBytes int64   `json:"device_state_bytes"`
+	BytesPerDevice   float64 `json:"bytes_per_device"`
+	// RequestsPerS is requests (downloads included) over the run's wall
+	// time.
+	RequestsPerS float64 `json:"requests_per_s"`
 }
 
 // CohortInfo describes a cohort: a segment, or an arm of a segment's

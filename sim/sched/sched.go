@@ -3,6 +3,8 @@
 // goroutine per device and no allocation per event once the heap has grown.
 package sched
 
+import "unsafe"
+
 // Event is one due thing: at virtual time At (ms since the start of the
 // run), Kind happens to Device, with a kind-specific Arg.
 type Event struct {
@@ -27,6 +29,9 @@ type item struct {
 
 // NewQueue returns a queue with room for n events.
 func NewQueue(n int) *Queue { return &Queue{items: make([]item, 0, n)} }
+
+// Bytes is the memory the queue holds (its capacity).
+func (q *Queue) Bytes() int64 { return int64(cap(q.items)) * int64(unsafe.Sizeof(item{})) }
 
 // Len is the number of queued events.
 func (q *Queue) Len() int { return len(q.items) }
