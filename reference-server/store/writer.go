@@ -161,10 +161,10 @@ func (s *Store) commit(batch []writeReq) {
 		return
 	}
 	err := inTx(context.Background(), s.db, func(tx *sql.Tx) error {
-		if err := insertEvents(tx, batch); err != nil {
+		if err := s.insertEvents(tx, batch); err != nil {
 			return err
 		}
-		return upsertDevices(tx, devs)
+		return s.upsertDevices(tx, devs)
 	})
 	if err != nil {
 		err = fmt.Errorf("store: commit stats: %w", err)
@@ -181,23 +181,38 @@ func (s *Store) commit(batch []writeReq) {
 	}
 }
 
-func insertEvents(tx *sql.Tx, batch []writeReq) error {
+// prepare prepares the writer's statements.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.insEvent, `INSERT INTO stats_events(app_id, device_id, action, version_name,
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.addCount, `INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`},
+		{&s.putDevice, `INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(app_id, device_id) DO UPDATE SET
+		platform = excluded.platform, version_name = excluded.version_name,
+		version_build = excluded.version_build, last_seen = excluded.last_seen`},
+	} {
+		st, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		*p.st = st
+	}
+	return nil
+}
+
+func (s *Store) insertEvents(tx *sql.Tx, batch []writeReq) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	ev, err := tx.Prepare(`INSERT INTO stats_events(app_id, device_id, action, version_name,
-		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
-	cnt, err := tx.Prepare(`INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
-		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`)
-	if err != nil {
-		return err
-	}
-	defer cnt.Close()
+	// On the one connection the transaction holds, tx.Stmt reuses the
+	// statement already prepared there.
+	ev, cnt := tx.Stmt(s.insEvent), tx.Stmt(s.addCount)
 	for _, r := range batch {
 		for _, e := range r.events {
 			meta := ""
@@ -222,18 +237,11 @@ func insertEvents(tx *sql.Tx, batch []writeReq) error {
 	return nil
 }
 
-func upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
+func (s *Store) upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
 	if len(devs) == 0 {
 		return nil
 	}
-	st, err := tx.Prepare(`INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(app_id, device_id) DO UPDATE SET
-		platform = excluded.platform, version_name = excluded.version_name,
-		version_build = excluded.version_build, last_seen = excluded.last_seen`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	st := tx.Stmt(s.putDevice)
 	for _, d := range devs {
 		if _, err := st.Exec(d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen)); err != nil {
 			return err

@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkWriteEvents is one /stats request's write as a fleet makes
+// them: two events and an install count, committed alone (no other
+// request to share the group commit with).
+func BenchmarkWriteEvents(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "x.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	evs := []Event{
+		{AppID: "com.example.app", DeviceID: "00000000-0000-4000-8000-000000000001", Action: "set", VersionName: "1.1.0",
+			VersionBuild: "1.0.0", Platform: "ios", IsProd: true, Timestamp: 1, ReceivedAt: time.Unix(1, 0)},
+		{AppID: "com.example.app", DeviceID: "00000000-0000-4000-8000-000000000001", Action: "app_moved_to_foreground",
+			VersionName: "1.1.0", VersionBuild: "1.0.0", Platform: "ios", IsProd: true, Timestamp: 2, ReceivedAt: time.Unix(2, 0)},
+	}
+	deltas := []CountDelta{{AppID: "com.example.app", Bundle: "1.1.0", Kind: KindInstall, N: 1}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.WriteEvents(context.Background(), evs, deltas); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
