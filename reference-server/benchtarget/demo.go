@@ -17,15 +17,20 @@ import (
 // `otasim serve --demo` does, plus net/http/pprof on pprofLn: the
 // profiling twin of the full path, so that a profile comes from the same
 // code the benchmark measures. It closes both listeners.
-func serveDemo(ctx context.Context, ln, pprofLn net.Listener) error {
+// dbPath is the database file; empty: one in a temporary folder removed
+// on return.
+func serveDemo(ctx context.Context, ln, pprofLn net.Listener, dbPath string) error {
 	defer pprofLn.Close()
-	dir, err := os.MkdirTemp("", "benchtarget-demo-")
-	if err != nil {
-		_ = ln.Close()
-		return err
+	if dbPath == "" {
+		dir, err := os.MkdirTemp("", "benchtarget-demo-")
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "demo.db")
 	}
-	defer os.RemoveAll(dir)
-	s, err := refserver.New(refserver.Config{DBPath: filepath.Join(dir, "demo.db")})
+	s, err := refserver.New(refserver.Config{DBPath: dbPath})
 	if err != nil {
 		_ = ln.Close()
 		return err

@@ -38,6 +38,7 @@ func run() error {
 	bodyPath := flag.String("body", "", "file holding the constant reply of POST /updates (required without -demo)")
 	demo := flag.Bool("demo", false, "serve the reference server's demo instead, with pprof")
 	pprofAddr := flag.String("pprof", "127.0.0.1:18092", "pprof listen address of -demo")
+	dbPath := flag.String("db", "", "database file of -demo (default: a temporary one, removed on exit)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -51,7 +52,7 @@ func run() error {
 			ln.Close()
 			return err
 		}
-		return serveDemo(ctx, ln, pln)
+		return serveDemo(ctx, ln, pln, *dbPath)
 	}
 	if *bodyPath == "" {
 		return errors.New("-body is required")

@@ -54,7 +54,7 @@ func TestServeDemo(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
-	go func() { errc <- serveDemo(ctx, ln, pln) }()
+	go func() { errc <- serveDemo(ctx, ln, pln, "") }()
 	// The listener queues the request until the demo is seeded and served.
 	info := `{"platform":"android","device_id":"00000000-0000-4000-8000-000000000001","app_id":"com.example.app",` +
 		`"version_build":"1.0.0","version_name":"1.0.0","plugin_version":"8.51.14","is_emulator":false,"is_prod":true}`

@@ -1,10 +1,13 @@
 package refserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // FuzzWireDecoderMatchesEncodingJSON checks that the device endpoints'
@@ -87,4 +90,64 @@ func BenchmarkDecodeInfo(b *testing.B) {
 			}
 		})
 	}
+}
+
+// stdWireEvent is wireEvent as encoding/json decoded it.
+type stdWireEvent struct {
+	wireInfo
+	OldVersionName string          `json:"old_version_name"`
+	Action         string          `json:"action"`
+	Timestamp      int64           `json:"timestamp"`
+	Metadata       json.RawMessage `json:"metadata"`
+	VersionName    *string         `json:"version_name"`
+}
+
+// FuzzStatsDecoderMatchesEncodingJSON is the same check for stats bodies:
+// the split of a batch, each event and its metadata object.
+func FuzzStatsDecoderMatchesEncodingJSON(f *testing.F) {
+	ev, _ := json.Marshal(event(dev1, "set", "1.1.0", "1.0.0"))
+	for _, s := range []string{
+		string(ev), "[" + string(ev) + "," + string(ev) + "]", `[{"action":"update_fail"},1,"x",null]`,
+		`{"app_id":"com.example.app","metadata":{"a":{"b":1}}}`, `{"metadata":{"a":"x","a":null,"B":"\u00e9"}}`,
+		`{"timestamp":1.5}`, `{"timestamp":1e3}`, `{"timestamp":-0}`, `{"timestamp":9223372036854775808}`,
+		`{"Version_Name":null,"ACTION":"set"}`, `  [`, `[1,]`, `[] `, `{"metadata":[]}`, `{"metadata":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	dec := newWireDecoder()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var stdRaws []json.RawMessage
+		var raws []jsontext.Value
+		errStd, errGot := json.Unmarshal(body, &stdRaws), dec.unmarshal(body, &raws)
+		if (errStd == nil) != (errGot == nil) || errStd == nil && len(stdRaws) != len(raws) {
+			t.Fatalf("batch %q: encoding/json %d values, error %v; decoder %d, error %v", body, len(stdRaws), errStd, len(raws), errGot)
+		}
+		var std stdWireEvent
+		var got wireEvent
+		errStd, errGot = json.Unmarshal(body, &std), dec.unmarshal(body, &got)
+		if (errStd == nil) != (errGot == nil) {
+			t.Fatalf("event %q: encoding/json error %v, decoder error %v", body, errStd, errGot)
+		}
+		if errStd != nil {
+			return
+		}
+		if !reflect.DeepEqual(std.wireInfo, got.wireInfo) || std.OldVersionName != got.OldVersionName ||
+			std.Action != got.Action || std.Timestamp != got.Timestamp || !bytes.Equal(std.Metadata, got.Metadata) ||
+			!reflect.DeepEqual(std.VersionName, got.VersionName) {
+			t.Fatalf("event %q: encoding/json %+v, decoder %+v", body, std, got)
+		}
+		var stdMeta map[string]json.RawMessage
+		var meta map[string]jsontext.Value
+		errStd, errGot = json.Unmarshal(std.Metadata, &stdMeta), dec.unmarshal(got.Metadata, &meta)
+		if len(std.Metadata) > 0 && ((errStd == nil) != (errGot == nil) || len(stdMeta) != len(meta)) {
+			t.Fatalf("metadata %q: encoding/json %v, %v; decoder %v, %v", std.Metadata, stdMeta, errStd, meta, errGot)
+		}
+		for k, v := range stdMeta {
+			var s1, s2 string
+			e1, e2 := json.Unmarshal(v, &s1), dec.unmarshal(meta[k], &s2)
+			if (e1 == nil) != (e2 == nil) || s1 != s2 {
+				t.Fatalf("metadata value %q: encoding/json %q, %v; decoder %q, %v", v, s1, e1, s2, e2)
+			}
+		}
+	})
 }

@@ -3,10 +3,11 @@ package refserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/store"
@@ -21,11 +22,11 @@ const (
 // wireEvent decodes one stats event; see wireInfo for the booleans.
 type wireEvent struct {
 	wireInfo
-	OldVersionName string          `json:"old_version_name"`
-	Action         string          `json:"action"`
-	Timestamp      int64           `json:"timestamp"`
-	Metadata       json.RawMessage `json:"metadata"`
-	VersionName    *string         `json:"version_name"`
+	OldVersionName string         `json:"old_version_name"`
+	Action         string         `json:"action"`
+	Timestamp      int64          `json:"timestamp"`
+	Metadata       jsontext.Value `json:"metadata"`
+	VersionName    *string        `json:"version_name"`
 }
 
 // itemError is why one event of a batch was refused.
@@ -34,15 +35,19 @@ type itemError struct{ code, msg string }
 // handleStats stores one event or a batch and replies only once they are
 // committed, so an acknowledged event survives a crash.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
-	body, ok := readBody(w, r, MaxStatsBody)
+	pooled, ok := s.bodies.read(w, r, MaxStatsBody)
 	if !ok {
 		return protocol.CodeBodyTooLarge
 	}
+	// Nothing decoded below refers to the body's bytes once the handler
+	// returns: strings and raw values are copies.
+	defer s.bodies.put(pooled)
+	body := *pooled
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	batch := len(trimmed) > 0 && trimmed[0] == '['
-	var raws []json.RawMessage
+	var raws []jsontext.Value
 	if batch {
-		if err := json.Unmarshal(body, &raws); err != nil {
+		if err := s.dj.unmarshal(body, &raws); err != nil {
 			writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, jsonProblem(err))
 			return protocol.CodeInvalidJSONBody
 		}
@@ -56,7 +61,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 			return protocol.CodeTooManyEvents
 		}
 	} else {
-		raws = []json.RawMessage{body}
+		raws = []jsontext.Value{body}
 	}
 
 	now := s.now()
@@ -65,7 +70,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	errs := make([]*itemError, len(raws))
 	appID := ""
 	for i, raw := range raws {
-		ev, in, ie := decodeEvent(raw)
+		ev, in, ie := s.dj.decodeEvent(raw)
 		if ie != nil {
 			errs[i] = ie
 			continue
@@ -126,9 +131,9 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 
 // decodeEvent decodes and validates one event; it also returns the
 // device's info object.
-func decodeEvent(raw json.RawMessage) (store.Event, protocol.Info, *itemError) {
+func (d wireDecoder) decodeEvent(raw jsontext.Value) (store.Event, protocol.Info, *itemError) {
 	var we wireEvent
-	if err := json.Unmarshal(raw, &we); err != nil {
+	if err := d.unmarshal(raw, &we); err != nil {
 		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidJSONBody, jsonProblem(err)}
 	}
 	if we.VersionName != nil {
@@ -150,7 +155,7 @@ func decodeEvent(raw json.RawMessage) (store.Event, protocol.Info, *itemError) {
 	if !protocol.KnownAction(we.Action) {
 		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidAction, fmt.Sprintf("unknown action %.64q", we.Action)}
 	}
-	meta, ie := decodeMetadata(we.Metadata)
+	meta, ie := d.decodeMetadata(we.Metadata)
 	if ie != nil {
 		return store.Event{}, protocol.Info{}, ie
 	}
@@ -160,12 +165,12 @@ func decodeEvent(raw json.RawMessage) (store.Event, protocol.Info, *itemError) {
 		Timestamp: we.Timestamp, Metadata: meta}, in, nil
 }
 
-func decodeMetadata(raw json.RawMessage) (map[string]string, *itemError) {
+func (d wireDecoder) decodeMetadata(raw jsontext.Value) (map[string]string, *itemError) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	var m map[string]jsontext.Value
+	if err := d.unmarshal(raw, &m); err != nil {
 		return nil, &itemError{protocol.CodeInvalidMetadata, "metadata must be an object with string values"}
 	}
 	if len(m) > protocol.MaxMetadataKeys {
@@ -178,7 +183,7 @@ func decodeMetadata(raw json.RawMessage) (map[string]string, *itemError) {
 			return nil, &itemError{protocol.CodeInvalidMetadata, fmt.Sprintf("metadata key %.20q... is over %d characters", k, maxMetadataKey)}
 		}
 		var sv string
-		if err := json.Unmarshal(v, &sv); err != nil {
+		if err := d.unmarshal(v, &sv); err != nil {
 			return nil, &itemError{protocol.CodeInvalidMetadata, fmt.Sprintf("metadata value of %.64q must be a string", k)}
 		}
 		if len(sv) > maxMetadataValue {
