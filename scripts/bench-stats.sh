@@ -35,6 +35,11 @@ pin() { # CPUS command...: run pinned when CPUS is set
 	shift
 	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
 }
+pin_bg() { # CPUS command...: pin in the background; exec so that $! is the command itself
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
+}
 
 work=$(mktemp -d)
 server=
@@ -57,9 +62,9 @@ url=http://127.0.0.1:$PORT
 
 start_server() { # db
 	if [ "${PPROF:-}" = 1 ]; then
-		pin "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$PORT" -pprof "127.0.0.1:$PPROF_PORT" -db "$1" >"$work/serve.log" 2>&1 &
+		pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$PORT" -pprof "127.0.0.1:$PPROF_PORT" -db "$1" >"$work/serve.log" 2>&1 &
 	else
-		pin "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$PORT" --db "$1" --log-level warn >"$work/serve.log" 2>&1 &
+		pin_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$PORT" --db "$1" --log-level warn >"$work/serve.log" 2>&1 &
 	fi
 	server=$!
 	for _ in $(seq 300); do

@@ -39,7 +39,8 @@ type Store struct {
 	// The writer's statements, prepared once on the one connection:
 	// preparing them again for every group commit cost about as much as
 	// the inserts of a small group.
-	insEvent, addCount, putDevice *sql.Stmt
+	insEvents           [4]*sql.Stmt // of eventChunk(i) rows
+	addCount, putDevice *sql.Stmt
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -144,7 +145,7 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.done
-	for _, st := range []*sql.Stmt{s.insEvent, s.addCount, s.putDevice} {
+	for _, st := range append(s.insEvents[:], s.addCount, s.putDevice) {
 		st.Close()
 	}
 	return s.db.Close()

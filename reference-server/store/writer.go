@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -181,15 +182,43 @@ func (s *Store) commit(batch []writeReq) {
 	}
 }
 
+// eventCols is the number of columns of a stats_events row the writer
+// inserts.
+const eventCols = 12
+
+// eventChunk is the number of rows of the i-th multi-row INSERT of
+// events: 64, 16, 4, 1. A group is inserted 64 rows per statement, its
+// remainder with the smaller ones; one statement per event spent most of
+// the writer's time in database/sql and the driver rather than SQLite.
+func eventChunk(i int) int { return 64 >> (2 * i) }
+
+// insertEventsSQL is the INSERT of n events.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO stats_events(app_id, device_id, action, version_name,
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
 // prepare prepares the writer's statements.
 func (s *Store) prepare(ctx context.Context) error {
+	for i := range s.insEvents {
+		st, err := s.db.PrepareContext(ctx, insertEventsSQL(eventChunk(i)))
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.insEvents[i] = st
+	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
 	}{
-		{&s.insEvent, `INSERT INTO stats_events(app_id, device_id, action, version_name,
-		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.addCount, `INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
 		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`},
 		{&s.putDevice, `INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)
@@ -210,32 +239,60 @@ func (s *Store) insertEvents(tx *sql.Tx, batch []writeReq) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	// On the one connection the transaction holds, tx.Stmt reuses the
-	// statement already prepared there.
-	ev, cnt := tx.Stmt(s.insEvent), tx.Stmt(s.addCount)
+	var events []*Event
+	deltas := map[countKey]int64{}
 	for _, r := range batch {
-		for _, e := range r.events {
-			meta := ""
-			if len(e.Metadata) > 0 {
-				b, err := json.Marshal(e.Metadata)
-				if err != nil {
-					return err
-				}
-				meta = string(b)
-			}
-			if _, err := ev.Exec(e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild); err != nil {
-				return err
-			}
+		for i := range r.events {
+			events = append(events, &r.events[i])
 		}
+		// Summed over the group: a batch of installs is one upsert per
+		// bundle, not one per event.
 		for _, d := range r.deltas {
-			if _, err := cnt.Exec(d.AppID, d.Bundle, d.Kind, d.N); err != nil {
+			deltas[countKey{d.AppID, d.Bundle, d.Kind}] += d.N
+		}
+	}
+	args := make([]any, 0, eventCols*min(len(events), eventChunk(0)))
+	for i := range s.insEvents {
+		n := eventChunk(i)
+		if len(events) < n {
+			continue
+		}
+		// On the one connection the transaction holds, tx.Stmt reuses the
+		// statement already prepared there.
+		st := tx.Stmt(s.insEvents[i])
+		for len(events) >= n {
+			args = args[:0]
+			for _, e := range events[:n] {
+				meta := ""
+				if len(e.Metadata) > 0 {
+					b, err := json.Marshal(e.Metadata)
+					if err != nil {
+						return err
+					}
+					meta = string(b)
+				}
+				args = append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
+					e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild)
+			}
+			if _, err := st.Exec(args...); err != nil {
 				return err
 			}
+			events = events[n:]
+		}
+	}
+	if len(deltas) == 0 {
+		return nil
+	}
+	cnt := tx.Stmt(s.addCount)
+	for k, n := range deltas {
+		if _, err := cnt.Exec(k.app, k.bundle, k.kind, n); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+type countKey struct{ app, bundle, kind string }
 
 func (s *Store) upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
 	if len(devs) == 0 {
