@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,7 +22,9 @@ import (
 func progress(i int) results.Progress {
 	return results.Progress{VirtualS: float64(i) * 600, DurationS: 86400, WallS: float64(i), Devices: 1000, Active: 900,
 		Bundle: "1.1.0", Adoption: float64(i) / 100, RequestsPerS: 250, Requests: int64(250 * i), Failures: int64(i / 3),
-		InFlight: 7, LagP99Ms: 1.5}
+		InFlight: 7, LagP99Ms: 1.5,
+		AdoptionBySegment: map[string]float64{"beta": float64(i) / 50, "occasional": float64(i) / 200},
+		LatencyMs:         map[string]results.LatencyQuantiles{"updates": {P50: 2, P95: 8, P99: float64(10 + i)}}}
 }
 
 func newServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
@@ -86,7 +89,7 @@ func TestLateBrowserGetsHistoryThenFrames(t *testing.T) {
 	waitFor(t, "the browser to register", func() bool { return s.Clients() == 1 })
 	s.Publish(progress(6))
 	m = read(t, c)
-	if m.Type != "frame" || m.Frame == nil || m.Frame.Seq != 6 || m.Frame.Progress != progress(6) {
+	if m.Type != "frame" || m.Frame == nil || m.Frame.Seq != 6 || !reflect.DeepEqual(m.Frame.Progress, progress(6)) {
 		t.Fatalf("got %+v, want frame 6", m)
 	}
 	s.Finish(progress(7))
