@@ -214,7 +214,7 @@ func runRun(c *cli.Context) error {
 		}
 	}
 
-	if !c.Bool("quiet") {
+	if !c.Bool("quiet") && sc.Load == nil { // a load run prints its own
 		fmt.Fprintf(stderr, "otasim run %s: %d devices, %s virtual at speed %g, server %s\n",
 			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), cfg.Server.UpdatesURL)
 	}

@@ -72,8 +72,8 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	lc := load.Config{Profile: l.Profile, Rate: l.Rate, Duration: l.Duration.D(), Sender: cl,
 		Devices: load.NewFleet(pop, sc.App.ID), Workers: workers}
 	if strings.HasPrefix(cfg.Endpoints.Updates, "http://") {
-		// Plain HTTP takes the fast path: a connection per worker, no
-		// net/http transport in between (see load.Wire).
+		// Plain HTTP takes the fast path: fasthttp, a connection per
+		// worker, no net/http transport in between (see load.Wire).
 		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, 0); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
@@ -88,8 +88,8 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 		lc.Progress = loadProgress(stderr, isTerminal(stderr))
 	}
 	if !c.Bool("quiet") {
-		fmt.Fprintf(stderr, "load profile %s against %s: %d devices, %d workers\n", describeLoad(l, lc.Duration),
-			cfg.Endpoints.Updates, pop.N, workers)
+		fmt.Fprintf(stderr, "otasim run %s: load profile %s against %s, %d devices, %d workers\n", sc.Name,
+			describeLoad(l, lc.Duration), cfg.Endpoints.Updates, pop.N, workers)
 	}
 	started := time.Now()
 	res, err := load.Run(ctx, lc)

@@ -41,9 +41,13 @@ load:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "run")
-	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out, "--quiet")
+	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// The load run's own header, not the rollout simulation's.
+	if !strings.Contains(stderr, "otasim run load-test: load profile ramping") || strings.Contains(stderr, "virtual at speed") {
+		t.Errorf("header:\n%s", stderr)
 	}
 	for _, want := range []string{"load profile ramping", "latency (intended time):", "service time:", "run folder: " + out} {
 		if !strings.Contains(stdout, want) {

@@ -1,8 +1,6 @@
 package load
 
 import (
-	"bufio"
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -45,22 +43,6 @@ func BenchmarkBuildRequest(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 }
 
-func BenchmarkReadReply(b *testing.B) {
-	reply := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: Mon, 30 Nov 2026 12:00:00 GMT\r\n" +
-		"Content-Length: 79\r\n\r\n" + `{"error":"no_new_version_available","message":"up to date","kind":"up_to_date"}`)
-	r := bytes.NewReader(reply)
-	br := bufio.NewReaderSize(r, 4096)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(reply)))
-	for b.Loop() {
-		r.Reset(reply)
-		br.Reset(r)
-		if _, _, err := readReply(br); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func BenchmarkRecordLatency(b *testing.B) {
 	w := &worker{latency: newHist(), service: newHist(), lag: newHist()}
 	b.ReportAllocs()
@@ -87,7 +69,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		wc := wire.conn()
+		wc := wire.conn(b.Context())
 		defer wc.close()
 		b.ReportAllocs()
 		for b.Loop() {

@@ -221,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.workers = make([]*worker, cfg.Workers)
 	stopMax := make(chan struct{})
 	for i := range r.workers {
-		w := newWorker(r, i)
+		w := newWorker(reqCtx, r, i)
 		r.workers[i] = w
 		wg.Add(1)
 		go func() {

@@ -1,37 +1,41 @@
 package load
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"strconv"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
 )
 
-// Wire is the fast path of plain-HTTP targets: each worker owns one
-// keep-alive connection and writes the request (the same bytes the
-// protocol client sends: client.AppendInfo) in one write, then reads the
-// reply with a small HTTP/1.1 parser that allocates nothing. net/http's
-// transport hands every request between goroutines and allocates its
-// headers; at tens of thousands of requests a second on one core that is
-// most of the generator's time, and the figures would measure it.
+// Wire is the fast path of plain-HTTP targets, over fasthttp: each worker
+// owns one keep-alive connection (a fasthttp.HostClient of one connection)
+// and one request object built once, whose body is the same bytes the
+// protocol client sends (client.AppendInfo). net/http's transport hands
+// every request between goroutines and allocates its headers; at tens of
+// thousands of requests a second on one core that is most of the
+// generator's time, and the figures would measure it.
 type Wire struct {
-	addr   string // host:port to dial
-	prefix []byte // request line and headers up to Content-Length
-	// Timeout bounds one request, connection included.
-	timeout time.Duration
+	uri     string // the http:// URL
+	addr    string // host:port to dial
+	agent   string
+	timeout time.Duration // bounds one request, connection included
 }
 
-// NewWire returns the fast path for POST requests to an http:// URL.
+// maxReply bounds a reply's body; a check's reply is a few hundred bytes.
+const maxReply = 1 << 20
+
+// NewWire returns the fast path for POST requests to an http:// URL;
+// timeout bounds one request (default 30 s).
 func NewWire(rawURL string, timeout time.Duration) (*Wire, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -47,286 +51,127 @@ func NewWire(rawURL string, timeout time.Duration) (*Wire, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	p := "POST " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUser-Agent: otasim (capacitor-updater/" + protocol.PluginVersion + ")" +
-		"\r\nContent-Type: application/json\r\nContent-Length: "
-	return &Wire{addr: addr, prefix: []byte(p), timeout: timeout}, nil
+	return &Wire{uri: u.String(), addr: addr, timeout: timeout,
+		agent: "otasim (capacitor-updater/" + protocol.PluginVersion + ")"}, nil
 }
 
-// wireConn is one worker's connection.
+// wireConn is one worker's client, connection and request.
 type wireConn struct {
 	w    *Wire
-	c    net.Conn
-	br   *bufio.Reader
-	req  []byte
+	ctx  context.Context
+	hc   *fasthttp.HostClient
+	req  *fasthttp.Request
+	resp *fasthttp.Response
 	body []byte
-	stop func() bool // unregisters the hard-stop hook of the connection
+
+	// The hard stop (ctx done) closes the current connection, ending a
+	// read or write in progress, and refuses new ones: fasthttp takes no
+	// context.
+	mu      sync.Mutex
+	c       net.Conn
+	stopped bool
+	stop    func() bool // unregisters the hard-stop hook
 }
 
-func (w *Wire) conn() *wireConn {
-	return &wireConn{w: w, req: make([]byte, 0, 1024), body: make([]byte, 0, 512)}
-}
-
-// errStatusLine and friends describe replies that are not HTTP/1.x.
-var (
-	errStatusLine = errors.New("malformed status line")
-	errHeader     = errors.New("malformed header")
-	errChunk      = errors.New("malformed chunk")
-	errTooLarge   = errors.New("reply over 1 MiB")
-)
-
-const maxReply = 1 << 20
-
-// updates sends info's check and reads the reply; the connection is
-// dialled on first use and again after an error.
-func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Result {
-	res := client.Result{RetryAfter: -1}
-	wc.body = client.AppendInfo(wc.body[:0], info)
-	wc.req = append(wc.req[:0], wc.w.prefix...)
-	wc.req = strconv.AppendInt(wc.req, int64(len(wc.body)), 10)
-	wc.req = append(wc.req, "\r\n\r\n"...)
-	wc.req = append(wc.req, wc.body...)
-	res.Sent = time.Now()
-	if err := ctx.Err(); err != nil {
-		res.Done, res.Err = res.Sent, err
-		return res
+// conn returns a worker's client; requests made through it end when ctx
+// does. Call close when done.
+func (w *Wire) conn(ctx context.Context) *wireConn {
+	wc := &wireConn{w: w, ctx: ctx, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(),
+		body: make([]byte, 0, 512)}
+	wc.hc = &fasthttp.HostClient{
+		Addr:                w.addr,
+		MaxConns:            1,
+		MaxResponseBodySize: maxReply,
+		Dial:                wc.dial,
+		RetryIfErr:          wc.retry,
+		// The checks are sent as they are: no header or path rewriting.
+		DisablePathNormalizing: true,
 	}
-	status, keep, err := wc.try(ctx, &res)
-	res.Done = time.Now()
-	res.Status = status
+	wc.req.SetRequestURI(w.uri)
+	wc.req.Header.SetMethod(fasthttp.MethodPost)
+	wc.req.Header.SetUserAgent(w.agent)
+	wc.req.Header.SetContentType("application/json")
+	wc.stop = context.AfterFunc(ctx, func() {
+		wc.mu.Lock()
+		defer wc.mu.Unlock()
+		wc.stopped = true
+		if wc.c != nil {
+			// Closed rather than given a past deadline: fasthttp sets
+			// its own deadlines before each write and read.
+			_ = wc.c.Close()
+		}
+	})
+	return wc
+}
+
+// dial opens the worker's connection (fasthttp has closed the previous
+// one, if any: one connection at most).
+func (wc *wireConn) dial(addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{Timeout: wc.w.timeout}).DialContext(wc.ctx, "tcp", addr)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = errors.Join(ctx.Err(), err)
-		}
-		res.Err = fmt.Errorf("POST %s: %w", wc.w.addr, err)
+		return nil, err
 	}
-	if err != nil || !keep {
-		wc.close()
+	wc.mu.Lock()
+	defer wc.mu.Unlock()
+	if wc.stopped {
+		_ = c.Close()
+		return nil, wc.ctx.Err()
 	}
-	return res
+	wc.c = c
+	return c, nil
 }
 
-// try sends the request on the worker's connection, dialling when there
-// is none. A kept-alive connection the server closed while it was idle
-// fails before any byte of a reply: then the request is sent once more on
-// a new connection, as net/http does, rather than counted as the server's
-// failure. Its latency keeps the first attempt's start.
-func (wc *wireConn) try(ctx context.Context, res *client.Result) (status int, keep bool, err error) {
-	for attempt := 0; ; attempt++ {
-		fresh := wc.c == nil
-		if fresh {
-			if err := wc.dial(ctx); err != nil {
-				return 0, false, err
-			}
-		}
-		_ = wc.c.SetDeadline(res.Sent.Add(wc.w.timeout))
-		status, keep, replied, err := wc.roundTrip()
-		if err == nil || replied || fresh || attempt > 0 || ctx.Err() != nil || !closedByPeer(err) {
-			return status, keep, err
-		}
-		wc.close()
-	}
+// retry says whether a failed request is sent once more. A kept-alive
+// connection the server closed while it was idle fails before any byte of
+// a reply (fasthttp reports io.EOF) or on the write: then the request is
+// sent again on a new connection, as net/http does, rather than counted
+// as the server's failure; its latency keeps the first attempt's start. A
+// timeout, a reply cut short or a second failure is the server's.
+func (wc *wireConn) retry(_ *fasthttp.Request, attempts int, err error) (resetTimeout, retry bool) {
+	return false, attempts < 2 && wc.ctx.Err() == nil && closedByPeer(err)
 }
 
 // closedByPeer tells a connection the server closed (end of stream, reset,
 // broken pipe) from a timeout or another failure.
 func closedByPeer(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-func (wc *wireConn) dial(ctx context.Context) error {
-	c, err := (&net.Dialer{Timeout: wc.w.timeout}).DialContext(ctx, "tcp", wc.w.addr)
+// updates sends info's check and reads the reply (its body is read and
+// left in the worker's response, not decoded).
+func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Result {
+	res := client.Result{RetryAfter: -1}
+	wc.body = client.AppendInfo(wc.body[:0], info)
+	wc.req.SetBodyRaw(wc.body)
+	res.Sent = time.Now()
+	if err := ctx.Err(); err != nil {
+		res.Done, res.Err = res.Sent, err
+		return res
+	}
+	err := wc.hc.DoDeadline(wc.req, wc.resp, res.Sent.Add(wc.w.timeout))
+	res.Done = time.Now()
 	if err != nil {
-		return err
+		if ctx.Err() != nil {
+			err = errors.Join(ctx.Err(), err)
+		}
+		res.Err = fmt.Errorf("POST %s: %w", wc.w.addr, err)
+		return res
 	}
-	wc.c = c
-	if wc.br == nil {
-		wc.br = bufio.NewReaderSize(c, 4096)
-	} else {
-		wc.br.Reset(c)
-	}
-	// The hard stop unblocks a read or write in progress.
-	wc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	return nil
+	res.Status = wc.resp.StatusCode()
+	return res
 }
 
-// roundTrip writes the request and reads the reply; replied is false when
-// not one byte of a reply came.
-func (wc *wireConn) roundTrip() (status int, keep, replied bool, err error) {
-	if _, err := wc.c.Write(wc.req); err != nil {
-		return 0, false, false, err
-	}
-	if _, err := wc.br.Peek(1); err != nil {
-		return 0, false, false, err
-	}
-	status, keep, err = readReply(wc.br)
-	return status, keep, true, err
-}
-
+// close closes the connection and gives the request objects back.
 func (wc *wireConn) close() {
+	wc.stop()
+	wc.hc.CloseIdleConnections()
+	wc.mu.Lock()
 	if wc.c != nil {
-		wc.stop()
-		_ = wc.c.Close()
+		_ = wc.c.Close() // a connection left busy by the hard stop
 		wc.c = nil
 	}
-}
-
-// readReply reads one HTTP/1.x reply to a POST and discards its body. It
-// reports the status and whether the connection may carry another request.
-func readReply(br *bufio.Reader) (status int, keep bool, err error) {
-	line, err := readLine(br)
-	if err != nil {
-		return 0, false, err
-	}
-	// "HTTP/1.1 200 OK"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, false, errStatusLine
-	}
-	status, ok := atoi3(line[9:12])
-	if !ok || (len(line) > 12 && line[12] != ' ') {
-		return 0, false, errStatusLine
-	}
-	keep = line[7] == '1' // HTTP/1.1 keeps the connection unless told otherwise
-	length, chunked := int64(-1), false
-	for range 100 {
-		h, err := readLine(br)
-		if err != nil {
-			return status, false, err
-		}
-		if len(h) == 0 {
-			switch {
-			case chunked:
-				err = discardChunked(br)
-			case length >= 0:
-				_, err = br.Discard(int(length))
-			case status == 204 || status == 304 || status < 200:
-			default:
-				return status, false, nil // body until close: nothing to keep
-			}
-			return status, keep && err == nil, err
-		}
-		name, value, ok := bytes.Cut(h, []byte(":"))
-		if !ok {
-			return status, false, errHeader
-		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			n, ok := parseInt(value, 10)
-			if !ok {
-				return status, false, errHeader
-			}
-			if n > maxReply {
-				return status, false, errTooLarge
-			}
-			length = n
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
-			if !chunked {
-				return status, false, errHeader
-			}
-		case bytes.EqualFold(name, []byte("Connection")):
-			if bytes.EqualFold(value, []byte("close")) {
-				keep = false
-			} else if bytes.EqualFold(value, []byte("keep-alive")) {
-				keep = true
-			}
-		}
-	}
-	return status, false, errHeader // over 100 header lines
-}
-
-// readLine returns a line without its CRLF; the slice is valid until the
-// next read.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, errHeader
-		}
-		if errors.Is(err, io.EOF) && len(line) > 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
-}
-
-func discardChunked(br *bufio.Reader) error {
-	var total int64
-	for range 1 << 16 {
-		line, err := readLine(br)
-		if err != nil {
-			return err
-		}
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i] // chunk extensions
-		}
-		n, ok := parseInt(bytes.TrimSpace(line), 16)
-		if !ok {
-			return errChunk
-		}
-		if total += n; total > maxReply {
-			return errTooLarge
-		}
-		if n == 0 {
-			for range 100 { // trailers, up to the empty line
-				t, err := readLine(br)
-				if err != nil {
-					return err
-				}
-				if len(t) == 0 {
-					return nil
-				}
-			}
-			return errChunk
-		}
-		if _, err := br.Discard(int(n)); err != nil {
-			return err
-		}
-		if t, err := readLine(br); err != nil || len(t) != 0 {
-			return errChunk
-		}
-	}
-	return errChunk
-}
-
-// parseInt parses a non-negative number of at most 15 digits in base 10
-// or 16 (bigger is not a reply this parser accepts anyway).
-func parseInt(b []byte, base int64) (int64, bool) {
-	if len(b) == 0 || len(b) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		var d int64
-		switch {
-		case c >= '0' && c <= '9':
-			d = int64(c - '0')
-		case base == 16 && c >= 'a' && c <= 'f':
-			d = int64(c-'a') + 10
-		case base == 16 && c >= 'A' && c <= 'F':
-			d = int64(c-'A') + 10
-		default:
-			return 0, false
-		}
-		n = n*base + d
-	}
-	return n, true
-}
-
-func atoi3(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	wc.mu.Unlock()
+	fasthttp.ReleaseRequest(wc.req)
+	fasthttp.ReleaseResponse(wc.resp)
+	wc.req, wc.resp = nil, nil
 }

@@ -3,84 +3,121 @@ package load
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/sim/client"
 )
 
-func TestReadReply(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		status  int
-		keep    bool
-		wantErr bool
-		rest    string // what the reader holds after the reply
-	}{
-		{"content length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: application/json\r\n\r\n{\"a\"}NEXT", 200, true, false, "NEXT"},
-		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\nNEXT", 200, true, false, "NEXT"},
-		{"close", "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 503, false, false, ""},
-		{"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\ncontent-length: 2\r\n\r\nokNEXT", 200, true, false, "NEXT"},
-		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, false, false, ""},
-		{"no length", "HTTP/1.1 200 OK\r\n\r\nbody until close", 200, false, false, "body until close"},
-		{"no content", "HTTP/1.1 204 No Content\r\n\r\nNEXT", 204, true, false, "NEXT"},
-		{"bare LF", "HTTP/1.1 429 Too Many\nContent-Length: 1\n\nxNEXT", 429, true, false, "NEXT"},
-		{"status without reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 200, true, false, ""},
-		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 0, false, true, ""},
-		{"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 0, false, true, ""},
-		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 200, false, true, ""},
-		{"huge length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", 200, false, true, ""},
-		{"bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 200, false, true, ""},
-		{"gzip encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 200, false, true, ""},
-		{"header without colon", "HTTP/1.1 200 OK\r\nbroken\r\n\r\n", 200, false, true, ""},
-		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 200, false, true, ""},
-		{"truncated headers", "HTTP/1.1 200 OK\r\nContent-Len", 200, false, true, ""},
-		{"empty", "", 0, false, true, ""},
+// The request on the wire is the protocol client's check: POST to the
+// URL's path and query, the same body bytes, JSON, the plugin's agent,
+// and the connection kept for the next one.
+func TestWireSendsTheCheck(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			br := bufio.NewReaderSize(strings.NewReader(tt.in), 64)
-			status, keep, err := readReply(br)
-			if (err != nil) != tt.wantErr || status != tt.status || (err == nil && keep != tt.keep) {
-				t.Fatalf("readReply = %d, %v, %v; want %d, %v, error %v", status, keep, err, tt.status, tt.keep, tt.wantErr)
+	defer ln.Close()
+	type seen struct {
+		method, uri, ctype, agent, host string
+		body                            []byte
+		conn                            int
+	}
+	got := make(chan seen, 4)
+	go func() {
+		for n := 1; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
 			}
-			if err == nil {
-				rest, _ := io.ReadAll(br)
-				if string(rest) != tt.rest {
-					t.Errorf("left %q, want %q", rest, tt.rest)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					body, _ := io.ReadAll(req.Body)
+					got <- seen{req.Method, req.RequestURI, req.Header.Get("Content-Type"), req.UserAgent(), req.Host, body, n}
+					_, _ = io.WriteString(c, "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}")
 				}
-			}
-		})
+			}()
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/updates?x=1"
+	w, err := NewWire(url, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := w.conn(t.Context())
+	defer wc.close()
+	infos := []protocol.Info{{DeviceID: "d1", AppID: "a", VersionName: "builtin"}, {DeviceID: "d2", AppID: "a", CustomID: "é\"x"}}
+	for i := range infos {
+		if res := wc.updates(t.Context(), &infos[i]); res.Err != nil || res.Status != 429 || res.Done.Before(res.Sent) {
+			t.Fatalf("request %d: %+v", i, res)
+		}
+		s := <-got
+		want := client.AppendInfo(nil, &infos[i])
+		if s.method != "POST" || s.uri != "/updates?x=1" || s.ctype != "application/json" || s.host != ln.Addr().String() ||
+			s.agent != "otasim (capacitor-updater/"+protocol.PluginVersion+")" || !bytes.Equal(s.body, want) || s.conn != 1 {
+			t.Errorf("request %d: %+v\nwant body %s on connection 1", i, s, want)
+		}
 	}
 }
 
-// The parser agrees with net/http on every input net/http reads as a
-// reply to a POST: same status, and it never panics.
-func FuzzReadReply(f *testing.F) {
-	for _, s := range []string{
-		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-		"HTTP/1.1 503 Unavailable\r\nConnection: close\r\nRetry-After: 3\r\nContent-Length: 0\r\n\r\n",
-		"HTTP/1.0 204 No Content\r\n\r\n",
-		"HTTP/1.1 200 OK\nContent-Length: 0\n\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		status, _, err := readReply(bufio.NewReaderSize(bytes.NewReader(data), 4096))
-		req, _ := http.NewRequest(http.MethodPost, "http://x/updates", nil)
-		resp, herr := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), req)
-		if err == nil && herr == nil && resp.StatusCode != status {
-			t.Fatalf("status %d, net/http %d", status, resp.StatusCode)
+func TestNewWireRejects(t *testing.T) {
+	for _, u := range []string{"https://example.com/updates", "ftp://x/y", "http:///updates", "://bad"} {
+		if _, err := NewWire(u, 0); err == nil {
+			t.Errorf("NewWire(%q): no error", u)
 		}
-	})
+	}
+}
+
+// The hard stop (the run's request context ending) ends a request the
+// server never answers, well before its timeout, and is told apart.
+func TestWireHardStop(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	w, err := NewWire("http://"+ln.Addr().String()+"/updates", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	wc := w.conn(ctx)
+	defer wc.close()
+	go func() {
+		c := <-accepted
+		defer c.Close()
+		_, _ = http.ReadRequest(bufio.NewReader(c)) // then silence
+		cancel()
+		<-t.Context().Done()
+	}()
+	res := wc.updates(ctx, &protocol.Info{DeviceID: "d", AppID: "a"})
+	if !errors.Is(res.Err, context.Canceled) || res.Status != 0 {
+		t.Fatalf("want a cancelled request, got %d, %v", res.Status, res.Err)
+	}
+	// Stopped: no new connection either.
+	if res := wc.updates(context.Background(), &protocol.Info{DeviceID: "d", AppID: "a"}); res.Err == nil {
+		t.Fatal("a request after the hard stop succeeded")
+	}
 }
 
 // A server that closes every connection after one reply, without saying
@@ -112,7 +149,7 @@ func TestWireRedialsStaleConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc := w.conn()
+	wc := w.conn(t.Context())
 	defer wc.close()
 	info := &protocol.Info{DeviceID: "d", AppID: "a"}
 	for i := range 3 {
@@ -160,15 +197,15 @@ func TestWireTimeoutIsNotRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc := w.conn()
+	wc := w.conn(t.Context())
 	defer wc.close()
 	info := &protocol.Info{DeviceID: "d", AppID: "a"}
 	if res := wc.updates(t.Context(), info); res.Err != nil {
 		t.Fatal(res.Err)
 	}
 	res := wc.updates(t.Context(), info) // same connection; the server stays silent
-	var ne net.Error
-	if !errors.As(res.Err, &ne) || !ne.Timeout() {
+	var te interface{ Timeout() bool }
+	if !errors.As(res.Err, &te) || !te.Timeout() {
 		t.Fatalf("want a timeout, got %v", res.Err)
 	}
 	if got := conns.Load(); got != 1 {

@@ -32,10 +32,11 @@ type worker struct {
 	abandon                  atomic.Bool
 }
 
-func newWorker(r *run, id int) *worker {
+// newWorker returns worker id; its requests end when ctx does.
+func newWorker(ctx context.Context, r *run, id int) *worker {
 	w := &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), status: map[int]int64{}}
 	if r.cfg.Wire != nil {
-		w.wire = r.cfg.Wire.conn()
+		w.wire = r.cfg.Wire.conn(ctx)
 	}
 	return w
 }
