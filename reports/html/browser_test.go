@@ -62,6 +62,8 @@ func TestReportInBrowser(t *testing.T) {
 		// Series as long as a week sampled every minute: downsampled, the
 		// page still draws every chart.
 		{"fixture-long", fixture.Run(fixture.Params{Seed: 12, Samples: 10_000})},
+		// A load run: its charts of summary.load draw too.
+		{"fixture-load", loadRun("ramping")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer

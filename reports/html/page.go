@@ -24,6 +24,7 @@ func Report(run *results.Run, o Options) (*Document, error) {
 	d := NewDocument(fmt.Sprintf("otasim %s · %s", s.Scenario, s.RunID), o)
 	var sections []*Section
 	var decodeErrs []string
+	sections = append(sections, loadCharts(run, o)...) // load runs only
 	sections = append(sections, adoptionChart(run, o))
 	sections = append(sections, latencyCharts(run, o)...)
 	hdr, errs := hdrChart(run, o)
