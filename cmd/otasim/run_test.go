@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,10 +62,15 @@ func TestRunCISmoke(t *testing.T) {
 	if len(s.FleetCounts) == 0 {
 		t.Fatal("the fleet delivered no install or failure")
 	}
+	// Stats posts still in flight when the drain gave up (a starved
+	// machine) may be counted by the server and not by the fleet, never
+	// the other way round; otherwise the counts are equal.
+	abandoned := slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, "abandoned") })
 	for name, fleet := range s.FleetCounts {
 		server := s.ServerCounts[name]
-		if server.Installs != fleet.Installs || !reflect.DeepEqual(server.Failures, fleet.Failures) {
-			t.Errorf("bundle %s: server counted %+v, the fleet delivered %+v", name, server, fleet)
+		equal := server.Installs == fleet.Installs && reflect.DeepEqual(server.Failures, fleet.Failures)
+		if !equal && !(abandoned && countsAtLeast(server, fleet)) {
+			t.Errorf("bundle %s: server counted %+v, the fleet delivered %+v (abandoned requests: %v)", name, server, fleet, abandoned)
 		}
 	}
 	for name, server := range s.ServerCounts {
@@ -357,4 +363,17 @@ targets:
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// countsAtLeast reports whether a counts every install and failure b does.
+func countsAtLeast(a, b results.BundleCounts) bool {
+	if a.Installs < b.Installs {
+		return false
+	}
+	for k, n := range b.Failures {
+		if a.Failures[k] < n {
+			return false
+		}
+	}
+	return true
 }
