@@ -238,7 +238,7 @@ func runRun(c *cli.Context) error {
 		cfg.HeapProfile = f
 	}
 	if sc.Load != nil { // a plain load test instead of the rollout simulation
-		return runLoad(ctx, c, sc, &cfg, out, shutdown)
+		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr)
 	}
 	run, runErr := sim.Run(ctx, cfg)
 	if shutdown != nil {

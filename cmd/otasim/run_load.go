@@ -24,8 +24,11 @@ import (
 // runLoad runs the scenario's load profile instead of the rollout
 // simulation: device checks of the scenario's fleet against cfg's
 // endpoints, then the run folder and the summary as for a simulation.
-// shutdown (may be nil) stops an in-process server once the load ends.
-func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error) error {
+// shutdown (may be nil) stops an in-process server once the load ends;
+// rr writes the report, junit.xml and the history entry, as for a
+// simulation.
+func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error,
+	rr *runReports) error {
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	if stdout == nil {
 		stdout = os.Stdout
@@ -112,11 +115,18 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 		fmt.Fprintln(stdout, string(b))
 	}
 	printLoadSummary(tableTo, &run.Summary, out)
+	var reportErr error
+	if writeErr == nil {
+		reportErr = rr.finish(ctx, out, run, tableTo) // report.html (with the load charts), junit.xml, history, baseline
+	}
 	if writeErr != nil {
 		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
 	}
 	if run.Summary.Interrupted {
 		return cli.Exit("interrupted: partial results written", exitError)
+	}
+	if reportErr != nil {
+		return reportErr
 	}
 	if !run.Summary.Pass {
 		return cli.Exit("", exitTargetFail)
@@ -129,6 +139,9 @@ func describeLoad(l *scenarios.LoadProfile, d time.Duration) string {
 	case scenarios.ProfileConstant:
 		return fmt.Sprintf("constant %g/s for %v", l.Rate, d)
 	case scenarios.ProfileRamping:
+		if len(l.Stages) == 1 {
+			return fmt.Sprintf("ramping from %g/s to %g/s over %v", l.Rate, l.Stages[0].Target, l.Stages[0].Duration.D())
+		}
 		return fmt.Sprintf("ramping from %g/s through %d stages", l.Rate, len(l.Stages))
 	}
 	return fmt.Sprintf("max for %v", d)

@@ -41,7 +41,7 @@ load:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "run")
-	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out)
+	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out, "--runs-db", filepath.Join(dir, "runs.db"))
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -52,6 +52,16 @@ load:
 	for _, want := range []string{"load profile ramping", "latency (intended time):", "service time:", "run folder: " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The report is written, with the load charts.
+	page, err := os.ReadFile(filepath.Join(out, reports.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{`id="load_rps"`, `id="load_latency"`} {
+		if !strings.Contains(string(page), id) {
+			t.Errorf("report lacks %s", id)
 		}
 	}
 	run, err := results.Read(out)
