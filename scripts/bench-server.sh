@@ -18,7 +18,12 @@
 # FULL_PORT CONST_PORT PPROF=1 (serve the demo from `benchtarget -demo`, the
 # same code plus pprof, and save a 5 s CPU profile of round 1 to $OUT),
 # RATE (the fixed rate; default half the full path's median requests/s),
-# FULL_URL (benchmark a server already running there instead of the demo).
+# FULL_URL (benchmark a server already running there instead of the demo),
+# SERVER_CPUS and LOAD_CPUS (taskset CPU lists: both servers on
+# SERVER_CPUS, wrk and vegeta on LOAD_CPUS, e.g. SERVER_CPUS=0 LOAD_CPUS=1,
+# so that the load generator does not take the servers' core), OTASIM_BIN
+# (a prebuilt otasim to serve the demo instead of the tree's, e.g. an older
+# commit's, for a before/after comparison in the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,8 +42,19 @@ OUT=${OUT:-${TMPDIR:-/tmp}/otasim-bench-server}
 die() { echo "bench-server: $*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 command -v jq >/dev/null || die "jq not found (apt-get install jq)"
-VEGETA=$(command -v vegeta || echo "$(go env GOPATH)/bin/vegeta")
-[ -x "$VEGETA" ] || die "vegeta not found (go install github.com/tsenart/vegeta/v12@v12.13.0)"
+VEGETA=$(command -v vegeta || { [ -x .cache/bin/vegeta ] && echo "$PWD/.cache/bin/vegeta"; } || echo "$(go env GOPATH)/bin/vegeta")
+[ -x "$VEGETA" ] || die "vegeta not found (GOBIN=\$PWD/.cache/bin go install github.com/tsenart/vegeta/v12@v12.13.0)"
+
+pin() { # CPUS command...: run pinned when CPUS is set
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+pin_bg() { # CPUS command...: as pin, for a background job; exec so that $! is the command
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
+}
 
 work=$(mktemp -d)
 pids=()
@@ -67,10 +83,10 @@ else
 	full=http://127.0.0.1:$FULL_PORT
 	if [ "${PPROF:-}" = 1 ]; then
 		# The same server code in benchtarget -demo, which adds pprof.
-		"$work/benchtarget" -demo -addr "127.0.0.1:$FULL_PORT" -pprof "127.0.0.1:$PPROF_PORT" >"$work/serve.log" 2>&1 &
+		pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$FULL_PORT" -pprof "127.0.0.1:$PPROF_PORT" >"$work/serve.log" 2>&1 &
 	else
-		go build -o "$work/otasim" ./cmd/otasim
-		"$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
+		if [ -n "${OTASIM_BIN:-}" ]; then cp "$OTASIM_BIN" "$work/otasim"; else go build -o "$work/otasim" ./cmd/otasim; fi
+		pin_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
 	fi
 	pids+=($!)
 fi
@@ -83,7 +99,7 @@ curl -sf -X POST -H 'Content-Type: application/json' -d "$(info 0)" "$full/updat
 	die "POST /updates failed on the demo server (see its log: $(tail -5 "$work/serve.log"))"
 echo "demo reply ($(wc -c <"$work/reply.json") bytes): $(cat "$work/reply.json")"
 
-"$work/benchtarget" -addr "127.0.0.1:$CONST_PORT" -body "$work/reply.json" &
+pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -addr "127.0.0.1:$CONST_PORT" -body "$work/reply.json" &
 pids+=($!)
 wait_up "$const/healthz"
 
@@ -97,7 +113,7 @@ sed "s|%s|$const|" "$work/targets.tmpl" >"$work/targets-const.json"
 
 run_wrk() { # name url -> appends "name rps p50 p90 p99 requests errors non2xx" (µs) to wrk.txt
 	local line
-	line=$(BENCH_APP=$APP wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
+	line=$(BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
 		die "wrk against $1 printed no result"
 	echo "  $1: $line"
 	echo "$1 $line" | sed -E 's/RESULT |[a-z0-9_]+=//g' >>"$work/wrk.txt"
@@ -105,7 +121,7 @@ run_wrk() { # name url -> appends "name rps p50 p90 p99 requests errors non2xx" 
 
 run_wrk_low() { # name url -> appends the RESULT fields to wrk-low.txt
 	local line
-	line=$(BENCH_APP=$APP wrk -t1 -c"$LOW_CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
+	line=$(BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c"$LOW_CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
 		die "wrk against $1 printed no result"
 	echo "  $1: $line"
 	echo "$1 $line" | sed -E 's/RESULT |[a-z0-9_]+=//g' >>"$work/wrk-low.txt"
@@ -113,7 +129,7 @@ run_wrk_low() { # name url -> appends the RESULT fields to wrk-low.txt
 
 run_vegeta() { # name rate -> appends "name p50 p90 p99 success" (µs) to vegeta.txt
 	local r
-	r=$("$VEGETA" attack -format=json -targets="$work/targets-$1.json" -rate="$2/s" -duration="$RATE_DURATION" \
+	r=$(pin "${LOAD_CPUS:-}" "$VEGETA" attack -format=json -targets="$work/targets-$1.json" -rate="$2/s" -duration="$RATE_DURATION" \
 		| "$VEGETA" report -type=json)
 	echo "$r" | jq -r --arg n "$1" '"\($n) \(.latencies["50th"]/1000|floor) \(.latencies["90th"]/1000|floor) \(.latencies["99th"]/1000|floor) \(.success) \(.throughput|floor)"' >>"$work/vegeta.txt"
 	echo "  $1 @ $2/s: $(tail -1 "$work/vegeta.txt" | awk '{printf "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, success %s, answered %d/s", $2/1000, $3/1000, $4/1000, $5, $6}')"
@@ -124,10 +140,10 @@ median() {
 	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$3" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), tree $(git describe --always --dirty 2>/dev/null || echo unknown)"
+echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), tree $(git describe --always --dirty 2>/dev/null || echo unknown)${SERVER_CPUS:+, servers on CPU $SERVER_CPUS}${LOAD_CPUS:+, load generators on CPU $LOAD_CPUS}"
 echo "== warm-up"
-BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$full/updates" >/dev/null
-BENCH_APP=$APP wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$const/updates" >/dev/null
+BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$full/updates" >/dev/null
+BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$const/updates" >/dev/null
 
 echo "== throughput: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
