@@ -8,6 +8,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -99,4 +100,17 @@ func withUsageExit(c *cli.Command) {
 	for _, sub := range c.Subcommands {
 		withUsageExit(sub)
 	}
+}
+
+// writers returns the command's standard output and error (the process's
+// own unless a test set the app's writers).
+func writers(c *cli.Context) (io.Writer, io.Writer) {
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	return stdout, stderr
 }

@@ -50,18 +50,6 @@ func echartsOptions(c *cli.Context) (html.Options, error) {
 	return html.Options{ECharts: js}, nil
 }
 
-// writers returns the app's stdout and stderr.
-func writers(c *cli.Context) (io.Writer, io.Writer) {
-	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	if stderr == nil {
-		stderr = os.Stderr
-	}
-	return stdout, stderr
-}
-
 // storedRun is a run read back from a run folder or the history.
 type storedRun struct {
 	run    *results.Run

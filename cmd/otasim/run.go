@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -180,13 +181,7 @@ func runRun(c *cli.Context) error {
 		Scenario: sc, RunID: runID, Devices: c.Int("devices"), Speed: c.Float64("speed"),
 		Duration: c.Duration("duration"), Seed: c.Uint64("seed"),
 	}
-	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	if stderr == nil {
-		stderr = os.Stderr
-	}
+	_, stderr := writers(c)
 	if !c.Bool("quiet") {
 		cfg.Progress = progressPrinter(stderr, isTerminal(stderr))
 	}
@@ -252,6 +247,16 @@ func runRun(c *cli.Context) error {
 	if runErr != nil {
 		return cli.Exit(runErr.Error(), exitError)
 	}
+	return finishRun(ctx, c, out, run, rr, printSummary)
+}
+
+// finishRun writes the run folder, prints the summary table (and
+// summary.json with --json), writes the reports and records the run, then
+// turns the outcome into the documented exit code. A simulation and a load
+// run end the same way.
+func finishRun(ctx context.Context, c *cli.Context, out string, run *results.Run, rr *runReports,
+	print func(io.Writer, *results.Summary, string)) error {
+	stdout, stderr := writers(c)
 	writeErr := results.Write(out, run)
 	tableTo := stdout
 	if c.Bool("json") {
@@ -259,11 +264,11 @@ func runRun(c *cli.Context) error {
 		b, _ := json.MarshalIndent(run.Summary, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 	}
-	printSummary(tableTo, &run.Summary, out)
-	reportErr := rr.finish(ctx, out, run, tableTo) // report.html, junit.xml, history, baseline
+	print(tableTo, &run.Summary, out)
 	if writeErr != nil {
 		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
 	}
+	reportErr := rr.finish(ctx, out, run, tableTo) // report.html, junit.xml, history, baseline
 	if run.Summary.Interrupted {
 		return cli.Exit("interrupted: partial results written", exitError)
 	}

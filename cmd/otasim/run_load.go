@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -29,13 +27,7 @@ import (
 // simulation.
 func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error,
 	rr *runReports) error {
-	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	if stderr == nil {
-		stderr = os.Stderr
-	}
+	_, stderr := writers(c)
 	stop := func() {
 		if shutdown != nil {
 			if err := shutdown(); err != nil {
@@ -107,31 +99,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
-	writeErr := results.Write(out, run)
-	tableTo := stdout
-	if c.Bool("json") {
-		tableTo = stderr
-		b, _ := json.MarshalIndent(run.Summary, "", "  ")
-		fmt.Fprintln(stdout, string(b))
-	}
-	printLoadSummary(tableTo, &run.Summary, out)
-	var reportErr error
-	if writeErr == nil {
-		reportErr = rr.finish(ctx, out, run, tableTo) // report.html (with the load charts), junit.xml, history, baseline
-	}
-	if writeErr != nil {
-		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
-	}
-	if run.Summary.Interrupted {
-		return cli.Exit("interrupted: partial results written", exitError)
-	}
-	if reportErr != nil {
-		return reportErr
-	}
-	if !run.Summary.Pass {
-		return cli.Exit("", exitTargetFail)
-	}
-	return nil
+	return finishRun(ctx, c, out, run, rr, printLoadSummary)
 }
 
 func describeLoad(l *scenarios.LoadProfile, d time.Duration) string {
