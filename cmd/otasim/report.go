@@ -23,7 +23,7 @@ func runsDBFlag() cli.Flag {
 
 func echartsFlag() cli.Flag {
 	return &cli.StringFlag{Name: "echarts-js", EnvVars: []string{"OTASIM_ECHARTS_JS"},
-		Usage: "the ECharts build (echarts.min.js " + html.EChartsVersion + ") to inline, so reports draw offline (default: " + html.CacheRelPath + " in this folder or above, from `just echarts`)"}
+		Usage: "the ECharts build (echarts.min.js " + html.EChartsVersion + ") to inline, so reports draw offline; looked for at " + html.CacheRelPath + " in this folder or above when not given (just echarts installs it there)"}
 }
 
 // echartsOptions finds and reads the ECharts build: --echarts-js or
