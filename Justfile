@@ -56,6 +56,7 @@ bench-fleet:
 # every benchmark in sequence; a missed goal does not stop the next one
 bench:
     -just bench-server
+    -just bench-stats
     -just bench-loadgen
     -just bench-accuracy
     -just bench-fleet
