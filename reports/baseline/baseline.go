@@ -217,7 +217,7 @@ func (v Verdict) Write(w io.Writer) error {
 		}
 		delta := "—"
 		if r.Delta != nil {
-			delta = signed(*r.Delta, r.Unit)
+			delta = format.Signed(*r.Delta, r.Unit)
 		}
 		res := string(r.Status)
 		if r.Why != "" && r.Status == StatusRegressed {
@@ -237,10 +237,3 @@ func (v Verdict) Write(w io.Writer) error {
 	return nil
 }
 
-func signed(d float64, unit string) string {
-	s := format.Number(math.Abs(d), unit)
-	if d < 0 {
-		return "-" + s
-	}
-	return "+" + s
-}

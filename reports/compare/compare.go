@@ -83,7 +83,7 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	for _, r := range c.Rows {
 		d, dp := "—", "—"
 		if r.Delta != nil {
-			d = signed(*r.Delta, r.Unit)
+			d = format.Signed(*r.Delta, r.Unit)
 		}
 		if r.DeltaPct != nil {
 			dp = fmt.Sprintf("%+.1f%%", *r.DeltaPct)
@@ -101,13 +101,6 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	return nil
 }
 
-func signed(d float64, unit string) string {
-	s := format.Number(math.Abs(d), unit)
-	if d < 0 {
-		return "-" + s
-	}
-	return "+" + s
-}
 
 var tableTemplate = htmltemplate.Must(htmltemplate.New("cmp").Parse(`<header>
 <h1>Comparison: {{.A.Scenario}}{{if ne .A.Scenario .B.Scenario}} / {{.B.Scenario}}{{end}}</h1>
@@ -133,7 +126,7 @@ func (c *Comparison) Document(a, b *results.Run, o html.Options) (*html.Document
 	for _, r := range c.Rows {
 		v := rowView{Metric: r.Metric, A: format.Value(r.A, r.Unit), B: format.Value(r.B, r.Unit), Delta: "—", Pct: "—", Verdict: string(r.Verdict)}
 		if r.Delta != nil {
-			v.Delta = signed(*r.Delta, r.Unit)
+			v.Delta = format.Signed(*r.Delta, r.Unit)
 		}
 		if r.DeltaPct != nil {
 			v.Pct = fmt.Sprintf("%+.1f%%", *r.DeltaPct)

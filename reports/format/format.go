@@ -102,3 +102,12 @@ func Pct(v float64) string {
 	s := strconv.FormatFloat(v*100, 'f', 1, 64)
 	return strings.TrimSuffix(s, ".0") + "%"
 }
+
+// Signed formats a difference with its sign (+ or -) in front.
+func Signed(d float64, unit string) string {
+	s := Number(math.Abs(d), unit)
+	if d < 0 {
+		return "-" + s
+	}
+	return "+" + s
+}
