@@ -236,4 +236,3 @@ func (v Verdict) Write(w io.Writer) error {
 	}
 	return nil
 }
-

@@ -101,7 +101,6 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	return nil
 }
 
-
 var tableTemplate = htmltemplate.Must(htmltemplate.New("cmp").Parse(`<header>
 <h1>Comparison: {{.A.Scenario}}{{if ne .A.Scenario .B.Scenario}} / {{.B.Scenario}}{{end}}</h1>
 <p class="note">A = {{.A.RunID}} (started {{.A.StartedAt}}), B = {{.B.RunID}} (started {{.B.StartedAt}})</p>
