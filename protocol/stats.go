@@ -49,6 +49,9 @@ const (
 	ActionDownloadZipStart = "download_zip_start"
 	ActionDownloadZipDone  = "download_zip_complete"
 	ActionDownloadFail     = "download_fail"
+	// ActionFinishDownloadFail: Android, after a checksum or unzip failure
+	// of a downloaded bundle.
+	ActionFinishDownloadFail = "finish_download_fail"
 
 	ActionChecksumRequired = "checksum_required"
 	ActionChecksumFail     = "checksum_fail"
@@ -70,7 +73,7 @@ func KnownAction(action string) bool {
 	switch action {
 	case "app_launch_start", "app_launch_ready", "app_launch_timeout",
 		"app_moved_to_foreground", "app_moved_to_background", "rate_limit_reached",
-		"native_app_version_changed", "os_version_changed", "download_10",
+		"native_app_version_changed", "os_version_changed", "download_0", "download_10",
 		"download_20", "download_30", "download_40", "download_50", "download_60",
 		"download_70", "download_80", "download_90", "download_complete",
 		"download_zip_start", "download_zip_complete", "download_manifest_start",

@@ -206,9 +206,22 @@ func segmentDefaults(g *Segment, p string, runFor Duration, present func(string)
 	if g.UpdateMode == "" {
 		g.UpdateMode = ModeAtBackground
 	}
+	if g.PluginVersion == "" {
+		g.PluginVersion = DefaultPluginVersion
+	}
+	if !present(p + ".process_kept_for") {
+		g.ProcessKeptFor = Duration(DefaultProcessKeptFor)
+	}
+	if g.AutoDeleteFailed == nil {
+		g.AutoDeleteFailed = ptr(true)
+	}
 	if g.Join != nil && !present(p+".join.to") {
 		g.Join.To = runFor
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// DefaultProcessKeptFor is how long the OS keeps an app's process in the
+// background by default.
+const DefaultProcessKeptFor = 30 * time.Minute

@@ -36,11 +36,29 @@ type Segment struct {
 	SelfAssign string `yaml:"self_assign"`
 
 	// UpdateMode is the plugin's autoUpdate: atBackground (default),
-	// always, onLaunch.
+	// atInstall, onLaunch, always, onlyDownload, off.
 	UpdateMode string `yaml:"update_mode"`
-	// PeriodicCheck, when set (at least 600s), also checks for updates
-	// this often during a session.
+	// DirectUpdate is the plugin's deprecated directUpdate (false, true,
+	// atInstall, onLaunch, always): with autoUpdate true (update_mode
+	// atBackground) it picks the update mode, as the plugin does.
+	DirectUpdate string `yaml:"direct_update,omitempty"`
+	// PeriodicCheck is periodCheckDelay: when set (at least 600s) the
+	// plugin also checks this often while its process runs.
 	PeriodicCheck Duration `yaml:"periodic_check"`
+	// PluginVersion is the capacitor-updater version the devices run;
+	// before 5.34 / 6.34 / 7.34 the server keeps their channel.
+	PluginVersion string `yaml:"plugin_version"`
+	// ProcessKeptFor is how long the OS keeps the app's process after a
+	// move to the background; the next foreground after it is a cold
+	// start (app_launch_start, onLaunch's direct update).
+	ProcessKeptFor Duration `yaml:"process_kept_for"`
+	// AutoDeleteFailed is the plugin's autoDeleteFailed (default true): a
+	// bundle that missed notifyAppReady is deleted, so it is downloaded
+	// and tried again if the server offers it again.
+	AutoDeleteFailed *bool `yaml:"auto_delete_failed,omitempty"`
+	// ChannelPicker: the app calls getChannel and listChannels at every
+	// cold start.
+	ChannelPicker bool `yaml:"channel_picker"`
 	// Push keeps a WebSocket open during sessions so the device checks as
 	// soon as its channel changes.
 	Push bool `yaml:"push"`

@@ -6,15 +6,27 @@ import (
 	"strings"
 )
 
-// Update modes: the plugin's autoUpdate settings.
+// Update modes: the plugin's autoUpdate settings (src/definitions.ts:80).
 const (
 	ModeAtBackground = "atBackground"
-	ModeAlways       = "always"
+	ModeAtInstall    = "atInstall"
 	ModeOnLaunch     = "onLaunch"
+	ModeAlways       = "always"
+	ModeOnlyDownload = "onlyDownload"
+	ModeOff          = "off"
 )
 
 // UpdateModes lists the valid update modes, the plugin's default first.
-func UpdateModes() []string { return []string{ModeAtBackground, ModeAlways, ModeOnLaunch} }
+func UpdateModes() []string {
+	return []string{ModeAtBackground, ModeAtInstall, ModeOnLaunch, ModeAlways, ModeOnlyDownload, ModeOff}
+}
+
+// DirectUpdates lists the values of the deprecated directUpdate.
+func DirectUpdates() []string { return []string{"false", "true", ModeAtInstall, ModeOnLaunch, ModeAlways} }
+
+// DefaultPluginVersion is the capacitor-updater version devices run by
+// default.
+const DefaultPluginVersion = "8.51.14"
 
 func (c *checker) checkFleet() {
 	f := c.s.Fleet
@@ -80,7 +92,14 @@ func (c *checker) checkSegment(g *Segment, p string) {
 	c.shares(p+".networks", g.Networks, sortedKeys(c.s.Network), "network profile")
 	c.channelChoice(p, g.Channel, g.SelfAssign)
 	c.updateMode(p+".update_mode", g.UpdateMode)
+	c.directUpdate(p, g.DirectUpdate, g.UpdateMode)
 	c.periodicCheck(p+".periodic_check", g.PeriodicCheck)
+	if !IsSemver(g.PluginVersion) {
+		c.add(p+".plugin_version", "%s is not a semantic version (expected a plugin version such as 8.51.14)", quoteShort(g.PluginVersion))
+	}
+	if g.ProcessKeptFor < 0 {
+		c.add(p+".process_kept_for", "%s is negative (expected a duration of 0 or more)", g.ProcessKeptFor)
+	}
 	if w := g.MaintenanceWindow; w != nil {
 		c.window(p+".maintenance_window", w)
 	}
@@ -128,7 +147,35 @@ func (c *checker) updateMode(path, mode string) {
 			return
 		}
 	}
-	c.add(path, "%s is not an update mode (expected atBackground, always or onLaunch)", quoteShort(mode))
+	c.add(path, "%s is not an update mode (expected one of: %s)", quoteShort(mode), strings.Join(UpdateModes(), ", "))
+}
+
+// directUpdate checks the deprecated directUpdate: the plugin reads it only
+// when autoUpdate is true, which is update_mode atBackground.
+func (c *checker) directUpdate(p, v, mode string) {
+	switch {
+	case v == "":
+	case !slices.Contains(DirectUpdates(), v):
+		c.add(p+".direct_update", "%s is not a directUpdate value (expected one of: %s)", quoteShort(v), strings.Join(DirectUpdates(), ", "))
+	case mode != ModeAtBackground:
+		c.add(p+".direct_update", "is read only with update_mode atBackground (autoUpdate: true); with %q write the mode alone", mode)
+	}
+}
+
+// EffectiveMode is the update mode a segment's plugin runs in: the
+// update_mode, or with autoUpdate true (atBackground) the deprecated
+// directUpdate's mode (A/CapacitorUpdaterPlugin.java:2126).
+func (g *Segment) EffectiveMode() string {
+	if g.UpdateMode != ModeAtBackground {
+		return g.UpdateMode
+	}
+	switch g.DirectUpdate {
+	case "true", ModeAlways:
+		return ModeAlways
+	case ModeAtInstall, ModeOnLaunch:
+		return g.DirectUpdate
+	}
+	return g.UpdateMode
 }
 
 func (c *checker) periodicCheck(path string, d Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/url"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/metrics"
 	"github.com/otasim/otasim/sim/sched"
+	"github.com/otasim/otasim/sim/vclock"
 )
 
 // Kinds of jobs.
@@ -21,6 +23,8 @@ const (
 	jobDownload
 	jobChannel
 	jobStats
+	// jobPost: one stats event posted at once as a single object.
+	jobPost
 )
 
 // job is one request: built by the engine, sent by a worker, handed back.
@@ -31,6 +35,7 @@ type job struct {
 	intended   time.Time // wall
 	info       protocol.Info
 	channel    string
+	chKind     uint8 // device.ReqChannel*
 	url        string
 	checksum   string
 	size       int64
@@ -46,6 +51,7 @@ type job struct {
 	res client.Result
 	upd protocol.UpdateReply
 	ch  client.ChannelReply
+	chs []protocol.ChannelListItem
 	st  protocol.StatsReply
 	dl  client.Download
 }
@@ -55,6 +61,7 @@ func (e *engine) newJob(kind uint8, dev uint32) *job {
 	j := &job{kind: kind, dev: dev, intendedMs: e.curAt}
 	j.intended = e.clk.WallForOffset(time.Duration(e.curAt) * time.Millisecond)
 	j.info = e.info(dev, s.Running)
+	j.opt.UserAgent = e.userAgent(dev)
 	return j
 }
 
@@ -75,7 +82,7 @@ func (e *engine) dispatch(j *job) {
 	if e.stopping {
 		return
 	}
-	if j.kind != jobStats {
+	if j.kind != jobStats && j.kind != jobPost {
 		e.busy[j.dev]++
 		e.modelledUntil[j.dev] = max(e.modelledUntil[j.dev], j.intendedMs+e.modelled(j))
 	}
@@ -95,9 +102,12 @@ func (e *engine) dispatch(j *job) {
 			return
 		}
 		if p.Failure > 0 && e.pop.Uniform(j.dev, purposeNetFail, uint64(j.intendedMs)) < p.Failure && j.size > 1 {
-			// The connection drops mid-download; the plugin resumes.
+			// The connection drops mid-download: the attempt fails.
 			j.opt.CutAfter = 1 + int64(e.pop.Uniform(j.dev, purposeCut, uint64(j.intendedMs))*float64(j.size-1))
 		}
+	}
+	if j.kind == jobDownload {
+		e.deadline(j, p)
 	}
 	if e.set.speed == 1 && p != nil {
 		j.shapeRTT = time.Duration(e.rtt(j.dev, j.intendedMs)) * time.Millisecond
@@ -229,9 +239,20 @@ func (e *engine) work(ctx context.Context, j *job) {
 	case jobCheck:
 		j.res = e.cl.Updates(ctx, &j.info, &j.upd)
 	case jobChannel:
-		j.res = e.cl.SetChannel(ctx, &j.info, j.channel, &j.ch)
+		switch j.chKind {
+		case device.ReqChannelSet:
+			j.res = e.cl.SetChannel(ctx, &j.info, j.channel, &j.ch)
+		case device.ReqChannelGet:
+			j.res = e.cl.GetChannel(ctx, &j.info, &j.ch)
+		case device.ReqChannelList:
+			j.res = e.cl.ListChannels(ctx, &j.info, &j.chs)
+		case device.ReqChannelUnset:
+			j.res = e.cl.UnsetChannel(ctx, &j.info, &j.ch)
+		}
 	case jobStats:
 		j.res = e.cl.Stats(ctx, j.events, &j.st)
+	case jobPost:
+		j.res = e.cl.StatsEvent(ctx, &j.events[0], &j.st)
 	case jobDownload:
 		j.dl = e.cl.Download(ctx, j.url, j.checksum, j.opt)
 		j.res = j.dl.Result
@@ -261,7 +282,7 @@ func (e *engine) complete(j *job) {
 		e.rec.API(metrics.Updates, cohort, latency, service, r.Status, failed)
 	case jobChannel:
 		e.rec.API(metrics.Channel, cohort, latency, service, r.Status, failed)
-	case jobStats:
+	case jobStats, jobPost:
 		e.rec.API(metrics.Stats, cohort, latency, service, r.Status, failed)
 	case jobDownload:
 		ok := j.dl.Complete
@@ -273,6 +294,10 @@ func (e *engine) complete(j *job) {
 		if j.kind == jobStats {
 			e.statsDone(j)
 		}
+		return
+	}
+	if j.kind == jobPost {
+		e.postDone(j)
 		return
 	}
 	now := e.virtualMs()
@@ -292,13 +317,11 @@ func (e *engine) deliver(j *job) {
 	s := &e.devs[i]
 	before := s.Running
 	now := e.curAt
-	r := &j.res
 	switch j.kind {
 	case jobCheck:
 		e.m.CheckReply(s, i, now, e.checkResult(j))
 	case jobChannel:
-		e.m.ChannelReply(s, i, now, device.ChannelResult{Status: r.Status,
-			OK: r.Err == nil && r.Status == 200 && (j.ch.Status == "ok" || j.ch.AllowSet), Code: j.ch.Error})
+		e.m.ChannelReply(s, i, now, e.channelResult(j))
 	case jobDownload:
 		ok := !j.local && j.dl.Complete
 		sumOK := ok && j.dl.ChecksumOK
@@ -306,12 +329,16 @@ func (e *engine) deliver(j *job) {
 			e.pop.Uniform(i, purposeCorrupt, uint64(j.intendedMs)) < d.CorruptDownload {
 			sumOK = false // the device's copy is corrupted (storage, proxy)
 		}
-		e.m.DownloadDone(s, i, now, device.DownloadResult{Bundle: j.bundle, OK: ok, ChecksumOK: sumOK})
+		share := 0.0
+		if j.size > 0 && !j.local {
+			share = min(float64(j.dl.Bytes)/float64(j.size), 1)
+		}
+		e.m.DownloadDone(s, i, now, device.DownloadResult{Bundle: j.bundle, Share: share, OK: ok, ChecksumOK: sumOK})
 	case jobStats:
 		e.statsDone(j)
 	}
 	e.track(i, before, s.Running)
-	if j.kind != jobStats {
+	if j.kind != jobStats && j.kind != jobPost {
 		if e.busy[i]--; e.busy[i] == 0 {
 			delete(e.busy, i)
 			delete(e.modelledUntil, i)
@@ -322,43 +349,104 @@ func (e *engine) deliver(j *job) {
 	}
 }
 
+// checkResult reads an /updates reply as the plugin does
+// (A/CapgoUpdater.java:2219 makeJsonRequest, A/CapacitorUpdaterPlugin.java
+// :4598 normalizedUpdateResponseKind): no reply, a 429, an error status
+// without the protocol's error, a body that is not JSON and a kind the
+// plugin does not know are all failures; a reply with an error or a kind
+// is read before its version.
 func (e *engine) checkResult(j *job) device.CheckResult {
 	r := &j.res
-	cr := device.CheckResult{Status: r.Status, RetryAfter: -1}
-	if r.RetryAfter >= 0 {
-		cr.RetryAfter = r.RetryAfter.Milliseconds()
-	}
+	cr := device.CheckResult{Status: r.Status, Kind: protocol.KindFailed}
 	if j.local || (r.Err != nil && !errors.Is(r.Err, client.ErrInvalidReply)) {
 		cr.Status = 0
 		return cr
 	}
-	if cr.Status != 200 {
-		cr.Code, cr.Kind = j.upd.Error, j.upd.Kind
-		return cr
+	u := &j.upd
+	cr.Code = u.Error
+	if r.Status == 429 {
+		cr.Block = e.blockOf(j)
 	}
 	if r.Err != nil {
-		cr.Invalid = true
-		return cr
+		return cr // not JSON
 	}
-	u := &j.upd
-	if u.Version == protocol.Builtin {
-		// "version":"builtin" (the backend sends it beside the
-		// already_on_builtin code) tells the device to reset.
-		cr.Update, cr.Bundle = true, device.Builtin
-		return cr
-	}
-	if u.IsUpdate() {
-		idx, ok := e.bundles.lookup(u.Version)
-		if !ok || (u.Version != protocol.Builtin && u.URL == "") {
-			cr.Invalid = true
-			return cr
-		}
-		cr.Update, cr.Bundle = true, idx
-		if idx != device.Builtin {
-			e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum}
+	if u.Error != "" || u.Kind != "" {
+		switch u.Kind {
+		case protocol.KindUpToDate, protocol.KindBlocked:
+			cr.Kind = u.Kind
 		}
 		return cr
 	}
-	cr.Code, cr.Kind = u.Error, u.Kind
+	if r.Status < 200 || r.Status > 299 || u.Version == "" {
+		return cr
+	}
+	cr.Kind = ""
+	cr.Update = true
+	s := &e.devs[j.dev]
+	switch {
+	case u.Version == protocol.Builtin:
+		cr.Bundle = device.Builtin
+		return cr
+	case u.Version == e.versionName(j.dev, s.Running):
+		cr.Bundle = s.Running
+		return cr
+	}
+	idx, ok := e.bundles.lookup(u.Version)
+	if !ok || idx == device.Builtin {
+		cr.Update, cr.Kind = false, protocol.KindFailed
+		return cr
+	}
+	cr.Bundle = idx
+	if pu, err := url.Parse(u.URL); u.URL == "" || err != nil || pu.Scheme == "" {
+		cr.NoURL = true
+		return cr
+	}
+	e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum}
+	return cr
+}
+
+// blockOf is a 429's block in ms from its retry hints (client.Result).
+func (e *engine) blockOf(j *job) int64 {
+	r := &j.res
+	if r.RetryAfter >= 0 {
+		return r.RetryAfter.Milliseconds()
+	}
+	if r.ResetAt > 0 {
+		return r.ResetAt - (vclock.Epoch().UnixMilli() + e.curAt)
+	}
+	return 0
+}
+
+// channelResult reads a /channel_self reply as the plugin does
+// (A/CapgoUpdater.java:2413 setChannel, :2489 getChannel).
+func (e *engine) channelResult(j *job) device.ChannelResult {
+	r := &j.res
+	cr := device.ChannelResult{Kind: j.chKind, Status: r.Status, Code: j.ch.Error, Channel: device.None}
+	if j.local || r.Err != nil {
+		if j.local || !errors.Is(r.Err, client.ErrInvalidReply) {
+			cr.Status = 0
+		}
+		return cr
+	}
+	if r.Status == 429 {
+		cr.Block = e.blockOf(j)
+	}
+	cr.OK = r.Status >= 200 && r.Status <= 299 && j.ch.Error == ""
+	if !cr.OK {
+		return cr
+	}
+	c := &e.pop.Cohorts[e.attrs[j.dev].Cohort]
+	switch j.chKind {
+	case device.ReqChannelSet:
+		if j.ch.Unset {
+			cr.Channel = e.channelIndex(c.Channel)
+		} else {
+			cr.Channel = e.channelIndex(j.channel)
+		}
+	case device.ReqChannelGet:
+		if j.ch.Channel != protocol.Builtin {
+			cr.Channel = e.channelIndex(j.ch.Channel)
+		}
+	}
 	return cr
 }

@@ -27,7 +27,6 @@ const (
 	evChurn
 	evFlushStats
 	evDeliver
-	evPeriodic
 	evTimeline
 	evSample
 	evEnd
@@ -66,6 +65,11 @@ type engine struct {
 	bundles  bundleTable
 	profiles []scenarios.NetworkProfile // by population profile index
 	cohorts  []string
+	// plats are the platforms; cohortPlat[cohort][platform choice] the
+	// index of one; versionCodes[cohort][native choice] its version_code.
+	plats        []platform
+	cohortPlat   [][]uint8
+	versionCodes [][]string
 
 	// per-device side state, only while needed
 	dl map[uint32]pendingDownload
@@ -152,6 +156,7 @@ func newEngine(cfg *Config) (*engine, error) {
 	for _, c := range pop.Cohorts {
 		e.cohorts = append(e.cohorts, c.Name)
 	}
+	e.initPlatforms()
 	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
 	e.m = device.Machine{Env: e}
 	e.endMs = e.set.duration.Milliseconds()
@@ -270,6 +275,7 @@ func (e *engine) initDevices() {
 		a := e.pop.Attrs(i)
 		e.attrs[i] = a
 		s := device.NewState(device.Never)
+		s.Channel = e.channelIndex(e.pop.Cohorts[a.Cohort].Channel)
 		ls := e.pop.LastSession(i)
 		if ls != population.Never {
 			s.LastSession = ls
@@ -439,13 +445,6 @@ func (e *engine) handle(ev sched.Event) {
 		e.parked[ev.Arg] = nil
 		e.freePark = append(e.freePark, ev.Arg)
 		e.deliver(j)
-	case evPeriodic:
-		if s.Has(device.FlagInSession) && uint32(s.SessK) == ev.Arg {
-			e.m.PeriodicCheck(s, i, ev.At)
-			if p := e.pop.Cohorts[e.attrs[i].Cohort].PeriodicCheck; p > 0 {
-				e.q.Push(sched.Event{At: ev.At + p.Milliseconds(), Device: i, Kind: evPeriodic, Arg: ev.Arg})
-			}
-		}
 	case evPush:
 		e.m.Push(s, i, ev.At)
 	default:

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/otasim/otasim/protocol"
@@ -23,7 +25,13 @@ const (
 	purposeCut
 )
 
-func (e *engine) Mode(dev uint32) uint8 { return e.pop.Cohorts[e.attrs[dev].Cohort].UpdateMode }
+func (e *engine) Behaviour(dev uint32) *device.Behaviour {
+	return &e.pop.Cohorts[e.attrs[dev].Cohort].Plugin
+}
+
+func (e *engine) Platform(dev uint32) *device.Platform {
+	return &e.plats[e.platOf(dev)].dev
+}
 
 func (e *engine) InWindow(dev uint32, now int64) bool {
 	a := &e.attrs[dev]
@@ -44,10 +52,6 @@ func (e *engine) UntilWindow(dev uint32, now int64) int64 {
 	return int64(wait)*60_000 - now%60_000
 }
 
-func (e *engine) SelfAssign(dev uint32) bool {
-	return e.pop.Cohorts[e.attrs[dev].Cohort].SelfAssign != ""
-}
-
 func (e *engine) NotReady(dev uint32, b uint8) bool {
 	d := e.bundles.defects(b)
 	if d == nil {
@@ -62,8 +66,9 @@ func (e *engine) Send(dev uint32, kind uint8, arg uint8) {
 	switch kind {
 	case device.ReqCheck:
 		e.dispatch(e.newJob(jobCheck, dev))
-	case device.ReqChannelSelf:
+	case device.ReqChannelSet, device.ReqChannelGet, device.ReqChannelList, device.ReqChannelUnset:
 		j := e.newJob(jobChannel, dev)
+		j.chKind = kind
 		j.channel = e.pop.Cohorts[e.attrs[dev].Cohort].SelfAssign
 		e.dispatch(j)
 	case device.ReqDownload:
@@ -98,23 +103,56 @@ func (e *engine) Note(dev uint32, n device.Note) {
 	}
 }
 
-// channelOf is the channel a device asks for (defaultChannel).
-func (e *engine) channelOf(dev uint32) string {
-	s := &e.devs[dev]
-	c := &e.pop.Cohorts[e.attrs[dev].Cohort]
-	if c.SelfAssign != "" && s.Has(device.FlagSelfAssigned) {
-		return c.SelfAssign
+// versionName is the version_name a device sends for bundle b: the
+// builtin bundle goes by the app's native version (A/BundleInfo.java
+// getVersionName of the builtin, CapgoUpdater.java:3181).
+func (e *engine) versionName(dev uint32, b uint8) string {
+	if b == device.Builtin {
+		return e.pop.Native(&e.attrs[dev])
 	}
-	return c.Channel
+	return e.bundles.name(b)
 }
 
-// info builds the info object of a device (the plugin sends it whole with
-// every request).
+// channelIndex is the index of a channel name in the app's channels
+// (device.None for "" or an unknown name).
+func (e *engine) channelIndex(name string) uint8 {
+	for i, c := range e.sc.App.Channels {
+		if c.Name == name && i < int(device.None) {
+			return uint8(i)
+		}
+	}
+	return device.None
+}
+
+// channelOf is the channel a device asks for (defaultChannel).
+func (e *engine) channelOf(dev uint32) string {
+	if i := e.devs[dev].Channel; i != device.None {
+		return e.sc.App.Channels[i].Name
+	}
+	return ""
+}
+
+// info builds the info object of a device as its platform's plugin does
+// (A/CapgoUpdater.java:1969 createInfoObject, I/CapgoUpdater.swift:1018):
+// every field, empty ones as "", key_id only with an encryption key.
 func (e *engine) info(dev uint32, version uint8) protocol.Info {
 	a := &e.attrs[dev]
+	c := &e.pop.Cohorts[a.Cohort]
+	pl := &e.plats[e.platOf(dev)]
+	ch := e.channelOf(dev)
 	return protocol.Info{
-		Platform: e.pop.Platform(a), DeviceID: e.pop.DeviceID(dev), AppID: e.sc.App.ID,
-		VersionBuild: e.pop.Native(a), VersionOS: "17.0", VersionName: e.bundles.name(version),
-		PluginVersion: protocol.PluginVersion, IsProd: true, DefaultChannel: e.channelOf(dev),
+		Platform: pl.dev.Name, DeviceID: e.pop.DeviceID(dev), AppID: e.sc.App.ID,
+		VersionBuild: e.pop.Native(a), VersionCode: e.versionCodes[a.Cohort][a.Native],
+		VersionOS: pl.versionOS, VersionName: e.versionName(dev, version),
+		PluginVersion: c.PluginVersion, IsProd: true, InstallSource: pl.installSource,
+		DefaultChannel: ch,
 	}
+}
+
+// versionCode is the Android versionCode (or iOS build number) the engine
+// gives a native version: major*10000 + minor*100 + patch.
+func versionCode(v string) string {
+	var major, minor, patch int
+	_, _ = fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch)
+	return strconv.Itoa(major*10000 + minor*100 + patch)
 }

@@ -28,9 +28,6 @@ func (e *engine) sessionStart(i uint32, s *device.State, at int64) {
 	length := e.pop.SessionLength(i, a, s.SessK)
 	e.q.Push(sched.Event{At: at + length, Device: i, Kind: evSessionEnd, Arg: s.SessK})
 	c := &e.pop.Cohorts[a.Cohort]
-	if c.PeriodicCheck > 0 {
-		e.q.Push(sched.Event{At: at + c.PeriodicCheck.Milliseconds(), Device: i, Kind: evPeriodic, Arg: s.SessK})
-	}
 	if c.Push {
 		e.pushConnect(i, s)
 	}

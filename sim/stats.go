@@ -1,19 +1,26 @@
 package sim
 
 import (
+	"strconv"
+
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/sched"
 	"github.com/otasim/otasim/sim/vclock"
 )
 
-// Stats batching, as the plugin does it: events queue (at most 200), a
-// batch is posted about a second after the first one queued, retried on
-// 429, 408 and 5xx, dropped on other 4xx.
+// Stats as the plugin sends them (A/CapgoUpdater.java:2802 sendStats,
+// :3021 flushStatsQueue; I/CapgoUpdater.swift:3103, :3245): events queue
+// (at most 200, the oldest dropped); a timer ticks every second from the
+// process's first event and posts the whole queue as one JSON array when
+// no post is in flight and no 429 block holds; a 429, 408, 5xx or network
+// error puts the events back for the next tick, without limit; any other
+// status drops them. The queue outlives the process (it is persisted and
+// restored at the next launch).
 const (
-	statsDelayMs    = 1000
-	statsMaxQueue   = protocol.MaxStatsBatch
-	statsMaxRetries = 12
-	statsMaxDelayMs = 300_000
+	statsTickMs   = 1000
+	statsMaxQueue = protocol.MaxStatsBatch
 )
 
 type stat struct {
@@ -21,13 +28,13 @@ type stat struct {
 	version uint8
 	old     uint8
 	at      int64
+	proc    int64 // the process's start, for the launch events' metadata
 }
 
 type statsQueue struct {
 	evs       []stat
 	inFlight  int
 	scheduled bool
-	retries   uint8
 }
 
 func (e *engine) Stat(dev uint32, action string, version, old uint8) {
@@ -40,11 +47,20 @@ func (e *engine) Stat(dev uint32, action string, version, old uint8) {
 		q.evs = q.evs[1:]
 		e.droppedStats++
 	}
-	q.evs = append(q.evs, stat{action: action, version: version, old: old, at: e.curAt})
-	if !q.scheduled && q.inFlight == 0 {
-		q.scheduled = true
-		e.After(dev, statsDelayMs, evFlushStats, 0)
+	q.evs = append(q.evs, stat{action: action, version: version, old: old, at: e.curAt, proc: e.devs[dev].ProcStart})
+	e.scheduleFlush(dev, q, e.curAt)
+}
+
+// scheduleFlush arms the next tick after at (or after the 429 block).
+func (e *engine) scheduleFlush(dev uint32, q *statsQueue, at int64) {
+	if q.scheduled || q.inFlight > 0 {
+		return
 	}
+	s := &e.devs[dev]
+	at = max(at, s.BlockedUntil-1)
+	tick := s.ProcStart + ((at-s.ProcStart)/statsTickMs+1)*statsTickMs
+	q.scheduled = true
+	e.q.Push(sched.Event{At: tick, Device: dev, Kind: evFlushStats})
 }
 
 func (e *engine) flushStats(dev uint32) {
@@ -53,23 +69,19 @@ func (e *engine) flushStats(dev uint32) {
 		return
 	}
 	q.scheduled = false
-	if q.inFlight > 0 || len(q.evs) == 0 {
+	s := &e.devs[dev]
+	if q.inFlight > 0 || len(q.evs) == 0 || !s.Has(device.FlagProcess) {
+		return // a cold start's first event arms the timer again
+	}
+	if s.Blocked(e.curAt) {
+		e.scheduleFlush(dev, q, e.curAt)
 		return
 	}
 	n := min(len(q.evs), protocol.MaxStatsBatch)
 	j := e.newJob(jobStats, dev)
 	j.events = make([]protocol.StatsEvent, n)
-	base := vclock.Epoch().UnixMilli()
 	for k := range n {
-		st := &q.evs[k]
-		ev := &j.events[k]
-		ev.Info = j.info
-		ev.VersionName = e.bundles.name(st.version)
-		if st.old != 0xFF {
-			ev.OldVersionName = e.bundles.name(st.old)
-		}
-		ev.Action = st.action
-		ev.Timestamp = base + st.at
+		e.statEvent(&j.events[k], j, &q.evs[k])
 	}
 	q.inFlight = n
 	j.nStats = n
@@ -79,6 +91,55 @@ func (e *engine) flushStats(dev uint32) {
 	e.dispatch(j)
 	if e.stopping {
 		q.inFlight = 0
+	}
+}
+
+// statEvent fills one event: the info object, the bundles by name, the
+// action, the device's (virtual) time, and the launch events' metadata
+// (A/CapacitorUpdaterPlugin.java:1737-1793).
+func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
+	base := vclock.Epoch().UnixMilli()
+	ev.Info = j.info
+	ev.VersionName = e.versionName(j.dev, st.version)
+	if st.old != device.None {
+		ev.OldVersionName = e.versionName(j.dev, st.old)
+	}
+	ev.Action = st.action
+	ev.Timestamp = base + st.at
+	switch st.action {
+	case protocol.ActionAppLaunchStart:
+		ev.Metadata = map[string]string{"launch_started_at": strconv.FormatInt(base+st.proc, 10), "source": "plugin_load"}
+	case protocol.ActionAppLaunchReady, protocol.ActionAppLaunchTimeout:
+		ev.Metadata = map[string]string{
+			"duration_ms":       strconv.FormatInt(max(st.at-st.proc, 0), 10),
+			"launch_started_at": strconv.FormatInt(base+st.proc, 10),
+			"source":            "notify_app_ready",
+		}
+		if st.action == protocol.ActionAppLaunchTimeout {
+			ev.Metadata["source"] = "app_ready_timeout"
+			ev.Metadata["timeout_ms"] = strconv.FormatInt(e.Platform(j.dev).AppReadyTimeout, 10)
+		}
+	}
+}
+
+// Post sends one event at once as a single object, outside the queue and
+// without retry (A/DownloadService.java:372 sendStatsAsync,
+// A/CapgoUpdater.java:2167 sendRateLimitStatistic): no timestamp.
+func (e *engine) Post(dev uint32, action string, version uint8) {
+	j := e.newJob(jobPost, dev)
+	j.events = make([]protocol.StatsEvent, 1)
+	ev := &j.events[0]
+	ev.Info = j.info
+	ev.VersionName = e.versionName(dev, version)
+	ev.Action = action
+	e.dispatch(j)
+}
+
+// postDone: a single event that did not get through is lost, and
+// rate_limit_reached's claim given back.
+func (e *engine) postDone(j *job) {
+	if j.local || j.res.Err != nil || j.res.Status/100 != 2 {
+		e.m.PostFailed(&e.devs[j.dev], j.events[0].Action)
 	}
 }
 
@@ -100,33 +161,22 @@ func (e *engine) statsDone(j *job) {
 			e.countDelivered(&j.events[k])
 		}
 		q.evs = q.evs[n:]
-		q.retries = 0
 	case j.local || st == 0 || st == 429 || st == 408 || st >= 500:
-		q.retries++
-		if q.retries > statsMaxRetries {
-			e.droppedStats += int64(n)
-			q.evs = q.evs[n:]
-			q.retries = 0
-			break
+		if st == 429 && !j.local && !e.stopping {
+			e.m.RateLimited(&e.devs[j.dev], j.dev, e.curAt, e.blockOf(j), "")
 		}
-		delay := min(int64(2000)<<(q.retries-1), statsMaxDelayMs)
-		if j.res.RetryAfter > 0 {
-			delay = max(delay, min(j.res.RetryAfter.Milliseconds(), 86_400_000))
-		}
-		q.scheduled = true
-		e.After(j.dev, delay, evFlushStats, 0)
-		return
+		// kept for the next tick
 	default: // other 4xx: the plugin drops the batch
 		e.droppedStats += int64(n)
 		q.evs = q.evs[n:]
-		q.retries = 0
 	}
 	if len(q.evs) == 0 {
 		delete(e.stats, j.dev)
 		return
 	}
-	q.scheduled = true
-	e.After(j.dev, statsDelayMs, evFlushStats, 0)
+	if !e.stopping {
+		e.scheduleFlush(j.dev, q, e.curAt)
+	}
 }
 
 // countDelivered counts an acknowledged event the way the server does:

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -55,26 +56,49 @@ func appendField(b []byte, name, v string, omitEmpty bool) []byte {
 }
 
 // appendInfoFields appends the info object's fields without braces,
-// starting with a comma-less first field.
+// starting with a comma-less first field. Every field goes out, empty
+// ones as "", as the plugin sends them (capacitor-updater 8.51.14
+// android/.../CapgoUpdater.java:1969 createInfoObject); key_id only with
+// an encryption key.
 func appendInfoFields(b []byte, in *protocol.Info) []byte {
 	b = append(b, `"platform":`...)
 	b = appendString(b, in.Platform)
 	b = appendField(b, "device_id", in.DeviceID, false)
 	b = appendField(b, "app_id", in.AppID, false)
-	b = appendField(b, "custom_id", in.CustomID, true)
+	b = appendField(b, "custom_id", in.CustomID, false)
 	b = appendField(b, "version_build", in.VersionBuild, false)
-	b = appendField(b, "version_code", in.VersionCode, true)
-	b = appendField(b, "version_os", in.VersionOS, true)
+	b = appendField(b, "version_code", in.VersionCode, false)
+	b = appendField(b, "version_os", in.VersionOS, false)
 	b = appendField(b, "version_name", in.VersionName, false)
 	b = appendField(b, "plugin_version", in.PluginVersion, false)
 	b = append(b, `,"is_emulator":`...)
 	b = strconv.AppendBool(b, in.IsEmulator)
 	b = append(b, `,"is_prod":`...)
 	b = strconv.AppendBool(b, in.IsProd)
-	b = appendField(b, "install_source", in.InstallSource, true)
-	b = appendField(b, "defaultChannel", in.DefaultChannel, true)
+	b = appendField(b, "install_source", in.InstallSource, false)
+	b = appendField(b, "defaultChannel", in.DefaultChannel, false)
 	b = appendField(b, "key_id", in.KeyID, true)
 	return b
+}
+
+// field is one field of the info object as a query parameter.
+type field struct {
+	name, value string
+	present     bool
+}
+
+// infoFields lists the info object's fields as appendInfoFields writes
+// them (listChannels sends them as query parameters).
+func infoFields(in *protocol.Info) []field {
+	return []field{
+		{"platform", in.Platform, true}, {"device_id", in.DeviceID, true}, {"app_id", in.AppID, true},
+		{"custom_id", in.CustomID, true}, {"version_build", in.VersionBuild, true},
+		{"version_code", in.VersionCode, true}, {"version_os", in.VersionOS, true},
+		{"version_name", in.VersionName, true}, {"plugin_version", in.PluginVersion, true},
+		{"is_emulator", strconv.FormatBool(in.IsEmulator), true}, {"is_prod", strconv.FormatBool(in.IsProd), true},
+		{"install_source", in.InstallSource, true}, {"defaultChannel", in.DefaultChannel, true},
+		{"key_id", in.KeyID, in.KeyID != ""},
+	}
 }
 
 // AppendInfo appends the info object as JSON (the /updates body), with
@@ -97,33 +121,41 @@ func AppendChannelRequest(b []byte, in *protocol.Info, channel string) []byte {
 func AppendStats(b []byte, evs []protocol.StatsEvent) []byte {
 	b = append(b, '[')
 	for i := range evs {
-		e := &evs[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '{')
-		b = appendInfoFields(b, &e.Info)
-		b = appendField(b, "old_version_name", e.OldVersionName, true)
-		b = appendField(b, "action", e.Action, false)
-		if e.Timestamp != 0 {
-			b = append(b, `,"timestamp":`...)
-			b = strconv.AppendInt(b, e.Timestamp, 10)
+		b = AppendStatsEvent(b, &evs[i])
+	}
+	return append(b, ']')
+}
+
+// AppendStatsEvent appends one stats event as a JSON object:
+// old_version_name always ("" when none), timestamp when set.
+func AppendStatsEvent(b []byte, e *protocol.StatsEvent) []byte {
+	b = append(b, '{')
+	b = appendInfoFields(b, &e.Info)
+	b = appendField(b, "old_version_name", e.OldVersionName, false)
+	b = appendField(b, "action", e.Action, false)
+	if e.Timestamp != 0 {
+		b = append(b, `,"timestamp":`...)
+		b = strconv.AppendInt(b, e.Timestamp, 10)
+	}
+	if len(e.Metadata) > 0 {
+		b = append(b, `,"metadata":{`...)
+		keys := make([]string, 0, len(e.Metadata))
+		for k := range e.Metadata {
+			keys = append(keys, k)
 		}
-		if len(e.Metadata) > 0 {
-			b = append(b, `,"metadata":{`...)
-			first := true
-			for k, v := range e.Metadata {
-				if !first {
-					b = append(b, ',')
-				}
-				first = false
-				b = appendString(b, k)
-				b = append(b, ':')
-				b = appendString(b, v)
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
 			}
-			b = append(b, '}')
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, e.Metadata[k])
 		}
 		b = append(b, '}')
 	}
-	return append(b, ']')
+	return append(b, '}')
 }

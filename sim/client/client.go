@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -130,8 +129,13 @@ func (c *Client) Close() {
 type Result struct {
 	// Status is the HTTP status, 0 when no reply came (Err says why).
 	Status int
-	// RetryAfter from a 429 or 503 reply, -1 when absent.
+	// RetryAfter is a 429's retry hint as the plugin reads it: the
+	// Retry-After header in seconds (fractions allowed), else the body's
+	// retryAfterSeconds; -1 when there is none.
 	RetryAfter time.Duration
+	// ResetAt is a 429 body's rateLimitResetAt (epoch ms, 0 when absent),
+	// read when there is no RetryAfter.
+	ResetAt int64
 	// Sent and Done are the wall times the request left and the reply
 	// (all of it) arrived.
 	Sent, Done time.Time
@@ -148,7 +152,7 @@ func (c *Client) putBuf(b *[]byte) {
 
 // post sends body to u and decodes a JSON reply into out when the status is
 // 2xx (or into errOut otherwise, when given).
-func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) Result {
+func (c *Client) do(ctx context.Context, method, u string, body []byte, out any, ua string) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.APITimeout)
 	defer cancel()
 	res := Result{RetryAfter: -1}
@@ -160,7 +164,10 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if ua == "" {
+		ua = c.cfg.UserAgent
+	}
+	req.Header.Set("User-Agent", ua)
 	res.Sent = time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -170,7 +177,6 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
-	res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), res.Sent)
 	bp := c.getBuf()
 	defer c.putBuf(bp)
 	b, err := readAll(resp.Body, *bp, 1<<20)
@@ -179,6 +185,9 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 	if err != nil {
 		res.Err = fmt.Errorf("%s %s: read reply: %w", method, u, err)
 		return res
+	}
+	if res.Status == http.StatusTooManyRequests {
+		res.RetryAfter, res.ResetAt = rateLimitHint(resp.Header.Get("Retry-After"), b)
 	}
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -211,30 +220,12 @@ func readAll(r io.Reader, buf []byte, limit int) ([]byte, error) {
 	}
 }
 
-// retryAfter parses a Retry-After header: seconds, or an HTTP date.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return -1
-	}
-	if s, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if s < 0 {
-			return -1
-		}
-		return time.Duration(min(s, 1<<32)) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return -1
-}
-
 // Updates posts the info object to /updates. The reply is decoded from a
 // 200 and from error statuses that carry the protocol's error JSON.
 func (c *Client) Updates(ctx context.Context, info *protocol.Info, reply *protocol.UpdateReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Updates, *bp, reply)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Updates, *bp, reply, UserAgent(info))
 	c.putBuf(bp)
 	return res
 }
@@ -243,7 +234,21 @@ func (c *Client) Updates(ctx context.Context, info *protocol.Info, reply *protoc
 func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *protocol.StatsReply) Result {
 	bp := c.getBuf()
 	*bp = AppendStats((*bp)[:0], evs)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply)
+	ua := ""
+	if len(evs) > 0 {
+		ua = UserAgent(&evs[0].Info)
+	}
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply, ua)
+	c.putBuf(bp)
+	return res
+}
+
+// StatsEvent posts one event as a single object, as the plugin posts some
+// events outside its batch.
+func (c *Client) StatsEvent(ctx context.Context, ev *protocol.StatsEvent, reply *protocol.StatsReply) Result {
+	bp := c.getBuf()
+	*bp = AppendStatsEvent((*bp)[:0], ev)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply, UserAgent(&ev.Info))
 	c.putBuf(bp)
 	return res
 }
@@ -255,13 +260,16 @@ type ChannelReply struct {
 	Channel  string `json:"channel"`
 	Error    string `json:"error"`
 	Message  string `json:"message"`
+	// Unset: a public channel was asked for; the device goes back to its
+	// configured default.
+	Unset bool `json:"unset"`
 }
 
 // SetChannel self-assigns a channel (POST /channel_self).
 func (c *Client) SetChannel(ctx context.Context, info *protocol.Info, channel string, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendChannelRequest((*bp)[:0], info, channel)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Channel, *bp, reply)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
 	c.putBuf(bp)
 	return res
 }
@@ -270,7 +278,7 @@ func (c *Client) SetChannel(ctx context.Context, info *protocol.Info, channel st
 func (c *Client) GetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodPut, c.cfg.Endpoints.Channel, *bp, reply)
+	res := c.do(ctx, http.MethodPut, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
 	c.putBuf(bp)
 	return res
 }
@@ -283,23 +291,22 @@ func (c *Client) ListChannels(ctx context.Context, info *protocol.Info, reply *[
 		return Result{RetryAfter: -1, Err: err}
 	}
 	q := u.Query()
-	q.Set("platform", info.Platform)
-	q.Set("device_id", info.DeviceID)
-	q.Set("app_id", info.AppID)
-	q.Set("version_build", info.VersionBuild)
-	q.Set("version_name", info.VersionName)
-	q.Set("plugin_version", info.PluginVersion)
-	q.Set("is_emulator", strconv.FormatBool(info.IsEmulator))
-	q.Set("is_prod", strconv.FormatBool(info.IsProd))
+	// Every field of the info object, as the plugin adds them
+	// (A/CapgoUpdater.java:2632 listChannels).
+	for _, f := range infoFields(info) {
+		if f.present {
+			q.Set(f.name, f.value)
+		}
+	}
 	u.RawQuery = q.Encode()
-	return c.do(ctx, http.MethodGet, u.String(), nil, reply)
+	return c.do(ctx, http.MethodGet, u.String(), nil, reply, UserAgent(info))
 }
 
 // UnsetChannel clears the device's override (DELETE /channel_self).
 func (c *Client) UnsetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodDelete, c.cfg.Endpoints.Channel, *bp, reply)
+	res := c.do(ctx, http.MethodDelete, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
 	c.putBuf(bp)
 	return res
 }

@@ -21,9 +21,14 @@ type Shaping struct {
 // DownloadOptions change how one download behaves.
 type DownloadOptions struct {
 	// CutAfter > 0 drops the connection after that many bytes, as a lost
-	// network would; the download then resumes with a Range request.
+	// network would: the download fails (the plugin's next attempt starts
+	// over from the first byte).
 	CutAfter int64
 	Shape    Shaping
+	// Deadline > 0 bounds the whole download (the iOS plugin's wait).
+	Deadline time.Duration
+	// UserAgent is the device's User-Agent (the client's default when "").
+	UserAgent string
 }
 
 // Download is the outcome of a bundle download.
@@ -47,7 +52,11 @@ type Download struct {
 // differing byte fails it) at the cost of a memory compare instead of a
 // hash.
 func (c *Client) Download(ctx context.Context, url, checksum string, opt DownloadOptions) Download {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.DownloadTimeout)
+	timeout := c.cfg.DownloadTimeout
+	if opt.Deadline > 0 {
+		timeout = min(timeout, opt.Deadline)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d := Download{Result: Result{RetryAfter: -1}}
 	h := c.verified.checker(checksum)
@@ -58,25 +67,21 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 		d.Err, d.Done = err, time.Now()
 		return d
 	}
-	var offset int64
-	for part := 0; part < 2; part++ {
-		limit := int64(-1)
-		if part == 0 && opt.CutAfter > 0 {
-			limit = opt.CutAfter
-		}
-		n, status, complete, err := c.fetch(ctx, url, offset, limit, h, *bp, &d, opt.Shape)
-		d.Status = status
-		offset += n
-		d.Bytes += n
-		if err != nil {
-			d.Err = err
-			break
-		}
-		if complete {
-			d.Complete = true
-			break
-		}
-		d.Resumed = true // cut: resume from offset
+	limit := int64(-1)
+	if opt.CutAfter > 0 {
+		limit = opt.CutAfter
+	}
+	ua := opt.UserAgent
+	if ua == "" {
+		ua = c.cfg.UserAgent
+	}
+	n, status, complete, err := c.fetch(ctx, url, 0, limit, h, *bp, &d, opt.Shape, ua)
+	d.Status, d.Bytes, d.Err = status, n, err
+	switch {
+	case err == nil && complete:
+		d.Complete = true
+	case err == nil:
+		d.Err = fmt.Errorf("download %s: connection lost after %d bytes", url, n)
 	}
 	d.Done = time.Now()
 	if d.Complete {
@@ -91,12 +96,12 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 // fetch reads url from offset into h; limit ≥ 0 stops after that many bytes
 // (a cut). It returns the bytes hashed, the status, and whether the body
 // ended.
-func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h *checker, buf []byte, d *Download, shape Shaping) (int64, int, bool, error) {
+func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h *checker, buf []byte, d *Download, shape Shaping, ua string) (int64, int, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
 	}
-	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	req.Header.Set("User-Agent", ua)
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
@@ -116,7 +121,6 @@ func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h *
 			d.Bytes -= offset
 		}
 	default:
-		d.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), d.Sent)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, resp.StatusCode, false, fmt.Errorf("download %s: status %d", url, resp.StatusCode)
 	}

@@ -9,13 +9,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/scenarios"
-)
-
-// Update modes (the plugin's autoUpdate).
-const (
-	ModeAtBackground uint8 = iota
-	ModeAlways
-	ModeOnLaunch
+	"github.com/otasim/otasim/sim/device"
 )
 
 // Cohort is a segment, or one arm of a segment's experiment, with its
@@ -38,11 +32,12 @@ type Cohort struct {
 	Natives   choice
 	Networks  choice // names index Population.Profiles
 
-	Channel       string
-	SelfAssign    string
-	UpdateMode    uint8
-	PeriodicCheck time.Duration
-	Push          bool
+	Channel    string
+	SelfAssign string
+	Push       bool
+	// Plugin is how the cohort's app configures and uses the plugin.
+	Plugin        device.Behaviour
+	PluginVersion string
 	// Window is the local maintenance window in minutes of the day
 	// [Start, End), wrapping midnight when End < Start; HasWindow false
 	// when updates apply at any time.
@@ -121,15 +116,32 @@ func parseHHMM(s string) (int, error) {
 }
 
 func parseMode(s string) (uint8, error) {
-	switch strings.ToLower(s) {
-	case "", "atbackground":
-		return ModeAtBackground, nil
-	case "always", "atinstall":
-		return ModeAlways, nil
-	case "onlaunch":
-		return ModeOnLaunch, nil
+	switch s {
+	case "", scenarios.ModeAtBackground:
+		return device.ModeAtBackground, nil
+	case scenarios.ModeAtInstall:
+		return device.ModeAtInstall, nil
+	case scenarios.ModeOnLaunch:
+		return device.ModeOnLaunch, nil
+	case scenarios.ModeAlways:
+		return device.ModeAlways, nil
+	case scenarios.ModeOnlyDownload:
+		return device.ModeOnlyDownload, nil
+	case scenarios.ModeOff:
+		return device.ModeOff, nil
 	}
-	return 0, fmt.Errorf("update mode %q is not atBackground, always or onLaunch", s)
+	return 0, fmt.Errorf("update mode %q is not one of %s", s, strings.Join(scenarios.UpdateModes(), ", "))
+}
+
+// legacyChannel reports whether a plugin version keeps the device's
+// channel on the server: before 5.34.0, 6.34.0 and 7.34.0 in their majors
+// (backend plugins/channel_self.ts:26, utils.ts:109).
+func legacyChannel(v string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		return true // the backend assumes an old version when it cannot parse one
+	}
+	return major >= 5 && major <= 7 && minor < 34
 }
 
 // cohorts resolves the segments and arms of a fleet; devices is the number
@@ -194,7 +206,8 @@ func resolve(seg *scenarios.Segment, arm *scenarios.Arm) (Cohort, error) {
 		SessionsPerDay: seg.SessionsPerDay,
 		TZSpreadMin:    seg.TimezoneSpread * 60,
 		Channel:        seg.Channel, SelfAssign: seg.SelfAssign,
-		PeriodicCheck: seg.PeriodicCheck.D(), Push: seg.Push,
+		Push:          seg.Push,
+		PluginVersion: seg.PluginVersion,
 		ChurnPerDay: seg.ChurnPerDay,
 		Platforms:   newChoice(seg.Platforms, "android"),
 		Natives:     newChoice(seg.NativeVersions, "1.0.0"),
@@ -203,12 +216,14 @@ func resolve(seg *scenarios.Segment, arm *scenarios.Arm) (Cohort, error) {
 	if arm.Name != "" {
 		c.Name = seg.Name + "/" + arm.Name
 	}
-	mode := seg.UpdateMode
+	eff := *seg
 	if arm.UpdateMode != "" {
-		mode = arm.UpdateMode
+		eff.UpdateMode = arm.UpdateMode
 	}
+	mode := eff.EffectiveMode()
+	period := seg.PeriodicCheck.D()
 	if arm.PeriodicCheck != nil {
-		c.PeriodicCheck = arm.PeriodicCheck.D()
+		period = arm.PeriodicCheck.D()
 	}
 	if arm.Push != nil {
 		c.Push = *arm.Push
@@ -221,9 +236,18 @@ func resolve(seg *scenarios.Segment, arm *scenarios.Arm) (Cohort, error) {
 	}
 	var errs []error
 	var err error
-	if c.UpdateMode, err = parseMode(mode); err != nil {
+	if c.Plugin.Mode, err = parseMode(mode); err != nil {
 		errs = append(errs, err)
 	}
+	if c.PluginVersion == "" {
+		c.PluginVersion = scenarios.DefaultPluginVersion
+	}
+	c.Plugin.PeriodCheck = period.Milliseconds()
+	c.Plugin.ProcessKeep = seg.ProcessKeptFor.D().Milliseconds()
+	c.Plugin.SelfAssign = c.SelfAssign != ""
+	c.Plugin.ChannelPicker = seg.ChannelPicker
+	c.Plugin.LegacyChannel = legacyChannel(c.PluginVersion)
+	c.Plugin.KeepFailed = seg.AutoDeleteFailed != nil && !*seg.AutoDeleteFailed
 	if c.SessionsPerDay <= 0 {
 		c.SessionsPerDay = 1
 	}
