@@ -22,7 +22,9 @@ func UpdateModes() []string {
 }
 
 // DirectUpdates lists the values of the deprecated directUpdate.
-func DirectUpdates() []string { return []string{"false", "true", ModeAtInstall, ModeOnLaunch, ModeAlways} }
+func DirectUpdates() []string {
+	return []string{"false", "true", ModeAtInstall, ModeOnLaunch, ModeAlways}
+}
 
 // DefaultPluginVersion is the capacitor-updater version devices run by
 // default.

@@ -69,9 +69,15 @@ func protocolServer(t *testing.T, garbage bool) (*httptest.Server, *atomic.Int64
 		}
 	})
 	mux.HandleFunc("POST /stats", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		var evs []protocol.StatsEvent
-		if err := json.NewDecoder(r.Body).Decode(&evs); err != nil || len(evs) == 0 {
-			t.Errorf("bad /stats body: %v", err)
+		if err := json.Unmarshal(body, &evs); err != nil {
+			// Android posts some events alone, as one object.
+			var ev protocol.StatsEvent
+			if err := json.Unmarshal(body, &ev); err != nil {
+				t.Errorf("bad /stats body: %v", err)
+			}
+			evs = append(evs, ev)
 		}
 		for _, e := range evs {
 			if !protocol.KnownAction(e.Action) {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -41,7 +39,6 @@ type Download struct {
 	// Complete: the whole body arrived; ChecksumOK: its SHA-256 matched.
 	Complete   bool
 	ChecksumOK bool
-	Resumed    bool
 }
 
 // Download fetches url and checks the bytes as they arrive against
@@ -75,7 +72,7 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	if ua == "" {
 		ua = c.cfg.UserAgent
 	}
-	n, status, complete, err := c.fetch(ctx, url, 0, limit, h, *bp, &d, opt.Shape, ua)
+	n, status, complete, err := c.fetch(ctx, url, limit, h, *bp, &d, opt.Shape, ua)
 	d.Status, d.Bytes, d.Err = status, n, err
 	switch {
 	case err == nil && complete:
@@ -93,34 +90,20 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	return d
 }
 
-// fetch reads url from offset into h; limit ≥ 0 stops after that many bytes
-// (a cut). It returns the bytes hashed, the status, and whether the body
-// ended.
-func (c *Client) fetch(ctx context.Context, url string, offset, limit int64, h *checker, buf []byte, d *Download, shape Shaping, ua string) (int64, int, bool, error) {
+// fetch reads url into h; limit ≥ 0 stops after that many bytes (a cut).
+// It returns the bytes checked, the status, and whether the body ended.
+func (c *Client) fetch(ctx context.Context, url string, limit int64, h *checker, buf []byte, d *Download, shape Shaping, ua string) (int64, int, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
 	}
 	req.Header.Set("User-Agent", ua)
-	if offset > 0 {
-		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-	}
 	resp, err := c.dhc.Do(req)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	switch {
-	case offset > 0 && resp.StatusCode == http.StatusPartialContent:
-		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(offset, 10)+"-") {
-			return 0, resp.StatusCode, false, fmt.Errorf("download %s: resumed at the wrong offset (%q)", url, resp.Header.Get("Content-Range"))
-		}
-	case resp.StatusCode == http.StatusOK:
-		if offset > 0 { // no Range support: start over
-			h.Reset()
-			d.Bytes -= offset
-		}
-	default:
+	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return 0, resp.StatusCode, false, fmt.Errorf("download %s: status %d", url, resp.StatusCode)
 	}

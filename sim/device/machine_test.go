@@ -12,25 +12,29 @@ import (
 
 // env records the effects of transitions as readable lines.
 type env struct {
-	mode       uint8
-	closed     bool // maintenance window closed
-	selfAssign bool
-	notReady   map[uint8]bool
-	log        []string
+	b        Behaviour
+	p        Platform
+	closed   bool // maintenance window closed
+	notReady map[uint8]bool
+	log      []string
 }
 
-func (e *env) Mode(uint32) uint8           { return e.mode }
-func (e *env) InWindow(uint32, int64) bool { return !e.closed }
+func (e *env) Behaviour(uint32) *Behaviour     { return &e.b }
+func (e *env) Platform(uint32) *Platform       { return &e.p }
+func (e *env) InWindow(uint32, int64) bool     { return !e.closed }
+func (e *env) NotReady(_ uint32, b uint8) bool { return e.notReady[b] }
 func (e *env) UntilWindow(uint32, int64) int64 {
 	if e.closed {
 		return 3_600_000
 	}
 	return 0
 }
-func (e *env) SelfAssign(uint32) bool          { return e.selfAssign }
-func (e *env) NotReady(_ uint32, b uint8) bool { return e.notReady[b] }
 func (e *env) Send(_ uint32, kind uint8, arg uint8) {
-	e.log = append(e.log, fmt.Sprintf("send %s", [...]string{"", "check", "download", "channel_self"}[kind]+suffix(kind == ReqDownload, arg)))
+	l := "send " + [...]string{"", "check", "download", "channel_set", "channel_get", "channel_list", "channel_unset"}[kind]
+	if kind == ReqDownload {
+		l += " " + name(arg)
+	}
+	e.log = append(e.log, l)
 }
 func (e *env) Stat(_ uint32, action string, version, old uint8) {
 	l := "stat " + action + " " + name(version)
@@ -39,30 +43,22 @@ func (e *env) Stat(_ uint32, action string, version, old uint8) {
 	}
 	e.log = append(e.log, l)
 }
+func (e *env) Post(_ uint32, action string, version uint8) {
+	e.log = append(e.log, "post "+action+" "+name(version))
+}
 func (e *env) After(_ uint32, delay int64, kind uint8, arg uint32) {
-	e.log = append(e.log, fmt.Sprintf("after %d %s %d", delay, [...]string{"", "ready", "ready_timeout", "retry_check", "window"}[kind], arg))
+	e.log = append(e.log, fmt.Sprintf("after %d %s", delay,
+		[...]string{"", "ready", "ready_timeout", "window", "periodic", "process_exit", "app_loaded"}[kind]))
 }
 func (e *env) Note(_ uint32, n Note) {
-	l := "note " + [...]string{"", "attempt", "success", "failure", "abandon", "reply", "rate_limited", "revert", "reset", "gave_up", "skipped_failed"}[n.Kind]
 	switch n.Kind {
-	case NoteReply:
-		l += " " + n.Code
 	case NoteFailure:
-		l += " " + name(n.Bundle) + " " + n.Action
+		e.log = append(e.log, "note failure "+name(n.Bundle)+" "+n.Action)
+	case NoteSuccess:
+		e.log = append(e.log, "note success "+name(n.Bundle))
 	case NoteRateLimited:
-		l += fmt.Sprintf(" %d", n.Arg)
-	case NoteGaveUp:
-	default:
-		l += " " + name(n.Bundle)
+		e.log = append(e.log, fmt.Sprintf("note rate_limited %d", n.Arg))
 	}
-	e.log = append(e.log, l)
-}
-
-func suffix(ok bool, b uint8) string {
-	if ok {
-		return " " + name(b)
-	}
-	return ""
 }
 
 func name(b uint8) string {
@@ -75,262 +71,386 @@ func name(b uint8) string {
 	return fmt.Sprintf("b%d", b)
 }
 
+// step is one input to the machine.
 type step struct {
-	at   int64
-	do   string // fg, bg, check, dl, timer, channel, push
-	chk  CheckResult
-	dl   DownloadResult
-	ch   ChannelResult
-	kind uint8
-	arg  uint32
+	at  int64
+	do  string // fg, bg, check, dl, timer, channel, push, window
+	chk CheckResult
+	dl  DownloadResult
+	ch  ChannelResult
+	tk  uint8
+	arg uint32
 }
 
-func upd(b uint8) CheckResult {
-	return CheckResult{Status: 200, Update: true, Bundle: b, RetryAfter: -1}
+func upd(b uint8) step {
+	return step{do: "check", chk: CheckResult{Status: 200, Update: true, Bundle: b}}
 }
-func errReply(code string) CheckResult {
-	return CheckResult{Status: 200, Code: code, Kind: protocol.KindOf(code), RetryAfter: -1}
+func reply(kind protocol.Kind) step {
+	return step{do: "check", chk: CheckResult{Status: 200, Kind: kind, Code: "x"}}
+}
+func got(b uint8) step {
+	return step{do: "dl", dl: DownloadResult{Bundle: b, Share: 1, OK: true, ChecksumOK: true}}
+}
+func timer(kind uint8, arg uint32) step { return step{do: "timer", tk: kind, arg: arg} }
+
+var (
+	fg = step{do: "fg"}
+	bg = step{do: "bg"}
+)
+
+func run(t *testing.T, e *env, s *State, steps []step) {
+	t.Helper()
+	m := Machine{Env: e}
+	for _, st := range steps {
+		e.log = nil
+		switch st.do {
+		case "fg":
+			if !s.Has(FlagJoined) {
+				m.Launch(s, 1, st.at)
+			} else {
+				m.Foreground(s, 1, st.at)
+			}
+		case "bg":
+			m.Background(s, 1, st.at)
+		case "push":
+			m.Push(s, 1, st.at)
+		case "check":
+			m.CheckReply(s, 1, st.at, st.chk)
+		case "dl":
+			m.DownloadDone(s, 1, st.at, st.dl)
+		case "channel":
+			m.ChannelReply(s, 1, st.at, st.ch)
+		case "timer":
+			m.Timer(s, 1, st.at, st.tk, st.arg)
+		case "window":
+			e.closed = false
+		default:
+			t.Fatalf("bad step %q", st.do)
+		}
+	}
 }
 
 func TestMachine(t *testing.T) {
+	android, ios := Android(), IOS()
 	tests := []struct {
-		name  string
-		env   env
-		steps []step
-		want  []string // the log of the last step
-		check func(t *testing.T, s *State)
+		name   string
+		p      Platform
+		b      Behaviour
+		steps  []step
+		want   []string // the log of the last step
+		expect func(t *testing.T, s *State)
 	}{
 		{
-			name:  "foreground checks",
-			steps: []step{{do: "fg"}},
+			// A/CapacitorUpdaterPlugin.java:862 app_launch_start at load,
+			// :5205 app_moved_to_foreground, :5208 the check.
+			name: "cold start", p: android, steps: []step{fg},
+			want: []string{"stat app_launch_start builtin", "after 1500 ready", "stat app_moved_to_foreground builtin", "send check"},
+		},
+		{
+			name: "warm foreground: no launch", p: android, b: Behaviour{ProcessKeep: 60_000},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, fg},
 			want:  []string{"stat app_moved_to_foreground builtin", "send check"},
 		},
 		{
-			name:  "update offered: download",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)}},
-			want:  []string{"stat download_zip_start b1", "note attempt b1", "send download b1"},
+			name: "process ended: cold start again", p: android, b: Behaviour{ProcessKeep: 60_000},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, timer(TimerProcessExit, 1), fg},
+			want:  []string{"stat app_launch_start builtin", "after 1500 ready", "stat app_moved_to_foreground builtin", "send check"},
 		},
 		{
-			name: "download ok, atBackground: set_next then set at background",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg", at: 100}},
-			want: []string{"stat app_moved_to_background builtin", "stat set b1 old builtin", "after 1500 ready 1"},
+			// A/CapacitorUpdaterPlugin.java:1755 once per process.
+			name: "notifyAppReady: app_launch_ready once per process", p: ios,
+			steps: []step{fg, timer(TimerReady, 0)},
+			want:  []string{"stat app_launch_ready builtin"},
 		},
 		{
-			name: "notifyAppReady: success, fallback",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg", at: 100},
-				{do: "timer", at: 1600, kind: TimerReady, arg: 1}},
-			want: []string{"stat app_launch_ready b1", "note success b1"},
-			check: func(t *testing.T, s *State) {
-				if s.Running != 1 || s.Fallback != 1 || s.Has(FlagAwaitReady) {
-					t.Errorf("state %+v", s)
+			// A/CapacitorUpdaterPlugin.java:4826: a failure reports one
+			// download_fail of the running bundle and nothing is retried.
+			name: "5xx: one download_fail, no retry", p: android,
+			steps: []step{fg, {do: "check", chk: CheckResult{Status: 503, Kind: protocol.KindFailed}}},
+			want:  []string{"stat download_fail builtin"},
+		},
+		{
+			name: "network error: one download_fail", p: ios,
+			steps: []step{fg, {do: "check", chk: CheckResult{Status: 0, Kind: protocol.KindFailed}}},
+			want:  []string{"stat download_fail builtin"},
+		},
+		{
+			name: "up to date and blocked report nothing", p: android,
+			steps: []step{fg, reply(protocol.KindBlocked)},
+			want:  nil,
+		},
+		{
+			// A/CapgoUpdater.java:2010: block from the hint, capped at 24 h,
+			// rate_limit_reached once as a single object, download_fail.
+			name: "429: block, rate_limit_reached, download_fail", p: android,
+			steps: []step{fg, {do: "check", chk: CheckResult{Status: 429, Block: 10 * MaxBlock, Kind: protocol.KindFailed, Code: protocol.CodeTooManyRequests}}},
+			want:  []string{"note rate_limited 864000000", "post rate_limit_reached builtin", "stat download_fail builtin"},
+			expect: func(t *testing.T, s *State) {
+				if s.BlockedUntil != MaxBlock {
+					t.Errorf("blocked until %d", s.BlockedUntil)
 				}
 			},
 		},
 		{
-			name: "always mode applies at once",
-			env:  env{mode: ModeAlways},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(2)},
-				{do: "dl", dl: DownloadResult{Bundle: 2, OK: true, ChecksumOK: true}}},
-			want: []string{"stat download_complete b2", "stat set b2 old builtin", "after 1500 ready 2"},
+			// A/CapgoUpdater.java:2351: while blocked, no request.
+			name: "blocked: no request, download_fail", p: android, b: Behaviour{ProcessKeep: 1 << 40},
+			steps: []step{fg, {do: "check", chk: CheckResult{Status: 429, Block: 60_000, Kind: protocol.KindFailed}}, bg, {do: "fg", at: 30_000}},
+			want:  []string{"stat app_moved_to_foreground builtin", "stat download_fail builtin"},
 		},
 		{
-			name: "maintenance window closed: wait, apply at a later foreground in the window",
-			env:  env{mode: ModeOnLaunch, closed: true},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg"},
-				{do: "window"}, {do: "fg", at: 5000}},
-			want: []string{"stat app_moved_to_foreground builtin", "stat set b1 old builtin", "after 1500 ready 1", "send check"},
+			name: "429 without a hint: no block", p: android, b: Behaviour{ProcessKeep: 1 << 40},
+			steps: []step{fg, {do: "check", chk: CheckResult{Status: 429, Kind: protocol.KindFailed}}, bg, {do: "fg", at: 1}},
+			want:  []string{"stat app_moved_to_foreground builtin", "send check"},
 		},
 		{
-			name: "maintenance window closed: set_next waits for the window",
-			env:  env{mode: ModeAtBackground, closed: true},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}},
-			want: []string{"stat download_complete b1", "stat set_next b1", "after 3600000 window 1"},
+			// A/DownloadService.java:605, :695, :717; A/CapgoUpdater.java:330-893.
+			name: "android download: zip posts, progress 10..90, complete, set_next", p: android,
+			steps: []step{fg, upd(1), got(1)},
+			want: []string{"stat download_10 b1", "stat download_20 b1", "stat download_30 b1", "stat download_40 b1",
+				"stat download_50 b1", "stat download_60 b1", "stat download_70 b1", "post download_zip_complete b1",
+				"stat download_80 b1", "stat download_90 b1", "stat download_complete b1", "stat set_next b1 old builtin"},
 		},
 		{
-			name: "maintenance window opens: the waiting bundle is applied",
-			env:  env{mode: ModeAtBackground, closed: true},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}}, {do: "bg"},
-				{do: "window"}, {do: "timer", at: 3_600_000, kind: TimerWindow, arg: 1}},
-			want: []string{"stat set b1 old builtin", "after 1500 ready 1"},
+			name: "android download start", p: android, steps: []step{fg, upd(1)},
+			want: []string{"post download_zip_start b1", "send download b1"},
 		},
 		{
-			name:  "up to date",
-			steps: []step{{do: "fg"}, {do: "check", chk: errReply(protocol.CodeNoNewVersion)}},
-			want:  []string{"note reply no_new_version_available"},
+			// I/CapgoUpdater.swift:1964-2079.
+			name: "ios download", p: ios, steps: []step{fg, upd(1), got(1)},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat set_next b1 old builtin"},
 		},
 		{
-			name:  "blocked: no download",
-			steps: []step{{do: "fg"}, {do: "check", chk: errReply(protocol.CodeDisableMajor)}},
-			want:  []string{"note reply disable_auto_update_to_major"},
+			name: "ios download start", p: ios, steps: []step{fg, upd(1)},
+			want: []string{"stat download_zip_start b1", "stat download_0 b1", "send download b1"},
 		},
 		{
-			name:  "failed: no download",
-			steps: []step{{do: "fg"}, {do: "check", chk: errReply(protocol.CodeNoChannel)}},
-			want:  []string{"note reply no_channel"},
+			// A/CapacitorUpdaterPlugin.java:2494: lastNotifiedStatPercent
+			// stays at 100 for the rest of the process.
+			name: "android: no progress after the first download of a process", p: android,
+			steps: []step{fg, upd(1), got(1), {do: "push"}, upd(2), got(2)},
+			want:  []string{"post download_zip_complete b2", "stat download_complete b2", "stat set_next b2 old builtin"},
 		},
 		{
-			name:  "unknown kind: download_fail as the plugin",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 200, Code: "weird", Kind: "?", RetryAfter: -1}}},
-			want:  []string{"note reply weird", "stat download_fail builtin"},
+			// A/CapgoUpdater.java:853, :872, :1621, :711.
+			name: "android checksum failure", p: android,
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 1, OK: true}}},
+			want: []string{"stat download_10 b1", "stat download_20 b1", "stat download_30 b1", "stat download_40 b1",
+				"stat download_50 b1", "stat download_60 b1", "stat download_70 b1", "post download_zip_complete b1",
+				"stat checksum_fail builtin", "stat delete b1", "stat download_fail builtin", "stat finish_download_fail b1",
+				"note failure b1 checksum_fail"},
 		},
 		{
-			name:  "garbage reply",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 200, Invalid: true}}},
-			want:  []string{"note reply invalid_reply"},
+			// I/CapacitorUpdaterPlugin.swift:4410.
+			name: "ios checksum failure", p: ios,
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 1, OK: true}}},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat checksum_fail b1", "stat delete b1", "stat download_fail builtin",
+				"note failure b1 checksum_fail"},
 		},
 		{
-			name: "checksum failure",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: false}}},
-			want: []string{"stat checksum_fail b1", "stat download_fail b1", "note failure b1 checksum_fail"},
-			check: func(t *testing.T, s *State) {
-				if s.Next != None || s.Downloading != None || s.IsFailed(1) {
-					t.Errorf("state %+v", s)
-				}
-			},
+			// A/CapgoUpdater.java:753: download_fail of the new bundle.
+			name: "android interrupted download", p: android,
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 0.35}}},
+			want:  []string{"stat download_10 b1", "stat download_20 b1", "stat download_30 b1", "stat download_fail b1", "note failure b1 download_fail"},
 		},
 		{
-			name: "download failure",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1}}},
-			want: []string{"stat download_fail b1", "note failure b1 download_fail"},
+			// I/CapacitorUpdaterPlugin.swift:4495: of the running bundle.
+			name: "ios interrupted download", p: ios,
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 0.35}}},
+			want:  []string{"stat download_fail builtin", "note failure b1 download_fail"},
 		},
 		{
-			name: "missed notifyAppReady: timeout, update_fail, revert, never again",
-			env:  env{mode: ModeAlways, notReady: map[uint8]bool{2: true}},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}},
-				{do: "timer", kind: TimerReady, arg: 1},
-				{do: "check", chk: upd(2)}, // no check in flight: reply still handled
-				{do: "dl", dl: DownloadResult{Bundle: 2, OK: true, ChecksumOK: true}},
-				{do: "timer", at: 10_000, kind: TimerReadyTimeout, arg: 2},
-			},
+			name: "interrupted download: the next offer downloads again from the start", p: ios,
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 0.35}}, {do: "push"}, upd(1)},
+			want:  []string{"stat download_zip_start b1", "stat download_0 b1", "send download b1"},
+		},
+		{
+			// A/CapacitorUpdaterPlugin.java:5088 installNext.
+			name: "atBackground: set at the move to the background", p: android,
+			steps: []step{fg, upd(1), got(1), bg},
+			want:  []string{"stat app_moved_to_background builtin", "stat set b1 old builtin", "after 1500 ready", "after 0 process_exit"},
+		},
+		{
+			name: "a waiting bundle offered again: set_next again", p: android,
+			steps: []step{fg, upd(1), got(1), {do: "push"}, upd(1)},
+			want:  []string{"stat set_next b1 old builtin"},
+		},
+		{
+			// A/CapgoUpdater.java:1838 finalizePendingReload.
+			name: "always: set as soon as downloaded", p: ios, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(1), got(1)},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat set b1 old builtin", "after 1500 ready"},
+		},
+		{
+			name: "onlyDownload: never set", p: ios, b: Behaviour{Mode: ModeOnlyDownload},
+			steps: []step{fg, upd(1), got(1), bg},
+			want:  []string{"stat app_moved_to_background builtin", "after 0 process_exit"},
+		},
+		{
+			name: "off: no check", p: android, b: Behaviour{Mode: ModeOff}, steps: []step{fg},
+			want: []string{"stat app_launch_start builtin", "after 1500 ready", "stat app_moved_to_foreground builtin"},
+		},
+		{
+			// A/CapacitorUpdaterPlugin.java:2092: onLaunch is direct until
+			// the first check of the process ends.
+			name: "onLaunch: the second check of a process is not direct", p: ios, b: Behaviour{Mode: ModeOnLaunch, ProcessKeep: 1 << 40},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, fg, upd(1), got(1)},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat set_next b1 old builtin"},
+		},
+		{
+			name: "onLaunch: direct after a cold start", p: ios, b: Behaviour{Mode: ModeOnLaunch},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, timer(TimerProcessExit, 1), fg, upd(1), got(1)},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat set b1 old builtin", "after 1500 ready"},
+		},
+		{
+			name: "atInstall: direct only for the first check after the install", p: ios, b: Behaviour{Mode: ModeAtInstall},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, timer(TimerProcessExit, 1), fg, upd(1), got(1)},
+			want: []string{"stat download_70 b1", "stat download_80 b1", "stat download_90 b1", "stat download_zip_complete b1",
+				"stat download_complete b1", "stat set_next b1 old builtin"},
+		},
+		{
+			// A/CapacitorUpdaterPlugin.java:4838.
+			name: "builtin reply, direct: reset at once", p: android, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(1), got(1), timer(TimerReady, 1), {do: "push"}, {do: "check", chk: CheckResult{Status: 200, Update: true, Bundle: Builtin}}},
+			want:  []string{"stat reset builtin old b1"},
+		},
+		{
+			name: "builtin reply, atBackground: set as next, reset at the background", p: android,
+			steps: []step{fg, upd(1), got(1), bg, timer(TimerReady, 1), fg, {do: "check", chk: CheckResult{Status: 200, Update: true, Bundle: Builtin}}, bg},
+			want:  []string{"stat app_moved_to_background b1", "stat reset builtin old b1", "after 0 process_exit"},
+		},
+		{
+			// A/CapacitorUpdaterPlugin.java:5120 checkRevert; the timeout is
+			// not reported after app_launch_ready in the same process.
+			name: "android revert after ready in the process: update_fail, no app_launch_timeout", p: android,
+			b: Behaviour{Mode: ModeAlways}, steps: []step{fg, timer(TimerReady, 0), upd(2), got(2), timer(TimerReadyTimeout, 2)},
+			want: []string{"stat update_fail b2", "note failure b2 update_fail", "stat delete b2"},
+		},
+		{
+			// I/CapacitorUpdaterPlugin.swift:3243: reported at every revert.
+			name: "ios revert: app_launch_timeout, update_fail, delete", p: ios,
+			b: Behaviour{Mode: ModeAlways}, steps: []step{fg, timer(TimerReady, 0), upd(2), got(2), timer(TimerReadyTimeout, 2)},
+			want: []string{"stat app_launch_timeout b2", "stat update_fail b2", "note failure b2 update_fail", "stat delete b2"},
+		},
+		{
+			// A/CapgoUpdater.java:1768 the reset clears the current bundle
+			// before set(fallback): old is the builtin.
+			name: "revert to a good fallback: set with the builtin as old", p: ios, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(1), got(1), timer(TimerReady, 1), {do: "push"}, upd(2), got(2), timer(TimerReadyTimeout, 2)},
 			want: []string{"stat app_launch_timeout b2", "stat update_fail b2", "note failure b2 update_fail",
-				"stat set b1 old b2", "note revert b1"},
-			check: func(t *testing.T, s *State) {
-				if s.Running != 1 || !s.IsFailed(2) {
-					t.Errorf("state %+v", s)
-				}
-			},
+				"stat set b1 old builtin", "after 1500 ready", "stat delete b2"},
 		},
 		{
-			name: "failed bundle offered again: skipped",
-			env:  env{mode: ModeAlways, notReady: map[uint8]bool{1: true}},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}},
-				{do: "timer", kind: TimerReadyTimeout, arg: 1},
-				{do: "check", chk: upd(1)}},
-			want: []string{"note skipped_failed b1"},
+			name: "autoDeleteFailed: a failed bundle offered again is downloaded again", p: ios, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(2), got(2), timer(TimerReadyTimeout, 2), {do: "push"}, upd(2)},
+			want:  []string{"stat download_zip_start b2", "stat download_0 b2", "send download b2"},
 		},
 		{
-			name: "builtin reply resets",
-			env:  env{mode: ModeAlways},
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}},
-				{do: "timer", kind: TimerReady, arg: 1},
-				{do: "check", chk: upd(Builtin)}},
-			want: []string{"stat reset builtin old b1", "note reset builtin"},
+			name: "without autoDeleteFailed: refused with download_fail", p: ios, b: Behaviour{Mode: ModeAlways, KeepFailed: true},
+			steps: []step{fg, upd(2), got(2), timer(TimerReadyTimeout, 2), {do: "push"}, upd(2)},
+			want:  []string{"stat download_fail builtin"},
 		},
 		{
-			name:  "429 honours Retry-After",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 429, RetryAfter: 120_000}}, {do: "fg", at: 119_999}},
-			want:  []string{"stat app_moved_to_foreground builtin"},
+			// A/CapacitorUpdaterPlugin.java:1897 autoDeletePrevious.
+			name: "success deletes the previous fallback", p: ios, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(1), got(1), timer(TimerReady, 1), {do: "push"}, upd(2), got(2), timer(TimerReady, 2)},
+			want:  []string{"stat delete b1", "note success b2"},
 		},
 		{
-			name: "429 Retry-After passed: checks again",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 429, RetryAfter: 120_000}},
-				{do: "bg"}, {do: "fg", at: 120_000}},
-			want: []string{"stat app_moved_to_foreground builtin", "send check"},
-		},
-		{
-			name:  "429 Retry-After capped at 24 h",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 429, RetryAfter: 10 * MaxRetryAfter}}},
-			want:  []string{"note rate_limited 86400000", "stat rate_limit_reached builtin"},
-		},
-		{
-			name: "5xx: backoff doubles, then gives up",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 503}},
-				{do: "timer", kind: TimerRetryCheck}, {do: "check", chk: CheckResult{Status: 0}},
-				{do: "timer", kind: TimerRetryCheck}, {do: "check", chk: CheckResult{Status: 500}},
-				{do: "timer", kind: TimerRetryCheck}, {do: "check", chk: CheckResult{Status: 502}}},
-			want: []string{"note gave_up"},
-		},
-		{
-			name:  "5xx: first retry after 2 s",
-			steps: []step{{do: "fg"}, {do: "check", chk: CheckResult{Status: 503}}},
-			want:  []string{"after 2000 retry_check 0"},
-		},
-		{
-			name:  "self-assign first, then check",
-			env:   env{selfAssign: true},
-			steps: []step{{do: "fg"}, {do: "channel", ch: ChannelResult{Status: 200, OK: true}}},
+			name: "android periodic: a reply with a version goes on to a full check", p: android, b: Behaviour{PeriodCheck: 600_000},
+			steps: []step{fg, reply(protocol.KindUpToDate), timer(TimerPeriodic, 1), {do: "check", chk: CheckResult{Status: 200, Update: true, Bundle: Builtin}}},
 			want:  []string{"send check"},
-			check: func(t *testing.T, s *State) {
-				if !s.Has(FlagSelfAssigned) {
-					t.Error("not self-assigned")
+		},
+		{
+			name: "android periodic: an error reply reports nothing", p: android, b: Behaviour{PeriodCheck: 600_000},
+			steps: []step{fg, reply(protocol.KindUpToDate), timer(TimerPeriodic, 1), {do: "check", chk: CheckResult{Status: 500, Kind: protocol.KindFailed}}},
+			want:  nil,
+		},
+		{
+			name: "ios periodic: an error reply goes on to a full check", p: ios, b: Behaviour{PeriodCheck: 600_000},
+			steps: []step{fg, reply(protocol.KindUpToDate), timer(TimerPeriodic, 1), reply(protocol.KindUpToDate)},
+			want:  []string{"send check"},
+		},
+		{
+			name: "ios periodic: not in the background", p: ios, b: Behaviour{PeriodCheck: 600_000, ProcessKeep: 1 << 40},
+			steps: []step{fg, reply(protocol.KindUpToDate), bg, timer(TimerPeriodic, 1)},
+			want:  []string{"after 600000 periodic"},
+		},
+		{
+			name: "self-assign at first launch", p: android, b: Behaviour{SelfAssign: true},
+			steps: []step{fg, timer(TimerAppLoaded, 1)},
+			want:  []string{"send channel_set"},
+		},
+		{
+			// A/CapgoUpdater.java:2470: a refused setChannel keeps the
+			// previous channel and is not asked again.
+			name: "self-assign refused: the channel stays", p: android, b: Behaviour{SelfAssign: true},
+			steps: []step{fg, timer(TimerAppLoaded, 1), {do: "channel", ch: ChannelResult{Kind: ReqChannelSet, Status: 400, Code: protocol.CodeChannelSelfSetNotAllow, Channel: None}}},
+			want:  nil,
+			expect: func(t *testing.T, s *State) {
+				if s.Channel != None || !s.Has(FlagChannelAsked) {
+					t.Errorf("channel %d flags %b", s.Channel, s.Flags)
 				}
 			},
 		},
 		{
-			name:  "self-assign sent at first launch",
-			env:   env{selfAssign: true},
-			steps: []step{{do: "fg"}},
-			want:  []string{"stat app_moved_to_foreground builtin", "send channel_self"},
+			name: "self-assign accepted: kept and checked", p: android, b: Behaviour{SelfAssign: true},
+			steps: []step{fg, reply(protocol.KindUpToDate), timer(TimerAppLoaded, 1), {do: "channel", ch: ChannelResult{Kind: ReqChannelSet, Status: 200, OK: true, Channel: 1}}},
+			want:  []string{"send check"},
+			expect: func(t *testing.T, s *State) {
+				if s.Channel != 1 {
+					t.Errorf("channel %d", s.Channel)
+				}
+			},
 		},
 		{
-			name: "self-assign refused: keeps default channel, checks, never asks again",
-			env:  env{selfAssign: true},
-			steps: []step{{do: "fg"}, {do: "channel", ch: ChannelResult{Status: 400, Code: protocol.CodeChannelSelfSetNotAllow}},
-				{do: "check", chk: errReply(protocol.CodeNoNewVersion)}, {do: "bg"}, {do: "fg"}},
-			want: []string{"stat app_moved_to_foreground builtin", "send check"},
+			name: "legacy plugin: the server keeps the channel", p: android, b: Behaviour{SelfAssign: true, LegacyChannel: true},
+			steps: []step{fg, reply(protocol.KindUpToDate), timer(TimerAppLoaded, 1), {do: "channel", ch: ChannelResult{Kind: ReqChannelSet, Status: 200, OK: true, Channel: 1}}},
+			want:  []string{"send check"},
+			expect: func(t *testing.T, s *State) {
+				if s.Channel != None {
+					t.Errorf("channel %d", s.Channel)
+				}
+			},
 		},
 		{
-			name: "newer bundle replaces a waiting one",
-			steps: []step{{do: "fg"}, {do: "check", chk: upd(1)},
-				{do: "dl", dl: DownloadResult{Bundle: 1, OK: true, ChecksumOK: true}},
-				{do: "push"}, {do: "check", chk: upd(2)},
-				{do: "dl", dl: DownloadResult{Bundle: 2, OK: true, ChecksumOK: true}}},
-			want: []string{"stat download_complete b2", "note abandon b1", "stat set_next b2"},
+			name: "channel picker: getChannel and listChannels", p: ios, b: Behaviour{ChannelPicker: true},
+			steps: []step{fg, timer(TimerAppLoaded, 1)},
+			want:  []string{"send channel_get", "send channel_list"},
+		},
+		{
+			// A/CapacitorUpdaterPlugin.java:1040: a pending bundle gets at
+			// least 30 s on Android.
+			name: "a broken bundle: appReadyTimeout", p: android, b: Behaviour{Mode: ModeAlways},
+			steps: []step{fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 1, OK: true, ChecksumOK: true}}},
+			want: []string{"stat download_10 b1", "stat download_20 b1", "stat download_30 b1", "stat download_40 b1",
+				"stat download_50 b1", "stat download_60 b1", "stat download_70 b1", "post download_zip_complete b1",
+				"stat download_80 b1", "stat download_90 b1", "stat download_complete b1", "stat set b1 old builtin",
+				"after 30000 ready_timeout"},
+		},
+		{
+			name: "maintenance window closed: set_next waits for the window", p: ios, b: Behaviour{Mode: ModeAlways},
+			steps: []step{{do: "window"}, fg, upd(1), {do: "dl", dl: DownloadResult{Bundle: 1, Share: 1}}},
+			want:  []string{"stat download_fail builtin", "note failure b1 download_fail"},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := tt.env
-			m := Machine{Env: &e}
-			s := NewState(Never)
-			for _, st := range tt.steps {
-				e.log = nil
-				switch st.do {
-				case "fg":
-					m.Foreground(&s, 1, st.at)
-				case "bg":
-					m.Background(&s, 1, st.at)
-				case "push":
-					m.Push(&s, 1, st.at)
-				case "check":
-					m.CheckReply(&s, 1, st.at, st.chk)
-				case "dl":
-					m.DownloadDone(&s, 1, st.at, st.dl)
-				case "channel":
-					m.ChannelReply(&s, 1, st.at, st.ch)
-				case "timer":
-					m.Timer(&s, 1, st.at, st.kind, st.arg)
-				case "window":
-					e.closed = false
-				default:
-					t.Fatalf("bad step %q", st.do)
-				}
+		t.Run(tt.p.Name+"/"+tt.name, func(t *testing.T) {
+			e := &env{b: tt.b, p: tt.p, notReady: map[uint8]bool{}}
+			if strings.Contains(tt.name, "broken") {
+				e.notReady[1] = true
 			}
+			s := NewState(Never)
+			run(t, e, &s, tt.steps)
 			if !slices.Equal(e.log, tt.want) {
 				t.Errorf("last step:\n got %s\nwant %s", strings.Join(e.log, "\n     "), strings.Join(tt.want, "\n     "))
 			}
-			if tt.check != nil {
-				tt.check(t, &s)
+			if tt.expect != nil {
+				tt.expect(t, &s)
 			}
 		})
 	}
@@ -342,27 +462,32 @@ func TestStateSize(t *testing.T) {
 	}
 }
 
-type nopEnv struct{}
+type nopEnv struct {
+	b Behaviour
+	p Platform
+}
 
-func (nopEnv) Mode(uint32) uint8                  { return ModeAtBackground }
-func (nopEnv) InWindow(uint32, int64) bool        { return true }
-func (nopEnv) UntilWindow(uint32, int64) int64    { return -1 }
-func (nopEnv) SelfAssign(uint32) bool             { return false }
-func (nopEnv) NotReady(uint32, uint8) bool        { return false }
-func (nopEnv) Send(uint32, uint8, uint8)          {}
-func (nopEnv) Stat(uint32, string, uint8, uint8)  {}
-func (nopEnv) After(uint32, int64, uint8, uint32) {}
-func (nopEnv) Note(uint32, Note)                  {}
+func (n *nopEnv) Behaviour(uint32) *Behaviour      { return &n.b }
+func (n *nopEnv) Platform(uint32) *Platform        { return &n.p }
+func (*nopEnv) InWindow(uint32, int64) bool        { return true }
+func (*nopEnv) UntilWindow(uint32, int64) int64    { return -1 }
+func (*nopEnv) NotReady(uint32, uint8) bool        { return false }
+func (*nopEnv) Send(uint32, uint8, uint8)          {}
+func (*nopEnv) Stat(uint32, string, uint8, uint8)  {}
+func (*nopEnv) Post(uint32, string, uint8)         {}
+func (*nopEnv) After(uint32, int64, uint8, uint32) {}
+func (*nopEnv) Note(uint32, Note)                  {}
 
 func BenchmarkTransition(b *testing.B) {
-	m := Machine{Env: nopEnv{}}
+	m := Machine{Env: &nopEnv{p: Android()}}
 	s := NewState(Never)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
+		bun := uint8(1 + i%2)
 		m.Foreground(&s, 1, int64(i))
-		m.CheckReply(&s, 1, int64(i), upd(uint8(1+i%2)))
-		m.DownloadDone(&s, 1, int64(i), DownloadResult{Bundle: uint8(1 + i%2), OK: true, ChecksumOK: true})
+		m.CheckReply(&s, 1, int64(i), CheckResult{Status: 200, Update: true, Bundle: bun})
+		m.DownloadDone(&s, 1, int64(i), DownloadResult{Bundle: bun, Share: 1, OK: true, ChecksumOK: true})
 		m.Background(&s, 1, int64(i))
-		m.Timer(&s, 1, int64(i), TimerReady, uint32(1+i%2))
+		m.Timer(&s, 1, int64(i), TimerReady, uint32(bun))
 	}
 }

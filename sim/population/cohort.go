@@ -208,10 +208,10 @@ func resolve(seg *scenarios.Segment, arm *scenarios.Arm) (Cohort, error) {
 		Channel:        seg.Channel, SelfAssign: seg.SelfAssign,
 		Push:          seg.Push,
 		PluginVersion: seg.PluginVersion,
-		ChurnPerDay: seg.ChurnPerDay,
-		Platforms:   newChoice(seg.Platforms, "android"),
-		Natives:     newChoice(seg.NativeVersions, "1.0.0"),
-		Networks:    newChoice(seg.Networks, ""),
+		ChurnPerDay:   seg.ChurnPerDay,
+		Platforms:     newChoice(seg.Platforms, "android"),
+		Natives:       newChoice(seg.NativeVersions, "1.0.0"),
+		Networks:      newChoice(seg.Networks, ""),
 	}
 	if arm.Name != "" {
 		c.Name = seg.Name + "/" + arm.Name

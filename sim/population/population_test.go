@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/scenarios"
+	"github.com/otasim/otasim/sim/device"
 )
 
 func testScenario() *scenarios.Scenario {
@@ -106,7 +107,7 @@ func TestLayout(t *testing.T) {
 	if joining != 100 {
 		t.Errorf("%d joining, want 100", joining)
 	}
-	if p.Cohorts[2].UpdateMode != ModeAlways || p.Cohorts[3].UpdateMode != ModeOnLaunch {
+	if p.Cohorts[2].Plugin.Mode != device.ModeAlways || p.Cohorts[3].Plugin.Mode != device.ModeOnLaunch {
 		t.Error("arm or segment update mode not resolved")
 	}
 }
