@@ -180,12 +180,13 @@ func (e *engine) statsDone(j *job) {
 }
 
 // countDelivered counts an acknowledged event the way the server does:
-// `set` is an install of version_name, every *_fail a failure.
+// `set` is an install of version_name, every *_fail a failure, for the
+// scenario's bundles.
 func (e *engine) countDelivered(ev *protocol.StatsEvent) {
 	isSet := ev.Action == protocol.ActionSet
 	isFail := protocol.IsFailure(ev.Action)
-	if !isSet && !isFail {
-		return
+	if idx, ok := e.bundles.index[ev.VersionName]; !ok || idx == device.Builtin || (!isSet && !isFail) {
+		return // the builtin goes by each device's native version, not a bundle the server serves
 	}
 	c := e.fleet[ev.VersionName]
 	if c == nil {
