@@ -7,18 +7,21 @@ type ChannelSelfRequest struct {
 	Channel string `json:"channel"`
 }
 
-// ChannelSetReply answers a successful POST /channel_self.
+// ChannelSetReply answers a successful POST /channel_self of a plugin that
+// keeps its channel itself (v5.34.0, v6.34.0, v7.34.0, v8 and later).
+// Older plugins get a StatusOK.
 type ChannelSetReply struct {
 	Status   string `json:"status"`
 	AllowSet bool   `json:"allowSet"`
 }
 
 // ChannelGetReply answers PUT /channel_self: the device's channel and
-// whether it comes from an override or the default.
+// whether it comes from an override or the default. AllowSet comes with
+// an override only.
 type ChannelGetReply struct {
 	Channel  string `json:"channel"`
 	Status   string `json:"status"` // ChannelStatusOverride or ChannelStatusDefault
-	AllowSet bool   `json:"allowSet"`
+	AllowSet *bool  `json:"allowSet,omitempty"`
 }
 
 // Values of ChannelGetReply.Status.
@@ -35,7 +38,8 @@ type ChannelListItem struct {
 	AllowSelfSet bool   `json:"allow_self_set"`
 }
 
-// StatusOK is the reply of calls that only acknowledge.
+// StatusOK is the reply of calls that only acknowledge, and of GET /updates
+// and GET /stats (a health check).
 type StatusOK struct {
 	Status string `json:"status"`
 }

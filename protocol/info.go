@@ -29,11 +29,13 @@ const (
 // Builtin is the version name of the bundle shipped inside the native app.
 const Builtin = "builtin"
 
-// Field limits the backend enforces.
+// Field limits the backend enforces (utils/plugin_validation.ts), in UTF-16
+// code units as JavaScript counts them.
 const (
 	MaxDeviceIDLen      = 36
 	MaxInstallSourceLen = 64
 	MaxKeyIDLen         = 20
+	MaxCustomIDLen      = 36
 )
 
 // PluginVersion is the plugin version the simulated devices report.

@@ -13,10 +13,16 @@ type StatsEvent struct {
 	Metadata       map[string]string `json:"metadata,omitempty"`
 }
 
-// Batch and metadata limits.
+// MaxStatsBatch is the plugin's stats queue: it posts at most this many
+// events at once (the backend sets no limit on a batch).
+const MaxStatsBatch = 200
+
+// Metadata limits the backend enforces (plugin_validation.ts:43-45), in
+// UTF-16 code units as JavaScript counts them.
 const (
-	MaxStatsBatch   = 200
-	MaxMetadataKeys = 30
+	MaxMetadataKeys     = 30
+	MaxMetadataKeyLen   = 64
+	MaxMetadataValueLen = 2048
 )
 
 // StatsReply answers POST /stats. Results is set for a batch (a JSON array).
@@ -27,10 +33,11 @@ type StatsReply struct {
 
 // StatsResult is the outcome of one event of a batch.
 type StatsResult struct {
-	Status  string `json:"status"`
-	Index   int    `json:"index"`
-	Error   string `json:"error,omitempty"`
-	Message string `json:"message,omitempty"`
+	Status   string            `json:"status"`
+	Error    string            `json:"error,omitempty"`
+	Message  string            `json:"message,omitempty"`
+	Index    int               `json:"index"`
+	MoreInfo map[string]string `json:"moreInfo,omitempty"`
 }
 
 // Stats actions the plugin sends.
@@ -68,36 +75,50 @@ const (
 	ActionAppCrash = "app_crash"
 )
 
+// KnownActions is the backend's ALLOWED_STATS_ACTIONS
+// (plugins/stats_actions.ts:4-96), in its order.
+func KnownActions() [91]string {
+	return [...]string{"ping", "delete", "reset", "set", "get", "set_fail", "update_fail",
+		"download_fail", "windows_path_fail", "canonical_path_fail",
+		"directory_path_fail", "unzip_fail", "low_mem_fail", "download_0",
+		"download_10", "download_20", "download_30", "download_40", "download_50",
+		"download_60", "download_70", "download_80", "download_90",
+		"download_complete", "download_manifest_start", "download_manifest_complete",
+		"download_zip_start", "download_zip_complete", "download_manifest_file_fail",
+		"download_manifest_checksum_fail", "download_manifest_brotli_fail",
+		"finish_download_fail", "manifest_path_fail", "decrypt_fail",
+		"checksum_required", "insufficient_disk_space", "app_moved_to_foreground",
+		"app_moved_to_background", "app_launch_start", "app_launch_ready",
+		"app_launch_timeout", "uninstall", "needPlanUpgrade", "missingBundle", "noNew",
+		"disablePlatformIos", "disablePlatformAndroid", "disableAutoUpdateToMajor",
+		"cannotUpdateViaPrivateChannel", "disableAutoUpdateToMinor",
+		"disableAutoUpdateToPatch", "channelMisconfigured", "disableAutoUpdateMetadata",
+		"disableAutoUpdateUnderNative", "disableDevBuild", "disableProdBuild",
+		"disableEmulator", "disableDevice", "cannotGetBundle", "checksum_fail",
+		"NoChannelOrOverride", "setChannel", "getChannel", "rateLimited",
+		"rate_limit_reached", "disableAutoUpdate", "keyMismatch", "InvalidIp",
+		"blocked_by_server_url", "backend_refusal", "disablePlatformElectron",
+		"customIdBlocked", "app_crash", "app_crash_native", "app_anr",
+		"app_killed_low_memory", "app_killed_excessive_resource_usage",
+		"app_initialization_failure", "app_memory_warning", "webview_javascript_error",
+		"webview_unhandled_rejection", "webview_resource_error",
+		"webview_security_policy_violation", "webview_unclean_restart",
+		"webview_render_process_gone", "webview_content_process_terminated",
+		"webview_dom_content_loaded", "webview_page_loaded", "set_next",
+		"os_version_changed", "native_app_version_changed"}
+}
+
 // KnownAction reports whether the backend accepts an action.
 func KnownAction(action string) bool {
-	switch action {
-	case "app_launch_start", "app_launch_ready", "app_launch_timeout",
-		"app_moved_to_foreground", "app_moved_to_background", "rate_limit_reached",
-		"native_app_version_changed", "os_version_changed", "download_0", "download_10",
-		"download_20", "download_30", "download_40", "download_50", "download_60",
-		"download_70", "download_80", "download_90", "download_complete",
-		"download_zip_start", "download_zip_complete", "download_manifest_start",
-		"download_manifest_complete", "download_fail", "finish_download_fail",
-		"download_manifest_file_fail", "download_manifest_checksum_fail",
-		"low_mem_fail", "insufficient_disk_space", "checksum_required",
-		"checksum_fail", "decrypt_fail", "unzip_fail", "set", "set_next",
-		"set_fail", "reset", "delete", "update_fail", "app_crash",
-		"app_crash_native", "app_anr", "app_killed_low_memory",
-		"app_initialization_failure", "webview_javascript_error", "get",
-		"get_channel", "set_channel", "ping", "uninstall", "blocked_by_server_url",
-		"disableAutoUpdateToMajor", "disableAutoUpdateToMinor",
-		"disableAutoUpdateToPatch", "disableAutoUpdateMetadata",
-		"disableAutoUpdateUnderNative", "disablePlatformIos",
-		"disablePlatformAndroid", "channelMisconfigured", "needPlanUpgrade",
-		"missingBundle", "noNew", "cannotGetBundle",
-		"cannotUpdateViaPrivateChannel", "NoChannelOrOverride", "keyMismatch",
-		"InvalidIp", "disableProdBuild", "disableDevBuild", "disableDevice",
-		"disableEmulator", "disableElectron":
-		return true
+	all := KnownActions()
+	for _, a := range all {
+		if a == action {
+			return true
+		}
 	}
 	return false
 }
 
 // IsFailure reports whether an action counts as a failure of its bundle:
-// every action ending in _fail does.
+// every action ending in _fail does (plugins/stats.ts:183).
 func IsFailure(action string) bool { return strings.HasSuffix(action, "_fail") }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/internal/httpjson"
 )
 
 // Sizes of the pooled body buffers: most device bodies are an info object
@@ -31,14 +32,15 @@ func newBodyPool() *bodyPool {
 	return bp
 }
 
-// read reads a request body of at most limit bytes into a pooled buffer,
-// with the replies and the connection handling of readBody. The caller
-// must pass the buffer to put once nothing refers to its bytes any more
+// read reads a request body of at most limit bytes into a pooled buffer.
+// On failure it writes the reply itself: 413 body_too_large (the
+// reference server's own limit; the backend sets none), or the backend's
+// invalid_json_parse_body for a body that cannot be read. The caller must
+// pass the buffer to put once nothing refers to its bytes any more
 // (decoded strings are copies).
 func (bp *bodyPool) read(w http.ResponseWriter, r *http.Request, limit int64) (*[]byte, bool) {
 	if r.ContentLength > limit {
-		writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge,
-			"body of "+strconv.FormatInt(r.ContentLength, 10)+" bytes is over the limit of "+strconv.FormatInt(limit, 10))
+		tooLarge(w, "body of "+strconv.FormatInt(r.ContentLength, 10)+" bytes is over the limit of "+strconv.FormatInt(limit, 10))
 		return nil, false
 	}
 	bp0 := bp.p.Get().(*[]byte)
@@ -63,16 +65,27 @@ func (bp *bodyPool) read(w http.ResponseWriter, r *http.Request, limit int64) (*
 			bp.put(bp0)
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge,
-					"body is over the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+				tooLarge(w, "body is over the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 				return nil, false
 			}
-			writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, "cannot read body: "+err.Error())
+			httpjson.Raw(w, http.StatusBadRequest, rejectionJSON(invalidJSON()))
 			return nil, false
 		}
 	}
 	*bp0 = buf
 	return bp0, true
+}
+
+func tooLarge(w http.ResponseWriter, msg string) {
+	httpjson.Raw(w, http.StatusRequestEntityTooLarge, plainError(protocol.CodeBodyTooLarge, msg))
+}
+
+// invalidJSON is the backend's reply to a body JSON.parse refuses
+// (utils/hono.ts:318-330): its moreInfo holds the SyntaxError, which
+// JSON.stringify writes as {}.
+func invalidJSON() *rejection {
+	return &rejection{status: http.StatusBadRequest, code: protocol.CodeInvalidJSONParse, message: "Invalid JSON body",
+		moreInfo: map[string]struct{}{"e": {}}}
 }
 
 // put returns a buffer from read to the pool.

@@ -2,59 +2,22 @@ package refserver
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/otasim/otasim/reference-server/admin"
 )
 
-// The demo's names.
+// The demo's names (see admin.SeedDemo).
 const (
-	DemoAppID      = "com.example.app"
-	DemoBuiltin    = "1.0.0"
-	DemoProduction = "production"
-	DemoBeta       = "beta"
-	DemoBundleSize = 5_000_000
-	demoProdBundle = "1.1.0"
-	demoBetaBundle = "1.2.0"
+	DemoAppID      = admin.DemoAppID
+	DemoBuiltin    = admin.DemoBuiltin
+	DemoProduction = admin.DemoProduction
+	DemoBeta       = admin.DemoBeta
+	DemoBundleSize = admin.DemoBundleSize
 )
 
-// SeedDemo makes the demo ready: app com.example.app; bundles 1.0.0 (the
-// builtin native version), 1.1.0 and 1.2.0, real zips of 5,000,000 bytes;
-// channel production (public, the default) serving 1.1.0; channel beta
-// (private, devices may assign themselves) serving 1.2.0. It only creates
-// what is missing, so it is safe on an existing database.
-func SeedDemo(ctx context.Context, s *Server) error {
-	return s.seedDemo(ctx, DemoBundleSize)
-}
+// SeedDemo makes the demo ready on a server (admin.SeedDemo): app
+// com.example.app, bundles 1.0.0, 1.1.0 and 1.2.0 of DemoBundleSize bytes,
+// channels production and beta. It only creates what is missing.
+func SeedDemo(ctx context.Context, s *Server) error { return s.seedDemo(ctx, DemoBundleSize) }
 
-func (s *Server) seedDemo(ctx context.Context, size int64) error {
-	if s.snapshot().Apps[DemoAppID] == nil {
-		if _, err := s.createApp(ctx, DemoAppID); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	for _, name := range []string{DemoBuiltin, demoProdBundle, demoBetaBundle} {
-		if s.snapshot().Apps[DemoAppID].Bundles[name] != nil {
-			continue
-		}
-		if _, err := s.generateBundle(ctx, DemoAppID, name, size, DemoBuiltin); err != nil {
-			return fmt.Errorf("demo: bundle %s: %w", name, err)
-		}
-	}
-	t, f := true, false
-	for _, c := range []struct {
-		name, bundle    string
-		public, selfSet *bool
-	}{
-		{DemoProduction, demoProdBundle, &t, &f},
-		{DemoBeta, demoBetaBundle, &f, &t},
-	} {
-		if s.snapshot().Apps[DemoAppID].Channel(c.name) != nil {
-			continue
-		}
-		name, bundle := c.name, c.bundle
-		_, err := s.createChannel(ctx, DemoAppID, ChannelSpec{Name: &name, Bundle: &bundle, Public: c.public, AllowSelfSet: c.selfSet})
-		if err != nil {
-			return fmt.Errorf("demo: channel %s: %w", c.name, err)
-		}
-	}
-	return nil
-}
+func (s *Server) seedDemo(ctx context.Context, size int64) error { return s.admin.SeedDemo(ctx, size) }

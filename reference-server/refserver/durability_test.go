@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/store"
 )
 
@@ -93,7 +94,9 @@ func TestKillAndRestartDurability(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; ; i++ {
+			// Bounded: the server is killed after killAfter
+			// acknowledgements.
+			for i := range 100 * killAfter {
 				select {
 				case <-kill:
 					return
@@ -103,7 +106,7 @@ func TestKillAndRestartDurability(t *testing.T) {
 				var ids []string
 				for j := range 5 {
 					id := fmt.Sprintf("w%d-b%d-e%d", w, i, j)
-					e := event(fmt.Sprintf("dev-%d", w), "set", "1.1.0", "1.0.0")
+					e := event(uuid(w), "set", "1.1.0", "1.0.0")
 					e.Metadata = map[string]string{"id": id}
 					batch = append(batch, e)
 					ids = append(ids, id)
@@ -159,7 +162,7 @@ func TestKillAndRestartDurability(t *testing.T) {
 
 	// The restarted server counts them too, and kept its release state.
 	ts := startServerAt(t, db, newClock())
-	var bs BundleStats
+	var bs live.BundleStats
 	ts.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.1.0/stats", nil, &bs)
 	if bs.Installs < int64(len(acked)) || bs.Installs != int64(len(stored)) {
 		t.Fatalf("installs %d, acknowledged %d, stored %d", bs.Installs, len(acked), len(stored))
@@ -168,6 +171,7 @@ func TestKillAndRestartDurability(t *testing.T) {
 }
 
 // post sends a batch; ok is false when the server could not be reached.
+// The status is 200 only when every event of the batch was accepted.
 func post(c *http.Client, url string, batch []protocol.StatsEvent) (int, bool) {
 	body, err := json.Marshal(batch)
 	if err != nil {
@@ -177,7 +181,19 @@ func post(c *http.Client, url string, batch []protocol.StatsEvent) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, false
+	}
+	var rep protocol.StatsReply
+	if res.StatusCode == 200 && (json.Unmarshal(raw, &rep) != nil || len(rep.Results) != len(batch)) {
+		return 0, true
+	}
+	for _, r := range rep.Results {
+		if r.Status != "ok" {
+			return 0, true
+		}
+	}
 	return res.StatusCode, true
 }

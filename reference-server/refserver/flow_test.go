@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/release"
 )
 
@@ -61,7 +62,7 @@ func TestPluginFlow(t *testing.T) {
 	if st != 200 || rep.Error != protocol.CodeNoNewVersion || rep.Kind != protocol.KindUpToDate {
 		t.Fatalf("second check: %d %+v", st, rep)
 	}
-	var bs BundleStats
+	var bs live.BundleStats
 	ts.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.1.0/stats", nil, &bs)
 	if bs.Installs != 1 || bs.ActiveDevices != 1 {
 		t.Fatalf("stats %+v", bs)
@@ -104,7 +105,7 @@ func TestGuardRollsBackDefectiveBundle(t *testing.T) {
 			t.Fatalf("stats: %d %s", st, raw)
 		}
 	}
-	var c channelJSON
+	var c channelView
 	ts.admin(t, "GET", ch, nil, &c)
 	if c.Rollout != nil || c.Bundle != "1.1.0" || c.Guard.LastTripAt == nil {
 		t.Fatalf("channel after failures: rollout %+v bundle %s guard %+v", c.Rollout, c.Bundle, c.Guard)
@@ -144,10 +145,10 @@ func TestGuardPauseKeepsDevicesOnRollout(t *testing.T) {
 	ts.admin(t, "POST", ch+"/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 10000}, nil)
 	var evs []protocol.StatsEvent
 	for i := range 10 {
-		evs = append(evs, event(fmt.Sprint("d", i), "download_fail", "1.2.0", ""))
+		evs = append(evs, event(uuid(i), "download_fail", "1.2.0", ""))
 	}
 	do(t, "POST", ts.URL+"/stats", evs)
-	var c channelJSON
+	var c channelView
 	ts.admin(t, "GET", ch, nil, &c)
 	if c.Rollout == nil || c.Rollout.State != release.RolloutPaused {
 		t.Fatalf("rollout %+v, want paused", c.Rollout)
@@ -196,13 +197,13 @@ func TestGuardWindowsPerChannel(t *testing.T) {
 	}
 	var evs []protocol.StatsEvent
 	for i := range 10 {
-		e := event(fmt.Sprintf("beta-%d", i), "update_fail", "1.3.0", "")
+		e := event(uuid(1000+i), "update_fail", "1.3.0", "")
 		e.DefaultChannel = "beta"
 		evs = append(evs, e)
 	}
 	do(t, "POST", ts.URL+"/stats", evs)
 	state := func(c string) release.RolloutState {
-		var ch channelJSON
+		var ch channelView
 		ts.admin(t, "GET", "/admin/apps/com.example.app/channels/"+c, nil, &ch)
 		return ch.Rollout.State
 	}

@@ -113,3 +113,9 @@ func (m *metrics) setRollouts(snap *release.Snapshot) {
 		}
 	}
 }
+
+// Published refreshes the rollout gauges (live.Observer).
+func (m *metrics) Published(snap *release.Snapshot) { m.setRollouts(snap) }
+
+// GuardTripped counts a guard trip (live.Observer).
+func (m *metrics) GuardTripped(app, channel, action string) { m.guardTrip(app, channel, action) }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/release"
 )
 
@@ -26,12 +27,12 @@ func TestRestartKeepsState(t *testing.T) {
 		_, rep := updates(t, ts, deviceInfo(id))
 		offered[id] = rep.Version
 	}
-	var before channelJSON
+	var before channelView
 	ts.admin(t, "GET", ch, nil, &before)
 	ts.stop()
 
 	ts2 := startServerAt(t, db, clk)
-	var after channelJSON
+	var after channelView
 	ts2.admin(t, "GET", ch, nil, &after)
 	if after.Rollout == nil || *after.Rollout != *before.Rollout || after.Guard.GuardConfig != before.Guard.GuardConfig {
 		t.Fatalf("channel before %+v\nafter %+v", before, after)
@@ -44,17 +45,17 @@ func TestRestartKeepsState(t *testing.T) {
 	if _, rep := updates(t, ts2, deviceInfo(dev1)); rep.Version != "1.2.0" {
 		t.Errorf("override lost: %+v", rep)
 	}
-	var bs BundleStats
+	var bs live.BundleStats
 	ts2.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.2.0/stats", nil, &bs)
 	if bs.Failures["update_fail"] != 1 {
 		t.Errorf("counts lost: %+v", bs)
 	}
-	var one BundleStats
+	var one live.BundleStats
 	ts2.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.0.0/stats", nil, &one)
 	if one.ActiveDevices == 0 {
 		t.Errorf("devices on builtin 1.0.0 not active after the restart: %+v", one)
 	}
-	var g guardStatus
+	var g live.GuardStatus
 	ts2.admin(t, "GET", ch+"/guard", nil, &g)
 	if g.Window.Failures != 1 {
 		t.Errorf("guard window not restored: %+v", g.Window)

@@ -1,14 +1,18 @@
 // Package refserver is the reference live-update server: the Capgo plugin
-// endpoints (/updates, /stats, /channel_self), bundle downloads through the
-// CDN handler, the push hub, the admin API, /metrics and /healthz, with
-// graceful shutdown.
+// endpoints (/updates, /stats, /channel_self), answered as the Capgo
+// backend answers every plugin version, bundle downloads through the CDN
+// handler, the push hub, the admin API (package admin), /metrics and
+// /healthz, with graceful shutdown.
 //
-// The /updates path answers from an immutable in-memory snapshot of the
-// release state and never waits on disk; admin changes are written to
-// SQLite first, then published. Stats are acknowledged only once committed.
+// The device endpoints and the admin API share nothing but the state in
+// force (package live). The /updates path answers from an immutable
+// in-memory snapshot of it and never waits on disk; admin changes are
+// written to SQLite first, then published. Stats are acknowledged only once
+// committed.
 package refserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,15 +23,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/admin"
 	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/internal/httpjson"
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/push"
-	"github.com/otasim/otasim/reference-server/release"
-	"github.com/otasim/otasim/reference-server/store"
 )
 
 // Notifier tells connected devices that a channel changed (the push hub).
@@ -35,17 +38,12 @@ type Notifier interface {
 	Notify(appID, channel, version string)
 }
 
-// Body limits of the device endpoints and the admin API.
+// Body limits of the device endpoints (the backend sets none; these keep
+// memory bounded).
 const (
 	MaxUpdatesBody = 64 << 10
 	MaxStatsBody   = 1 << 20
-	MaxAdminBody   = 1 << 20
-	MaxUploadBody  = 512 << 20
 )
-
-// ActiveWindow is how recent a device's last check must be for the device
-// to count as active.
-const ActiveWindow = 24 * time.Hour
 
 // Config configures a Server. Only DBPath is required.
 type Config struct {
@@ -71,6 +69,12 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests in Serve
 	// (default 30 s).
 	ShutdownTimeout time.Duration
+	// ChannelSelfIPLimit is the number of /channel_self calls for one app
+	// one client address may make in a minute (default 1000, the
+	// backend's). Addresses come from the cf-connecting-ip, x-forwarded-for
+	// or x-real-ip header, as the backend reads them; without one the
+	// limit does not apply.
+	ChannelSelfIPLimit int
 }
 
 // PushHub is the WebSocket hub the server mounts on /push.
@@ -95,6 +99,9 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("refserver: ShutdownTimeout must not be negative"))
 	}
+	if c.ChannelSelfIPLimit < 0 {
+		errs = append(errs, errors.New("refserver: ChannelSelfIPLimit must not be negative"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -104,37 +111,36 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	token   string
-	st      *store.Store
 	faults  *faults.Switch
 	push    PushHub
 	metrics *metrics
 	handler http.Handler
 
-	snap      atomic.Pointer[release.Snapshot]
-	publicURL atomic.Pointer[string]
-	adminMu   sync.Mutex // serialises release-state writers
-	overrides overrides
-	tally     *tally
-	// constReplies is written once in New, then only read.
-	constReplies map[protocol.Error][]byte
+	state *live.State
+	admin *admin.API
+
+	replies *constReplies
 	// ctypeJSON is the Content-Type value of raw replies, never modified.
 	ctypeJSON []string
 	bodies    *bodyPool
 	dj        wireDecoder
+	self      selfLimits
+	enum      enumerationGuard
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// New opens the database, restores the release state, the counts and the
-// recent devices, and builds the handler.
+// New opens the database, restores the state in force and builds the
+// handler.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, faults: cfg.Faults, push: cfg.Push,
-		token: cfg.AdminToken, constReplies: constReplies(), ctypeJSON: []string{"application/json"},
+		token: cfg.AdminToken, replies: newConstReplies(), ctypeJSON: []string{"application/json"},
 		bodies: newBodyPool(), dj: newWireDecoder()}
+	s.self.ipLimit = cmp.Or(cfg.ChannelSelfIPLimit, DefaultChannelSelfIPLimit)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,53 +157,26 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.token = hex.EncodeToString(b[:])
 	}
-	u := strings.TrimRight(cfg.PublicURL, "/")
-	s.publicURL.Store(&u)
-	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.DBPath)
-	if err != nil {
-		return nil, fmt.Errorf("refserver: %w", err)
-	}
-	s.st = st
-	if err := s.restore(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
 	if s.push == nil {
 		s.push = push.NewHub(s.log)
 	}
 	s.metrics = newMetrics()
+	st, err := live.Open(context.Background(), live.Config{DBPath: cfg.DBPath,
+		PublicURL: strings.TrimRight(cfg.PublicURL, "/"), Now: s.now, Logger: s.log,
+		Notify: s.push.Notify, Observer: s.metrics})
+	if err != nil {
+		s.push.Close()
+		return nil, fmt.Errorf("refserver: %w", err)
+	}
+	s.state = st
+	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log})
+	if err != nil {
+		st.Close()
+		s.push.Close()
+		return nil, fmt.Errorf("refserver: %w", err)
+	}
 	s.handler = s.routes()
-	s.publishLocked(s.snap.Load())
 	return s, nil
-}
-
-// restore loads the release state, overrides, counts and the devices
-// active within ActiveWindow.
-func (s *Server) restore(ctx context.Context) error {
-	snap, ovs, err := s.st.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("refserver: restore: %w", err)
-	}
-	s.snap.Store(snap)
-	s.overrides.init()
-	for _, o := range ovs {
-		s.overrides.set(o.AppID, o.DeviceID, o.Channel)
-	}
-	s.tally = newTally()
-	counts, err := s.st.Counts(ctx)
-	if err != nil {
-		return fmt.Errorf("refserver: restore: %w", err)
-	}
-	s.tally.addCounts(counts)
-	err = s.st.Devices(ctx, s.now().Add(-ActiveWindow), func(d store.Device) {
-		s.tally.touch(d.AppID, d.DeviceID, deviceState{version: bundleName(d.VersionName, d.VersionBuild), build: d.VersionBuild,
-			platform: d.Platform, seen: d.LastSeen, persisted: d.LastSeen})
-	})
-	if err != nil {
-		return fmt.Errorf("refserver: restore: %w", err)
-	}
-	return s.restoreGuardWindows(ctx, snap)
 }
 
 // AdminToken returns the bearer token of the admin API.
@@ -207,7 +186,7 @@ func (s *Server) AdminToken() string { return s.token }
 func (s *Server) Faults() *faults.Switch { return s.faults }
 
 // PublicURL returns the base of bundle URLs.
-func (s *Server) PublicURL() string { return *s.publicURL.Load() }
+func (s *Server) PublicURL() string { return s.state.PublicURL() }
 
 // Handler returns the server's HTTP handler. Bundle URLs need a PublicURL:
 // set it in Config when serving the handler yourself.
@@ -224,19 +203,39 @@ func (s *Server) routes() http.Handler {
 	for _, m := range []string{"POST", "PUT", "GET", "DELETE"} {
 		mux.Handle(m+" /channel_self", cs)
 	}
+	// GET /updates and GET /stats are the backend's health checks
+	// (plugins/updates.ts:68-70, plugins/stats.ts:383-385).
+	health := func(w http.ResponseWriter, _ *http.Request) {
+		writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.statusOK)
+	}
+	mux.HandleFunc("GET /updates", health)
+	mux.HandleFunc("GET /stats", health)
 	bundles := cdn.New(s.cdnLookup, s.faults, s.log)
 	mux.Handle("GET "+cdn.Pattern, bundles)
 	mux.Handle("HEAD "+cdn.Pattern, bundles)
 	mux.Handle("GET /push", s.push)
 	mux.Handle("GET /metrics", s.metrics.handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("/admin/", s.adminHandler())
+	mux.HandleFunc("GET /healthz", health)
+	mux.Handle("/admin/", s.admin.Handler())
+	// Any other route, or a method a route does not take, is the backend's
+	// catch-all 404 (utils/hono.ts:243-249).
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, codeNotFound, "no route for "+r.Method+" "+r.URL.Path)
+		writeReply(w, s.ctypeJSON, http.StatusNotFound, s.replies.notFound)
 	})
 	return recoverer(s.log, mux)
+}
+
+// cdnLookup gives the CDN handler a bundle file from the state in force.
+func (s *Server) cdnLookup(appID, version string) (cdn.Bundle, bool) {
+	a := s.state.Snapshot().Apps[appID]
+	if a == nil {
+		return cdn.Bundle{}, false
+	}
+	b := a.Bundles[version]
+	if b == nil || b.Path == "" || b.Deleted {
+		return cdn.Bundle{}, false
+	}
+	return cdn.Bundle{Path: b.Path, Size: b.Size, SHA256: b.SHA256}, true
 }
 
 // recoverer turns a panic in a handler into a 500 with the protocol error
@@ -249,7 +248,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeError(w, http.StatusInternalServerError, "server_error", "internal error")
+				httpjson.Raw(w, http.StatusInternalServerError, []byte(`{"error":"unknown_error","message":"Unknown error","moreInfo":{}}`+"\n"))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -262,11 +261,7 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 // writer and closes the database.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.PublicURL() == "" {
-		u := "http://" + ln.Addr().String()
-		s.publicURL.Store(&u)
-		s.adminMu.Lock()
-		s.publishLocked(s.snap.Load())
-		s.adminMu.Unlock()
+		s.state.SetPublicURL("http://" + ln.Addr().String())
 	}
 	hs := &http.Server{
 		Handler:           s.handler,
@@ -302,12 +297,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.push.Close()
-		s.closeErr = s.st.Close()
+		s.closeErr = s.state.Close()
 	})
 	return s.closeErr
 }
-
-// nowMS is the server clock at the millisecond precision the database
-// keeps, so that what the admin API shows does not change across a
-// restart.
-func (s *Server) nowMS() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

@@ -28,9 +28,10 @@ func TestGracefulShutdownKeepsAcknowledged(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; ; i++ {
+			// Bounded: the server stops after stopAfter acknowledgements.
+			for i := range 100 * stopAfter {
 				id := fmt.Sprintf("w%d-%d", w, i)
-				e := event(fmt.Sprint("dev-", w), "app_moved_to_foreground", "1.1.0", "")
+				e := event(uuid(w), "app_moved_to_foreground", "1.1.0", "")
 				e.Metadata = map[string]string{"id": id}
 				st, ok := post(client, ts.URL+"/stats", []protocol.StatsEvent{e})
 				if !ok {

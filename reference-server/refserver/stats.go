@@ -1,39 +1,24 @@
 package refserver
 
 import (
-	"bytes"
-	"context"
-	"fmt"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/internal/httpjson"
+	"github.com/otasim/otasim/reference-server/release"
 	"github.com/otasim/otasim/reference-server/store"
 )
 
-// Metadata limits of a stats event (the backend's).
-const (
-	maxMetadataKey   = 64
-	maxMetadataValue = 2048
-)
-
-// wireEvent decodes one stats event; see wireInfo for the booleans.
-type wireEvent struct {
-	wireInfo
-	OldVersionName string         `json:"old_version_name"`
-	Action         string         `json:"action"`
-	Timestamp      int64          `json:"timestamp"`
-	Metadata       jsontext.Value `json:"metadata"`
-	VersionName    *string        `json:"version_name"`
-}
-
-// itemError is why one event of a batch was refused.
-type itemError struct{ code, msg string }
-
-// handleStats stores one event or a batch and replies only once they are
-// committed, so an acknowledged event survives a crash.
+// handleStats answers POST /stats as the backend's stats plugin
+// (plugins/stats.ts:231-381): one event or a batch (a JSON array) of one
+// app's events, each checked and decided on its own; a batch gets a result
+// per event. It replies only once the accepted events are committed, so an
+// acknowledged event survives a crash.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	pooled, ok := s.bodies.read(w, r, MaxStatsBody)
 	if !ok {
@@ -42,189 +27,203 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	// Nothing decoded below refers to the body's bytes once the handler
 	// returns: strings and raw values are copies.
 	defer s.bodies.put(pooled)
-	body := *pooled
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	batch := len(trimmed) > 0 && trimmed[0] == '['
+	evs, batch, ok := s.decodeStats(*pooled)
+	if !ok {
+		return s.reject(w, invalidJSON())
+	}
+	if batch && len(evs) == 0 {
+		writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.emptyBatch)
+		return "ok"
+	}
+	if code, msg, status := batchAppID(evs); code != "" {
+		if status == http.StatusBadRequest {
+			return s.reject(w, &rejection{status: status, code: code, message: msg})
+		}
+		writeReply(w, s.ctypeJSON, status, plainError(code, msg))
+		return code
+	}
+	if !batch {
+		return s.statsOne(w, r, &evs[0])
+	}
+	return s.statsBatch(w, r, evs)
+}
+
+// decodeStats decodes a stats body into its events; ok is false when it is
+// not JSON.
+func (s *Server) decodeStats(body []byte) (evs []wireBody, batch, ok bool) {
 	var raws []jsontext.Value
-	if batch {
-		if err := s.dj.unmarshal(body, &raws); err != nil {
-			writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, jsonProblem(err))
-			return protocol.CodeInvalidJSONBody
+	if topKind(body) == jsArray {
+		if s.dj.unmarshal(body, &raws) != nil {
+			return nil, true, false
 		}
-		switch {
-		case len(raws) == 0:
-			writeJSON(w, http.StatusOK, protocol.StatsReply{Status: "ok", Results: []protocol.StatsResult{}})
-			return "ok"
-		case len(raws) > protocol.MaxStatsBatch:
-			writeError(w, http.StatusBadRequest, protocol.CodeTooManyEvents,
-				fmt.Sprintf("batch of %d events is over the limit of %d", len(raws), protocol.MaxStatsBatch))
-			return protocol.CodeTooManyEvents
-		}
+		batch = true
 	} else {
 		raws = []jsontext.Value{body}
 	}
-
-	now := s.now()
-	events := make([]store.Event, 0, len(raws))
-	infos := make([]protocol.Info, 0, len(raws))
-	errs := make([]*itemError, len(raws))
-	appID := ""
+	evs = make([]wireBody, len(raws))
 	for i, raw := range raws {
-		ev, in, ie := s.dj.decodeEvent(raw)
-		if ie != nil {
-			errs[i] = ie
-			continue
+		if s.dj.decodeBody(raw, &evs[i]) != nil {
+			return nil, batch, false
 		}
-		if appID == "" {
-			appID = ev.AppID
-		} else if ev.AppID != appID {
-			// 200 as the backend answers it: the plugin would drop the
-			// batch on a 4xx anyway, and nothing of it is stored.
-			writeError(w, http.StatusOK, protocol.CodeMixedAppIDs,
-				fmt.Sprintf("event %d has app_id %q, the batch has %q: one app_id per batch", i, ev.AppID, appID))
-			return protocol.CodeMixedAppIDs
+		// The backend lowercases a device_id that is a string
+		// (plugins/stats.ts:209-229).
+		if evs[i].DeviceID.isString() {
+			evs[i].DeviceID.str = strings.ToLower(evs[i].DeviceID.str)
 		}
-		ev.ReceivedAt = now
-		events = append(events, ev)
-		infos = append(infos, in)
 	}
-	if !batch && errs[0] != nil {
-		writeError(w, http.StatusBadRequest, errs[0].code, errs[0].msg)
+	return evs, batch, true
+}
+
+// batchAppID checks the app ids of a body's events
+// (plugins/stats.ts:242-270): the first must be a reverse-domain string
+// (else a 400), every other one too and the same (else a 200 error).
+func batchAppID(evs []wireBody) (code, msg string, status int) {
+	for i := range evs {
+		id := evs[i].AppID
+		status = http.StatusOK
+		if i == 0 {
+			status = http.StatusBadRequest
+		}
+		switch {
+		case !id.truth || !id.isString():
+			return protocol.CodeInvalidAppID, msgMissingAppID, status
+		case !release.MatchesAppID(id.str):
+			return protocol.CodeInvalidAppID, msgInvalidAppID, status
+		case id.str != evs[0].AppID.str:
+			return protocol.CodeMixedAppIDs, "All events in a batch must have the same app_id", http.StatusOK
+		}
+	}
+	return "", "", 0
+}
+
+// statsOne answers a single event: its problems are the reply.
+func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) string {
+	if rej := parsePluginBody(wb, parseOpts{schema: statsSchema, invalidCode: protocol.CodeInvalidJSONBody, requireDevice: true}); rej != nil {
 		s.metrics.statsEvent("invalid")
-		return errs[0].code
+		return s.reject(w, rej)
 	}
-	if appID != "" && s.snapshot().Apps[appID] == nil {
-		writeError(w, http.StatusTooManyRequests, protocol.CodeOnPremiseApp, "On-premise app detected")
+	app := s.state.Snapshot().Apps[wb.AppID.str]
+	if app == nil {
+		writeReply(w, s.ctypeJSON, http.StatusTooManyRequests, s.replies.onPremise)
 		return protocol.CodeOnPremiseApp
 	}
-	if len(events) > 0 {
-		deltas := countDeltas(events)
-		// Not the request's context: a client that hangs up must not leave
-		// events committed to disk but missing from the in-memory counts.
-		if err := s.st.WriteEvents(context.WithoutCancel(r.Context()), events, deltas); err != nil {
-			s.log.Error("stats: store events", "app_id", appID, "events", len(events), "err", err)
-			// 503: the plugin retries the batch on 5xx.
-			writeError(w, http.StatusServiceUnavailable, protocol.CodeServerError, "cannot store events, retry later")
-			return protocol.CodeServerError
-		}
-		s.tally.addCounts(deltas)
-		s.feedGuards(appID, events, infos)
-		for _, e := range events {
-			s.metrics.statsEvent(e.Action)
-		}
+	out := release.DecideEvent(app, eventOf(wb))
+	switch {
+	case out.Crash:
+		s.metrics.statsEvent("invalid")
+		return s.reject(w, crash(""))
+	case out.Code != "":
+		s.metrics.statsEvent("invalid")
+		writeReply(w, s.ctypeJSON, http.StatusOK, plainError(out.Code, out.Message, "app_id", app.ID, "version_name", wb.VersionName.str))
+		return out.Code
 	}
-	if !batch {
-		writeJSON(w, http.StatusOK, protocol.StatusOK{Status: "ok"})
-		return "ok"
+	var rec recorder
+	rec.add(s, wb, out)
+	if !s.commit(w, r, app.ID, &rec) {
+		return protocol.CodeServerError
 	}
-	rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, len(raws))}
-	for i := range raws {
-		rep.Results[i] = protocol.StatsResult{Status: "ok", Index: i}
-		if e := errs[i]; e != nil {
-			rep.Results[i] = protocol.StatsResult{Status: "error", Index: i, Error: e.code, Message: e.msg}
-			s.metrics.statsEvent("invalid")
-		}
-	}
-	writeJSON(w, http.StatusOK, rep)
+	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.statusOK)
 	return "ok"
 }
 
-// decodeEvent decodes and validates one event; it also returns the
-// device's info object.
-func (d wireDecoder) decodeEvent(raw jsontext.Value) (store.Event, protocol.Info, *itemError) {
-	var we wireEvent
-	if err := d.unmarshal(raw, &we); err != nil {
-		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidJSONBody, jsonProblem(err)}
-	}
-	if we.VersionName != nil {
-		we.Info.VersionName = *we.VersionName
-	}
-	chk := checkInfo(&we.wireInfo, fieldSet{})
-	if we.VersionName == nil {
-		chk.missing = append(chk.missing, "version_name")
-	}
-	if len(chk.invalid) > 0 {
-		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidJSONBody, chk.invalidMsg()}
-	}
-	if len(chk.missing) > 0 {
-		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeMissingInfo, chk.missingMsg()}
-	}
-	if we.Action == "" {
-		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeMissingInfo, "missing action"}
-	}
-	if !protocol.KnownAction(we.Action) {
-		return store.Event{}, protocol.Info{}, &itemError{protocol.CodeInvalidAction, fmt.Sprintf("unknown action %.64q", we.Action)}
-	}
-	meta, ie := d.decodeMetadata(we.Metadata)
-	if ie != nil {
-		return store.Event{}, protocol.Info{}, ie
-	}
-	in := we.info()
-	return store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: we.Action, VersionName: in.VersionName,
-		OldVersionName: we.OldVersionName, VersionBuild: in.VersionBuild, Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator,
-		Timestamp: we.Timestamp, Metadata: meta}, in, nil
-}
-
-func (d wireDecoder) decodeMetadata(raw jsontext.Value) (map[string]string, *itemError) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var m map[string]jsontext.Value
-	if err := d.unmarshal(raw, &m); err != nil {
-		return nil, &itemError{protocol.CodeInvalidMetadata, "metadata must be an object with string values"}
-	}
-	if len(m) > protocol.MaxMetadataKeys {
-		return nil, &itemError{protocol.CodeInvalidMetadata,
-			"metadata has " + strconv.Itoa(len(m)) + " keys, at most " + strconv.Itoa(protocol.MaxMetadataKeys) + " allowed"}
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		if len(k) > maxMetadataKey {
-			return nil, &itemError{protocol.CodeInvalidMetadata, fmt.Sprintf("metadata key %.20q... is over %d characters", k, maxMetadataKey)}
-		}
-		var sv string
-		if err := d.unmarshal(v, &sv); err != nil {
-			return nil, &itemError{protocol.CodeInvalidMetadata, fmt.Sprintf("metadata value of %.64q must be a string", k)}
-		}
-		if len(sv) > maxMetadataValue {
-			return nil, &itemError{protocol.CodeInvalidMetadata, fmt.Sprintf("metadata value of %.64q is over %d characters", k, maxMetadataValue)}
-		}
-		out[k] = sv
-	}
-	return out, nil
-}
-
-// countDeltas applies the accounting rules: for prod, non-emulator
-// devices, set counts an install of version_name and an uninstall of
-// old_version_name; every *_fail action counts a failure of version_name.
-// A "builtin" name counts for the bundle named after the device's native
-// version, as for active devices.
-func countDeltas(events []store.Event) []store.CountDelta {
-	var out []store.CountDelta
-	for _, e := range events {
-		if !e.IsProd || e.IsEmulator {
+// statsBatch answers a batch: every event gets its result.
+func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBody) string {
+	app := s.state.Snapshot().Apps[evs[0].AppID.str]
+	rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, len(evs))}
+	var rec recorder
+	for i := range evs {
+		wb := &evs[i]
+		res := &rep.Results[i]
+		*res = protocol.StatsResult{Status: "ok", Index: i}
+		if rej := parsePluginBody(wb, parseOpts{schema: statsSchema, invalidCode: protocol.CodeInvalidJSONBody, requireDevice: true}); rej != nil {
+			res.Status, res.Error, res.Message = "error", rej.code, rej.message
+			if rej.jsError != "" {
+				res.Error, res.Message = protocol.CodeProcessingError, rej.jsError
+			}
 			continue
 		}
-		name, old := bundleName(e.VersionName, e.VersionBuild), bundleName(e.OldVersionName, e.VersionBuild)
+		if app == nil {
+			res.Status, res.Error, res.Message = "error", protocol.CodeOnPremiseApp, "On-premise app detected"
+			continue
+		}
+		out := release.DecideEvent(app, eventOf(wb))
 		switch {
-		case e.Action == protocol.ActionSet:
-			if name != "" {
-				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: name, Kind: store.KindInstall, N: 1})
-			}
-			if old != "" && old != name {
-				out = append(out, store.CountDelta{AppID: e.AppID, Bundle: old, Kind: store.KindUninstall, N: 1})
-			}
-		case protocol.IsFailure(e.Action) && name != "":
-			out = append(out, store.CountDelta{AppID: e.AppID, Bundle: name, Kind: e.Action, N: 1})
+		case out.Crash:
+			res.Status, res.Error, res.Message = "error", protocol.CodeProcessingError, crashUndefinedAction
+		case out.Code != "":
+			res.Status, res.Error, res.Message = "error", out.Code, out.Message
+			res.MoreInfo = map[string]string{"app_id": app.ID, "version_name": wb.VersionName.str}
+		default:
+			rec.add(s, wb, out)
 		}
 	}
-	return out
+	if app != nil && !s.commit(w, r, app.ID, &rec) {
+		return protocol.CodeServerError
+	}
+	for _, res := range rep.Results {
+		if res.Status != "ok" {
+			s.metrics.statsEvent("invalid")
+		}
+	}
+	httpjson.Write(w, http.StatusOK, rep, nil)
+	return "ok"
 }
 
-// bundleName is the bundle a reported version name stands for.
-func bundleName(name, build string) string {
-	if name == protocol.Builtin && build != "" {
-		return build
+// crashUndefinedAction is the message of the exception the backend throws
+// on an event without an action about a known bundle (plugins/stats.ts:183).
+const crashUndefinedAction = "Cannot read properties of undefined (reading 'endsWith')"
+
+// eventOf is what DecideEvent needs of a valid event.
+func eventOf(wb *wireBody) release.Event {
+	return release.Event{VersionName: wb.VersionName.str, OldVersionName: wb.OldVersionName.str, Action: wb.Action.str,
+		Plugin: wb.PluginVersion.str, IsProd: wb.IsProd.truth, IsEmulator: wb.IsEmulator.truth}
+}
+
+// recorder gathers the accepted events of a request and their counts.
+type recorder struct {
+	events []store.Event
+	infos  []protocol.Info
+	deltas []store.CountDelta
+}
+
+func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
+	if !out.Store {
+		return
 	}
-	return name
+	in := wb.info()
+	for _, c := range out.Counts {
+		rec.deltas = append(rec.deltas, store.CountDelta{AppID: in.AppID, Bundle: c.Bundle, Kind: c.Kind, N: 1})
+	}
+	rec.events = append(rec.events, store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: wb.Action.str,
+		VersionName: in.VersionName, OldVersionName: wb.OldVersionName.str, VersionBuild: in.VersionBuild,
+		Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator, Timestamp: timestamp(wb.Timestamp),
+		Metadata: metadataMap(wb.Metadata), ReceivedAt: s.now()})
+	rec.infos = append(rec.infos, in)
+}
+
+// commit stores a request's events; on failure it writes a 503 (the plugin
+// retries the batch on 5xx) and returns false.
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, appID string, rec *recorder) bool {
+	if err := s.state.Record(r.Context(), appID, rec.events, rec.deltas, rec.infos); err != nil {
+		s.log.Error("stats: store events", "app_id", appID, "events", len(rec.events), "err", err)
+		writeReply(w, s.ctypeJSON, http.StatusServiceUnavailable, plainError(protocol.CodeServerError, "cannot store events, retry later"))
+		return false
+	}
+	for _, e := range rec.events {
+		s.metrics.statsEvent(e.Action)
+	}
+	return true
+}
+
+// timestamp is an event's timestamp in milliseconds, 0 when it is not a
+// number.
+func timestamp(f jsField) int64 {
+	if f.kind != jsNumber {
+		return 0
+	}
+	v, err := strconv.ParseFloat(f.str, 64)
+	if err != nil || math.IsNaN(v) || math.Abs(v) > 1<<62 {
+		return 0
+	}
+	return int64(v)
 }

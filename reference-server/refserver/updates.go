@@ -2,61 +2,79 @@ package refserver
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/release"
 	"github.com/otasim/otasim/reference-server/store"
 )
 
-// handleUpdates answers POST /updates from the snapshot in force; it never
-// touches disk (the device's last check is persisted asynchronously).
+// handleUpdates answers POST /updates as the backend's updates plugin
+// (plugins/updates.ts:21-41, utils/update.ts): the body is checked as
+// parsePluginBody does, then Decide answers from the snapshot in force. It
+// never touches disk (the device's last check is persisted
+// asynchronously).
 func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 	body, ok := s.bodies.read(w, r, MaxUpdatesBody)
 	if !ok {
 		return protocol.CodeBodyTooLarge
 	}
-	var wi wireInfo
-	err := s.dj.unmarshal(*body, &wi)
+	var wb wireBody
+	err := s.dj.decodeBody(*body, &wb)
 	s.bodies.put(body) // the decoded strings are copies
 	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, jsonProblem(err))
-		return protocol.CodeInvalidJSONBody
+		return s.reject(w, invalidJSON())
 	}
-	chk := checkInfo(&wi, fieldSet{versionBuild: true, pluginVersion: true})
-	if len(chk.invalid) > 0 {
-		writeError(w, http.StatusBadRequest, protocol.CodeInvalidJSONBody, chk.invalidMsg())
-		return protocol.CodeInvalidJSONBody
+	if rej := parseBodyCrash(&wb); rej != nil {
+		return s.reject(w, rej)
 	}
-	in := wi.info()
-	snap := s.snapshot()
-	if snap.Apps[in.AppID] != nil && len(chk.missing) > 0 {
-		writeError(w, http.StatusOK, protocol.CodeMissingInfo, chk.missingMsg())
-		return protocol.CodeMissingInfo
+	if rej := parsePluginBody(&wb, parseOpts{schema: updateSchema, invalidCode: protocol.CodeInvalidJSONBody, requireDevice: true}); rej != nil {
+		return s.reject(w, rej)
 	}
-	d := release.Decide(snap, release.Request{Info: in, Override: s.overrides.get(in.AppID, in.DeviceID)})
-	if d.Status == http.StatusOK {
-		now := s.now()
-		// A device on its builtin bundle runs the bundle named after its
-		// native version (the demo registers 1.0.0 as the builtin).
-		persist := s.tally.touch(in.AppID, in.DeviceID, deviceState{version: bundleName(in.VersionName, in.VersionBuild),
-			build: in.VersionBuild, platform: in.Platform, seen: now})
-		if persist {
-			s.st.TouchDevice(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
-				VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
+	in := wb.info()
+	ip := clientIP(r)
+	snap := s.state.Snapshot()
+	now := s.now()
+	if snap.Apps[in.AppID] == nil {
+		// An unknown app counts against the address (utils/update.ts:289-296).
+		if s.enum.miss(ip, in.AppID, now) {
+			writeReply(w, s.ctypeJSON, http.StatusTooManyRequests, s.replies.enumerationLimited)
+			return protocol.CodeOnPremiseApp
 		}
+		writeReply(w, s.ctypeJSON, http.StatusTooManyRequests, s.replies.onPremise)
+		return protocol.CodeOnPremiseApp
 	}
+	if limited, _ := s.enum.limitedUntil(ip, now); limited {
+		writeReply(w, s.ctypeJSON, http.StatusTooManyRequests, s.replies.enumerationLimited)
+		return protocol.CodeOnPremiseApp
+	}
+	// The schema accepted the plugin version, so it parses.
+	plugin, _ := release.ParsePlugin(in.PluginVersion)
+	d := release.Decide(snap, release.Request{Info: in, Plugin: plugin, Override: s.state.Override(in.AppID, in.DeviceID)})
+	s.state.Touch(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
+		VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
+	if b := d.Offer; b != nil {
+		if d.Metadata {
+			writeReply(w, s.ctypeJSON, http.StatusOK, b.ReplyMeta)
+		} else {
+			writeReply(w, s.ctypeJSON, http.StatusOK, b.Reply)
+		}
+		return "update"
+	}
+	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.refusal(d.Refusal))
+	return d.Refusal.Code
+}
+
+// parseBodyCrash is the exception the backend's parseBody throws
+// (utils/hono.ts:318-330): it lowercases a truthy device_id, which fails on
+// a null body or a device_id that is no string; the reply is a 500.
+func parseBodyCrash(wb *wireBody) *rejection {
 	switch {
-	case d.Offered != nil && d.Offered.Reply != nil:
-		writeRaw(w, s.ctypeJSON, http.StatusOK, d.Offered.Reply)
-		return "update"
-	case d.Update != nil:
-		writeJSON(w, http.StatusOK, d.Update)
-		return "update"
+	case wb.top == jsNull:
+		return crash("Cannot read properties of null (reading 'device_id')")
+	case wb.DeviceID.truth && !wb.DeviceID.isString():
+		return crash("body.device_id.toLowerCase is not a function")
 	}
-	if raw, ok := s.constReplies[d.Err]; ok && d.Status == http.StatusOK {
-		writeRaw(w, s.ctypeJSON, http.StatusOK, raw)
-		return d.Err.Error
-	}
-	writeJSON(w, d.Status, d.Err)
-	return d.Err.Error
+	wb.DeviceID.str = strings.ToLower(wb.DeviceID.str)
+	return nil
 }

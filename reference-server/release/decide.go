@@ -2,27 +2,46 @@ package release
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/otasim/otasim/protocol"
 )
 
 // Request is what Decide needs to answer one /updates call: the device's
-// info object (device id already lowercased) and its per-device channel
-// override, if any.
+// info object as the backend reads it (device id lowercased, version_build
+// after NormalizeBuild, a version_name of builtin replaced by the
+// version_build), its parsed plugin version and its channel override, if
+// any.
 type Request struct {
 	Info     protocol.Info
+	Plugin   Plugin
 	Override string
 }
 
+// Refusal is an /updates reply without a bundle: the code, its message and
+// the details the backend adds for that code.
+type Refusal struct {
+	Code, Message string
+	// Major is set when an auto-update policy held a newer bundle back.
+	Major        bool
+	Version, Old string
+	// DeviceKeyID and BundleKeyID come with key_id_mismatch.
+	DeviceKeyID, BundleKeyID string
+}
+
+// Kind is the kind the plugin reads from a refusal.
+func (r Refusal) Kind() protocol.Kind { return protocol.KindOf(r.Code) }
+
 // Decision is the answer to one /updates call.
 type Decision struct {
-	// Status is the HTTP status of the reply: 200, or 429 for an unknown app.
+	// Status is the HTTP status of the reply: 200, or 429 for an unknown
+	// app (then the reply carries no kind).
 	Status int
-	// Update is set when a bundle is offered; Err otherwise.
-	Update *protocol.UpdateAvailable
-	// Offered is the bundle Update offers.
-	Offered *Bundle
-	Err     protocol.Error
+	// Offer is the bundle offered; Refusal is set otherwise.
+	Offer *Bundle
+	// Metadata: the offer carries the bundle's link and comment.
+	Metadata bool
+	Refusal  Refusal
 	// Channel and Bundle name what was resolved, for logs and metrics; both
 	// may be empty when the decision came before resolution.
 	Channel string
@@ -30,181 +49,145 @@ type Decision struct {
 }
 
 func refuse(code, msg string) Decision {
-	return Decision{Status: http.StatusOK, Err: protocol.NewError(code, msg)}
+	return Decision{Status: http.StatusOK, Refusal: Refusal{Code: code, Message: msg}}
 }
 
 func (d Decision) with(version, old string) Decision {
-	d.Err.Version, d.Err.Old = version, old
+	d.Refusal.Version, d.Refusal.Old = version, old
 	return d
 }
 
-// MissingInfo lists the required info fields that are empty, in the order
-// the backend names them.
-func MissingInfo(in protocol.Info) []string {
-	var out []string
-	for _, f := range [...]struct{ name, v string }{
-		{"app_id", in.AppID}, {"device_id", in.DeviceID}, {"version_name", in.VersionName},
-		{"version_build", in.VersionBuild}, {"platform", in.Platform},
-	} {
-		if f.v == "" {
-			out = append(out, f.name)
-		}
-	}
-	return out
+func (d Decision) major(version, old string) Decision {
+	d.Refusal.Major = true
+	return d.with(version, old)
 }
 
-// Decide answers an /updates call from a snapshot, in the decision order of
-// the Capgo backend: app known; required fields; native version is semver;
-// channel resolved; channel has a bundle; device already on it; platform
-// enabled; disable_auto_update against the native version (major, then the
-// private-channel check, then minor, patch, minimum native version);
-// disable_auto_update_under_native; prod/dev builds; devices/emulators;
-// builtin. It never fails: every outcome is a reply.
+// Decide answers an /updates call from a snapshot in the decision order of
+// the backend's updateWithPG (utils/update.ts:270-696): app known; plugin
+// supported; channel resolved; bundle available; key id; device already on
+// it; platform; disable_auto_update major; private channel; minor; patch;
+// minimum native version; under native; prod/dev builds; devices/
+// emulators; builtin; bundle URL. It never fails: every outcome is a reply.
 func Decide(s *Snapshot, r Request) Decision {
 	in := r.Info
 	app := s.Apps[in.AppID]
 	if app == nil {
 		return Decision{Status: http.StatusTooManyRequests,
-			Err: protocol.NewError(protocol.CodeOnPremiseApp, "On-premise app detected")}
+			Refusal: Refusal{Code: protocol.CodeOnPremiseApp, Message: "On-premise app detected"}}
 	}
-	if miss := MissingInfo(in); len(miss) > 0 {
-		return refuse(protocol.CodeMissingInfo, "Cannot find "+joinNames(miss))
-	}
-	native, ok := CoerceVersion(in.VersionBuild)
-	if !ok {
-		return refuse(protocol.CodeSemverError, "Native version: "+in.VersionBuild+" doesn't follow semver convention")
+	if !r.Plugin.Has(Supported) {
+		return refuse(protocol.CodeUnsupportedPlugin, "Plugin version "+in.PluginVersion+
+			" (v4) is no longer supported. Please upgrade to v5.10.0 or later.")
 	}
 	ch, viaOverride, ok := Resolve(app, in, r.Override)
 	if !ok {
 		return refuse(protocol.CodeNoChannel, "no default channel or override")
 	}
-	name := BundleFor(ch, in.DeviceID, in.VersionName)
-	d := decideOnChannel(app, ch, viaOverride, name, in, native)
+	name := BundleFor(app, ch, in.DeviceID, in.VersionName)
+	d := decideOnChannel(app, ch, viaOverride, name, r)
 	d.Channel, d.Bundle = ch.Name, name
 	return d
 }
 
-func decideOnChannel(app *App, ch *Channel, viaOverride bool, name string, in protocol.Info, native Version) Decision {
+func decideOnChannel(app *App, ch *Channel, viaOverride bool, name string, r Request) Decision {
+	in := r.Info
+	internal := Internal(name)
 	b := app.Bundles[name]
-	builtin := name == protocol.Builtin
-	if b == nil || (!builtin && b.Path == "") {
+	if !internal && (b == nil || (b.Path == "" && b.ExternalURL == "")) {
 		return refuse(protocol.CodeNoBundle, "Cannot get bundle")
 	}
-	current := in.VersionName
-	if current == protocol.Builtin {
-		current = in.VersionBuild
+	if !internal && in.KeyID != "" && b.KeyID != "" && in.KeyID != b.KeyID && r.Plugin.Has(KeyIDCheck) {
+		d := refuse(protocol.CodeKeyIDMismatch, "Device encryption key does not match bundle encryption key. "+
+			"The device may have a different public key than the one used to encrypt this bundle.")
+		d.Refusal.DeviceKeyID, d.Refusal.BundleKeyID = in.KeyID, b.KeyID
+		return d
 	}
-	if current == name {
+	if in.VersionName == name {
 		return refuse(protocol.CodeNoNewVersion, "No new version available")
 	}
+	if d, refused := checkPolicy(app, ch, viaOverride, name, in); refused {
+		return d
+	}
+	if internal {
+		if name == protocol.Builtin {
+			if !r.Plugin.Has(RevertToBuiltin) {
+				return refuse(protocol.CodeRevertPluginTooOld, "revert_to_builtin used, but plugin version is too old")
+			}
+			// The parsed version_name is never "builtin", so the backend
+			// always adds the version that tells the device to reset.
+			return refuse(protocol.CodeAlreadyOnBuiltin, "Already on builtin").with(protocol.Builtin, "")
+		}
+		return refuse(protocol.CodeNoBundleURL, "Cannot get bundle url")
+	}
+	if !strings.HasPrefix(b.URL, "http://") && !strings.HasPrefix(b.URL, "https://") {
+		return refuse(protocol.CodeNoBundleURL, "Cannot get bundle url")
+	}
+	meta := app.ExposeMetadata && r.Plugin.Has(Metadata) && (b.Link != "" || b.Comment != "")
+	return Decision{Status: http.StatusOK, Offer: b, Metadata: meta}
+}
+
+// checkPolicy applies the channel's policies in the backend's order
+// (utils/update.ts:494-637); refused is false when none holds the bundle
+// back.
+func checkPolicy(app *App, ch *Channel, viaOverride bool, name string, in protocol.Info) (d Decision, refused bool) {
 	p := ch.Policy
 	if !p.AllowsPlatform(in.Platform) {
-		code := protocol.CodeDisabledPlatformAndroid
+		code, msg := protocol.CodeDisabledPlatformAndroid, "Cannot update, android is disabled"
 		switch in.Platform {
 		case protocol.PlatformIOS:
-			code = protocol.CodeDisabledPlatformIOS
+			code, msg = protocol.CodeDisabledPlatformIOS, "Cannot update, ios it's disabled"
 		case protocol.PlatformElectron:
-			code = protocol.CodeDisabledPlatformElectron
+			code, msg = protocol.CodeDisabledPlatformElectron, "Cannot update, electron is disabled"
 		}
-		return refuse(code, "Cannot update, "+in.Platform+" is disabled").with(name, in.VersionName)
+		return refuse(code, msg).with(name, in.VersionName), true
 	}
-	bv, semverName := ParseVersion(name)
-	check := !builtin && semverName
-	if check && p.DisableAutoUpdate == DisableMajor && bv.Major > native.Major {
-		return refuse(protocol.CodeDisableMajor, "Cannot upgrade major version").with(name, in.VersionBuild)
+	internal := Internal(name)
+	native, _ := ParseSemver(in.VersionBuild)
+	bv, _ := ParseSemver(name)
+	if !internal && p.DisableAutoUpdate == DisableMajor && bv.Major > native.Major {
+		return refuse(protocol.CodeDisableMajor, "Cannot upgrade major version").major(name, in.VersionBuild), true
 	}
 	if !p.AllowSelfSet && !p.Public && !viaOverride {
-		return refuse(protocol.CodePrivateChannel, "Cannot update via a private channel "+ch.Name)
+		// Resolve only finds such a channel through an override, so this
+		// refusal is kept for the order's sake.
+		msg := "Cannot update via a private channel. The channel \"" + ch.Name +
+			"\" does not allow device self-assignment. Please set a defaultChannel with \"Allow devices to self dissociate/associate\" enabled."
+		if in.DefaultChannel != "" {
+			msg = "Cannot update via a private channel. The channel \"" + ch.Name +
+				"\" does not allow device self-assignment. Please ensure your defaultChannel \"" + in.DefaultChannel +
+				"\" has \"Allow devices to self dissociate/associate\" set to true."
+		}
+		return refuse(protocol.CodePrivateChannel, msg), true
 	}
-	if check && p.DisableAutoUpdate == DisableMinor && (bv.Major != native.Major || bv.Minor != native.Minor) {
-		return refuse(protocol.CodeDisableMinor, "Cannot upgrade minor version").with(name, in.VersionBuild)
+	if !internal && p.DisableAutoUpdate == DisableMinor && (bv.Major != native.Major || bv.Minor != native.Minor) {
+		return refuse(protocol.CodeDisableMinor, "Cannot upgrade minor version").major(name, in.VersionBuild), true
 	}
-	if check && p.DisableAutoUpdate == DisablePatch &&
+	if !internal && p.DisableAutoUpdate == DisablePatch &&
 		(bv.Major != native.Major || bv.Minor != native.Minor || bv.Patch != native.Patch) {
-		return refuse(protocol.CodeDisablePatch, "Cannot upgrade patch version").with(name, in.VersionBuild)
+		return refuse(protocol.CodeDisablePatch, "Cannot upgrade patch version").major(name, in.VersionBuild), true
 	}
-	if !builtin && p.DisableAutoUpdate == DisableVersionNumber {
-		min, ok := CoerceVersion(b.MinNative)
-		if b.MinNative == "" || !ok {
-			return refuse(protocol.CodeMisconfiguredChannel, "Channel "+ch.Name+" is misconfigured").with(name, in.VersionBuild)
+	if !internal && p.DisableAutoUpdate == DisableVersionNumber {
+		min, ok := ParseSemver(app.Bundles[name].MinNative)
+		if !ok {
+			return refuse(protocol.CodeMisconfiguredChannel, "Channel "+ch.Name+" is misconfigured").with(name, in.VersionBuild), true
 		}
 		if min.Compare(native) > 0 {
-			return refuse(protocol.CodeDisableMetadata, "Cannot upgrade version, min update version > current version").with(name, in.VersionBuild)
+			return refuse(protocol.CodeDisableMetadata, "Cannot upgrade version, min update version > current version").
+				major(name, in.VersionBuild), true
 		}
 	}
-	if check && p.DisableUnderNative && bv.Compare(native) < 0 {
-		return refuse(protocol.CodeDisableUnderNative, "Cannot revert under native version").with(name, in.VersionName)
+	if !internal && p.DisableUnderNative && bv.Compare(native) < 0 {
+		return refuse(protocol.CodeDisableUnderNative, "Cannot revert under native version").with(name, in.VersionName), true
 	}
 	switch {
 	case !p.AllowProd && in.IsProd:
-		return refuse(protocol.CodeDisableProdBuild, "Cannot update, prod build is disabled").with(name, in.VersionName)
+		return refuse(protocol.CodeDisableProdBuild, "Cannot update, prod build is disabled").with(name, in.VersionName), true
 	case !p.AllowDev && !in.IsProd:
-		return refuse(protocol.CodeDisableDevBuild, "Cannot update, dev build is disabled").with(name, in.VersionName)
+		return refuse(protocol.CodeDisableDevBuild, "Cannot update, dev build is disabled").with(name, in.VersionName), true
 	case !p.AllowDevice && !in.IsEmulator:
-		return refuse(protocol.CodeDisableDevice, "Cannot update, device is disabled").with(name, in.VersionName)
+		return refuse(protocol.CodeDisableDevice, "Cannot update, device is disabled").with(name, in.VersionName), true
 	case !p.AllowEmulator && in.IsEmulator:
-		return refuse(protocol.CodeDisableEmulator, "Cannot update, emulator is disabled").with(name, in.VersionName)
+		return refuse(protocol.CodeDisableEmulator, "Cannot update, emulator is disabled").with(name, in.VersionName), true
 	}
-	if builtin {
-		d := refuse(protocol.CodeAlreadyOnBuiltin, "Already on builtin")
-		if in.VersionName != protocol.Builtin {
-			// The backend's way of telling a device to reset to builtin.
-			d.Err.Version = protocol.Builtin
-		}
-		return d
-	}
-	return Decision{Status: http.StatusOK, Offered: b, Update: &protocol.UpdateAvailable{
-		Version: name, URL: b.URL, Checksum: b.SHA256}}
-}
-
-// Resolve finds the channel of a device: its override wins; else its
-// defaultChannel when that channel exists, serves the platform and is
-// public or self-assignable (no fallback when it is not); else the first
-// public channel serving the platform. viaOverride tells whether an
-// override decided.
-func Resolve(app *App, in protocol.Info, override string) (ch *Channel, viaOverride, ok bool) {
-	if override != "" {
-		if c := app.Channel(override); c != nil {
-			return c, true, true
-		}
-	}
-	if in.DefaultChannel != "" {
-		c := app.Channel(in.DefaultChannel)
-		if c == nil || !c.Policy.AllowsPlatform(in.Platform) || !(c.Policy.Public || c.Policy.AllowSelfSet) {
-			return nil, false, false
-		}
-		return c, false, true
-	}
-	for _, c := range app.Channels {
-		if c.Policy.Public && c.Policy.AllowsPlatform(in.Platform) {
-			return c, false, true
-		}
-	}
-	return nil, false, false
-}
-
-// BundleFor returns the bundle a channel serves a device: the rollout
-// bundle when a running rollout selects the device, or when a paused one
-// finds the device already running it; else the stable bundle.
-func BundleFor(ch *Channel, deviceID, current string) string {
-	r := ch.Rollout
-	switch {
-	case r == nil:
-	case r.State == RolloutRunning && Selected(r.ID, deviceID, r.PercentBP):
-		return r.Bundle
-	case r.State == RolloutPaused && current == r.Bundle:
-		return r.Bundle
-	}
-	return ch.Bundle
-}
-
-func joinNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += n
-	}
-	return out
+	return Decision{}, false
 }

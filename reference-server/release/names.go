@@ -15,17 +15,55 @@ const (
 	MaxBundleLen  = 64
 )
 
-// ValidAppID reports whether an app id is reverse-domain: letters, digits,
-// '_', '-' and '.', with at least one dot, no empty label, at most 128
-// characters.
-func ValidAppID(id string) bool {
-	if len(id) == 0 || len(id) > MaxAppIDLen || !strings.Contains(id, ".") {
+// MatchesAppID reports whether an id matches the backend's reverseDomainRegex
+// /^[a-z0-9]+(\.[\w-]+)+$/i (utils/utils.ts:17): a first label of letters
+// and digits, then at least one more label of letters, digits, '_' and '-'.
+func MatchesAppID(id string) bool {
+	first, rest, ok := strings.Cut(id, ".")
+	if !ok || first == "" || !alnum(first, false) {
 		return false
 	}
-	for label := range strings.SplitSeq(id, ".") {
-		if label == "" || !safeChars(label) {
+	for label := range strings.SplitSeq(rest, ".") {
+		if label == "" || !alnum(label, true) {
 			return false
 		}
+	}
+	return true
+}
+
+// ValidAppID reports whether an app id may be registered: it matches the
+// backend's pattern and has at most 128 characters (which also keeps it
+// safe as a folder name).
+func ValidAppID(id string) bool { return len(id) <= MaxAppIDLen && MatchesAppID(id) }
+
+// ValidDeviceID reports whether a device id matches the backend's
+// deviceIdRegex (utils/utils.ts:22): a UUID, either case.
+func ValidDeviceID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(s string, wordOrHyphen bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || wordOrHyphen && (c == '_' || c == '-') {
+			continue
+		}
+		return false
 	}
 	return true
 }

@@ -3,6 +3,7 @@ package release
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Version is a parsed semantic version. Build metadata is ignored, as in
@@ -56,21 +57,109 @@ func ParseVersion(s string) (Version, bool) {
 	return v, true
 }
 
-// CoerceVersion parses a native version as the backend does: a leading "v"
-// is dropped and a missing minor or patch is read as 0 ("2" is 2.0.0).
-func CoerceVersion(s string) (Version, bool) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "v")
-	core, rest := s, ""
-	if i := strings.IndexAny(s, "-+"); i >= 0 {
-		core, rest = s[:i], s[i:]
+// maxSafeInteger is JavaScript's Number.MAX_SAFE_INTEGER, the largest
+// version number @std/semver accepts.
+const maxSafeInteger = 1<<53 - 1
+
+// ParseSemver parses a version as the backend's @std/semver parse does: at
+// most 256 characters, surrounding white space trimmed, an optional leading
+// "v", then a strict semantic version whose numbers are at most 2^53-1.
+func ParseSemver(s string) (Version, bool) {
+	if UTF16Len(s) > 256 {
+		return Version{}, false
 	}
-	switch strings.Count(core, ".") {
+	s = strings.TrimFunc(s, jsSpace)
+	s = strings.TrimPrefix(s, "v")
+	v, ok := ParseVersion(s)
+	if !ok || v.Major > maxSafeInteger || v.Minor > maxSafeInteger || v.Patch > maxSafeInteger {
+		return Version{}, false
+	}
+	return v, true
+}
+
+// FixSemver completes a version the way the backend's fixSemver does
+// (utils/utils.ts:56-67): "builtin" and "unknown" are 0.0.0, a version
+// without a dot gets ".0.0", one with a single dot ".0". The dots are
+// counted over the whole string, pre-release included.
+func FixSemver(s string) string {
+	if s == "builtin" || s == "unknown" {
+		return "0.0.0"
+	}
+	switch strings.Count(s, ".") {
 	case 0:
-		core += ".0.0"
+		return s + ".0.0"
 	case 1:
-		core += ".0"
+		return s + ".0"
 	}
-	return ParseVersion(core + rest)
+	return s
+}
+
+// NormalizeBuild is what the backend makes of a device's version_build
+// before deciding (utils/plugin_parser.ts:67-73): a plain MAJOR.MINOR.PATCH
+// is kept as is; anything else is completed by FixSemver, parsed by
+// ParseSemver and formatted back (so " v1.2" becomes "1.2.0"). ok is false
+// when it is no version at all (the backend's semver_error).
+func NormalizeBuild(s string) (string, bool) {
+	if IsPlainSemver(s) {
+		return s, true
+	}
+	fixed := FixSemver(s)
+	if _, ok := ParseSemver(fixed); !ok {
+		return "", false
+	}
+	// Every part @std/semver accepts is already in canonical form, so its
+	// format() gives back the text it parsed.
+	return strings.TrimPrefix(strings.TrimFunc(fixed, jsSpace), "v"), true
+}
+
+// CoerceVersion parses a device's native version after NormalizeBuild.
+func CoerceVersion(s string) (Version, bool) {
+	n, ok := NormalizeBuild(s)
+	if !ok {
+		return Version{}, false
+	}
+	return ParseSemver(n)
+}
+
+// IsPlainSemver matches the backend's commonSemverRegex
+// /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$/.
+func IsPlainSemver(s string) bool {
+	for i := range 3 {
+		j := 0
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == 0 || (j > 1 && s[0] == '0') {
+			return false
+		}
+		s = s[j:]
+		if i < 2 {
+			if len(s) == 0 || s[0] != '.' {
+				return false
+			}
+			s = s[1:]
+		}
+	}
+	return s == ""
+}
+
+// jsSpace reports white space as JavaScript's String.prototype.trim
+// removes it.
+func jsSpace(r rune) bool {
+	return r == '\uFEFF' || (r != '\u0085' && unicode.IsSpace(r))
+}
+
+// UTF16Len is the length of s as JavaScript counts it (UTF-16 code
+// units), the unit of every length limit of the backend.
+func UTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }
 
 func parseNum(p string) (uint64, bool) {

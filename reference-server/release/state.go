@@ -11,6 +11,8 @@ package release
 import (
 	"slices"
 	"time"
+
+	"github.com/otasim/otasim/protocol"
 )
 
 // DisableAutoUpdate policies of a channel.
@@ -47,28 +49,65 @@ const MaxPercentBP = 10000
 type App struct {
 	ID        string
 	CreatedAt time.Time
-	// Bundles by name.
+	// ExposeMetadata: replies offering a bundle carry its link and comment
+	// (to the plugins that read them).
+	ExposeMetadata bool
+	// Bundles by name, deleted ones included. The builtin and unknown
+	// bundles of the backend exist for every app without being listed.
 	Bundles map[string]*Bundle
-	// Channels in creation order: the first public one for a platform is
-	// the default.
+	// Channels in creation order.
 	Channels []*Channel
 }
 
-// Bundle is the metadata of one bundle; its bytes live in a file.
+// Unknown is the version name the plugin reports when it cannot tell its
+// bundle; the backend keeps it, like builtin, for every app.
+const Unknown = "unknown"
+
+// Internal reports whether a version name is one of the placeholders every
+// app has (the backend's isInternalVersionName, utils/utils.ts:126).
+func Internal(name string) bool { return name == protocol.Builtin || name == Unknown }
+
+// Bundle is the metadata of one bundle. Its bytes are a zip on disk (Path),
+// or at an external URL, or nowhere.
 type Bundle struct {
 	AppID     string
 	Name      string
 	Size      int64
 	SHA256    string
 	MinNative string
-	// Path of the zip on disk; empty for the builtin bundle.
+	// Path of the zip on disk; empty when the bundle has no bytes here.
 	Path string
-	// URL devices download it from, set when the snapshot is published.
-	URL string
-	// Reply is the encoded /updates reply offering the bundle, set with
-	// URL so that the hot path does not encode the same bytes each time.
-	Reply     []byte
+	// ExternalURL is where devices download a bundle the server does not
+	// hold.
+	ExternalURL string
+	// Link and Comment are the bundle's metadata, sent to plugins that read
+	// them when the app exposes metadata.
+	Link, Comment string
+	// KeyID names the public key the bundle was encrypted for; devices with
+	// another key are refused.
+	KeyID string
+	// Deleted bundles are kept (a deleted name is not reused) but no longer
+	// served.
+	Deleted   bool
 	CreatedAt time.Time
+
+	// URL devices download it from: ExternalURL, else the server's own
+	// download URL for a zip it holds; set when the snapshot is published.
+	URL string
+	// Reply and ReplyMeta are the encoded /updates replies offering the
+	// bundle without and with its metadata, set with URL so that the hot
+	// path does not encode the same bytes each time.
+	Reply, ReplyMeta []byte
+}
+
+// Live reports whether an app has a bundle of this name that is not
+// deleted; the builtin and unknown bundles always exist.
+func (a *App) Live(name string) bool {
+	if Internal(name) {
+		return true
+	}
+	b := a.Bundles[name]
+	return b != nil && !b.Deleted
 }
 
 // Policy is what a channel allows; the JSON names are the admin API's.
@@ -96,14 +135,22 @@ func DefaultPolicy() Policy {
 // AllowsPlatform reports whether the channel serves a platform.
 func (p Policy) AllowsPlatform(platform string) bool {
 	switch platform {
-	case "ios":
+	case protocol.PlatformIOS:
 		return p.IOS
-	case "android":
+	case protocol.PlatformAndroid:
 		return p.Android
-	case "electron":
+	case protocol.PlatformElectron:
 		return p.Electron
 	}
 	return false
+}
+
+// StableBundle is the channel's stable bundle, builtin when it has none.
+func (c *Channel) StableBundle() string {
+	if c.Bundle == "" {
+		return protocol.Builtin
+	}
+	return c.Bundle
 }
 
 // Rollout serves Bundle to a sticky PercentBP share of a channel's devices.
@@ -140,10 +187,12 @@ func DefaultGuard() GuardConfig {
 // Channel serves a stable bundle, and optionally a rollout bundle, to the
 // devices that resolve to it.
 type Channel struct {
-	ID             int64
-	AppID          string
-	Name           string
-	Policy         Policy
+	ID     int64
+	AppID  string
+	Name   string
+	Policy Policy
+	// Bundle is the stable bundle; empty means builtin, as a channel
+	// without a version in the backend.
 	Bundle         string
 	PreviousBundle string
 	// Rollout is the latest rollout; nil or ended when none is in progress.
@@ -175,7 +224,7 @@ func NewSnapshot() *Snapshot { return &Snapshot{Apps: map[string]*App{}} }
 func (s *Snapshot) Clone() *Snapshot {
 	out := &Snapshot{Apps: make(map[string]*App, len(s.Apps))}
 	for id, a := range s.Apps {
-		na := &App{ID: a.ID, CreatedAt: a.CreatedAt,
+		na := &App{ID: a.ID, CreatedAt: a.CreatedAt, ExposeMetadata: a.ExposeMetadata,
 			Bundles: make(map[string]*Bundle, len(a.Bundles)), Channels: make([]*Channel, len(a.Channels))}
 		for n, b := range a.Bundles {
 			nb := *b

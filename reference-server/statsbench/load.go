@@ -91,7 +91,7 @@ func (r LoadResult) Summary() string {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 var actions = [...]string{"app_moved_to_foreground", "app_moved_to_background", "download_10", "download_50",
-	"download_complete", "set", "app_launch_ready", "get_channel", "download_fail", "ping"}
+	"download_complete", "set", "app_launch_ready", "getChannel", "download_fail", "ping"}
 
 // Load posts batches until the duration is over, ctx is cancelled or
 // MaxEvents were sent, and returns what the server acknowledged.

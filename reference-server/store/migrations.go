@@ -91,4 +91,13 @@ var migrations = [...]string{
 	// 2: the native version of the device behind each event, which names
 	// the bundle a "builtin" version_name stands for.
 	`ALTER TABLE stats_events ADD COLUMN version_build TEXT NOT NULL DEFAULT ''`,
+	// 3: what the backend knows of a bundle besides a zip (an external URL,
+	// a link and a comment, the key it was encrypted for), soft deletion,
+	// and the app's choice to expose bundle metadata.
+	`ALTER TABLE bundles ADD COLUMN external_url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE bundles ADD COLUMN link TEXT NOT NULL DEFAULT '';
+	ALTER TABLE bundles ADD COLUMN comment TEXT NOT NULL DEFAULT '';
+	ALTER TABLE bundles ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE bundles ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE apps ADD COLUMN expose_metadata INTEGER NOT NULL DEFAULT 0;`,
 }

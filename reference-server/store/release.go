@@ -23,10 +23,10 @@ type Override struct {
 // Load reads the whole release state, and the device overrides.
 func (s *Store) Load(ctx context.Context) (*release.Snapshot, []Override, error) {
 	snap := release.NewSnapshot()
-	err := query(ctx, s.db, `SELECT app_id, created_at FROM apps`, func(r *sql.Rows) error {
+	err := query(ctx, s.db, `SELECT app_id, created_at, expose_metadata FROM apps`, func(r *sql.Rows) error {
 		a := &release.App{Bundles: map[string]*release.Bundle{}}
 		var at int64
-		if err := r.Scan(&a.ID, &at); err != nil {
+		if err := r.Scan(&a.ID, &at, &a.ExposeMetadata); err != nil {
 			return err
 		}
 		a.CreatedAt = fromMS(at)
@@ -36,10 +36,12 @@ func (s *Store) Load(ctx context.Context) (*release.Snapshot, []Override, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: load apps: %w", err)
 	}
-	err = query(ctx, s.db, `SELECT app_id, name, size, sha256, min_native, path, created_at FROM bundles`, func(r *sql.Rows) error {
+	err = query(ctx, s.db, `SELECT app_id, name, size, sha256, min_native, path, created_at,
+		external_url, link, comment, key_id, deleted FROM bundles`, func(r *sql.Rows) error {
 		var b release.Bundle
 		var at int64
-		if err := r.Scan(&b.AppID, &b.Name, &b.Size, &b.SHA256, &b.MinNative, &b.Path, &at); err != nil {
+		if err := r.Scan(&b.AppID, &b.Name, &b.Size, &b.SHA256, &b.MinNative, &b.Path, &at,
+			&b.ExternalURL, &b.Link, &b.Comment, &b.KeyID, &b.Deleted); err != nil {
 			return err
 		}
 		b.CreatedAt = fromMS(at)
@@ -132,28 +134,128 @@ func exists(ctx context.Context, tx *sql.Tx, q string, args ...any) (bool, error
 	return err == nil, err
 }
 
-// CreateApp stores a new app; ErrExists if it is known.
-func (s *Store) CreateApp(ctx context.Context, a *release.App) error {
+// Changes are release-state writes applied in one transaction: new apps,
+// apps whose settings changed, new or changed bundles, new or changed
+// channels with their history entries.
+type Changes struct {
+	NewApps     []*release.App
+	Apps        []*release.App
+	NewBundles  []*release.Bundle
+	Bundles     []*release.Bundle
+	NewChannels []ChannelChange
+	Channels    []ChannelChange
+}
+
+// ChannelChange is a channel to write and the history entries to add.
+type ChannelChange struct {
+	Channel *release.Channel
+	History []release.HistoryEntry
+}
+
+// Apply writes changes in one transaction: all of them or none. A new
+// app, bundle or channel whose name is taken gives ErrExists. New channels
+// and rollouts get their IDs.
+func (s *Store) Apply(ctx context.Context, c Changes) error {
 	return inTx(ctx, s.db, func(tx *sql.Tx) error {
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE app_id = ?`, a.ID); err != nil || ok {
-			return errOr(err, fmt.Errorf("app %s: %w", a.ID, ErrExists))
+		for _, a := range c.NewApps {
+			if err := createApp(ctx, tx, a); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO apps(app_id, created_at) VALUES (?, ?)`, a.ID, ms(a.CreatedAt))
-		return err
+		for _, a := range c.Apps {
+			if err := updateApp(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		for _, b := range c.NewBundles {
+			if err := createBundle(ctx, tx, b); err != nil {
+				return err
+			}
+		}
+		for _, b := range c.Bundles {
+			if err := updateBundle(ctx, tx, b); err != nil {
+				return err
+			}
+		}
+		for _, ch := range c.NewChannels {
+			if err := createChannel(ctx, tx, ch.Channel, ch.History); err != nil {
+				return err
+			}
+		}
+		for _, ch := range c.Channels {
+			if err := updateChannel(ctx, tx, ch.Channel, ch.History); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
+// CreateApp stores a new app; ErrExists if it is known.
+func (s *Store) CreateApp(ctx context.Context, a *release.App) error {
+	return s.Apply(ctx, Changes{NewApps: []*release.App{a}})
+}
+
 // CreateBundle stores a new bundle's metadata; ErrExists if the name is
-// taken (bundles are immutable).
+// taken (bundles are immutable, deleted ones keep their name).
 func (s *Store) CreateBundle(ctx context.Context, b *release.Bundle) error {
-	return inTx(ctx, s.db, func(tx *sql.Tx) error {
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM bundles WHERE app_id = ? AND name = ?`, b.AppID, b.Name); err != nil || ok {
-			return errOr(err, fmt.Errorf("bundle %s: %w", b.Name, ErrExists))
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO bundles(app_id, name, size, sha256, min_native, path, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.AppID, b.Name, b.Size, b.SHA256, b.MinNative, b.Path, ms(b.CreatedAt))
+	return s.Apply(ctx, Changes{NewBundles: []*release.Bundle{b}})
+}
+
+// CreateChannel stores a new channel and sets its ID; ErrExists if the
+// name is taken in the app.
+func (s *Store) CreateChannel(ctx context.Context, c *release.Channel, h ...release.HistoryEntry) error {
+	return s.Apply(ctx, Changes{NewChannels: []ChannelChange{{c, h}}})
+}
+
+// UpdateChannel writes a channel's settings, bundles, guard and rollout
+// (inserting the rollout, and setting its ID, when it has none yet), with
+// history entries, in one transaction.
+func (s *Store) UpdateChannel(ctx context.Context, c *release.Channel, h ...release.HistoryEntry) error {
+	return s.Apply(ctx, Changes{Channels: []ChannelChange{{c, h}}})
+}
+
+func createApp(ctx context.Context, tx *sql.Tx, a *release.App) error {
+	if ok, err := exists(ctx, tx, `SELECT 1 FROM apps WHERE app_id = ?`, a.ID); err != nil || ok {
+		return errOr(err, fmt.Errorf("app %s: %w", a.ID, ErrExists))
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO apps(app_id, created_at, expose_metadata) VALUES (?, ?, ?)`,
+		a.ID, ms(a.CreatedAt), a.ExposeMetadata)
+	return err
+}
+
+func updateApp(ctx context.Context, tx *sql.Tx, a *release.App) error {
+	res, err := tx.ExecContext(ctx, `UPDATE apps SET expose_metadata = ? WHERE app_id = ?`, a.ExposeMetadata, a.ID)
+	return oneRow(res, err, "app "+a.ID)
+}
+
+func createBundle(ctx context.Context, tx *sql.Tx, b *release.Bundle) error {
+	if ok, err := exists(ctx, tx, `SELECT 1 FROM bundles WHERE app_id = ? AND name = ?`, b.AppID, b.Name); err != nil || ok {
+		return errOr(err, fmt.Errorf("bundle %s: %w", b.Name, ErrExists))
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO bundles(app_id, name, size, sha256, min_native, path, created_at,
+		external_url, link, comment, key_id, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.AppID, b.Name, b.Size, b.SHA256, b.MinNative, b.Path, ms(b.CreatedAt),
+		b.ExternalURL, b.Link, b.Comment, b.KeyID, b.Deleted)
+	return err
+}
+
+// updateBundle writes what may change of a bundle: its metadata, its file
+// (removed on deletion) and its deletion.
+func updateBundle(ctx context.Context, tx *sql.Tx, b *release.Bundle) error {
+	res, err := tx.ExecContext(ctx, `UPDATE bundles SET path = ?, link = ?, comment = ?, deleted = ?
+		WHERE app_id = ? AND name = ?`, b.Path, b.Link, b.Comment, b.Deleted, b.AppID, b.Name)
+	return oneRow(res, err, "bundle "+b.Name)
+}
+
+func oneRow(res sql.Result, err error, what string) error {
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store: %s not found", what)
+	}
+	return nil
 }
 
 func errOr(err, otherwise error) error {
@@ -163,28 +265,24 @@ func errOr(err, otherwise error) error {
 	return otherwise
 }
 
-// CreateChannel stores a new channel and sets its ID; ErrExists if the
-// name is taken in the app.
-func (s *Store) CreateChannel(ctx context.Context, c *release.Channel, h ...release.HistoryEntry) error {
+func createChannel(ctx context.Context, tx *sql.Tx, c *release.Channel, h []release.HistoryEntry) error {
 	policy, guard, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	return inTx(ctx, s.db, func(tx *sql.Tx) error {
-		if ok, err := exists(ctx, tx, `SELECT 1 FROM channels WHERE app_id = ? AND name = ?`, c.AppID, c.Name); err != nil || ok {
-			return errOr(err, fmt.Errorf("channel %s: %w", c.Name, ErrExists))
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO channels(app_id, name, policy, bundle, previous_bundle, guard,
-			last_trip_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.AppID, c.Name, policy, c.Bundle,
-			c.PreviousBundle, guard, ms(c.LastTrip), ms(c.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		return insertHistory(ctx, tx, c.ID, h)
-	})
+	if ok, err := exists(ctx, tx, `SELECT 1 FROM channels WHERE app_id = ? AND name = ?`, c.AppID, c.Name); err != nil || ok {
+		return errOr(err, fmt.Errorf("channel %s: %w", c.Name, ErrExists))
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO channels(app_id, name, policy, bundle, previous_bundle, guard,
+		last_trip_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.AppID, c.Name, policy, c.Bundle,
+		c.PreviousBundle, guard, ms(c.LastTrip), ms(c.CreatedAt))
+	if err != nil {
+		return err
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return insertHistory(ctx, tx, c.ID, h)
 }
 
 func channelJSON(c *release.Channel) (policy, guard string, err error) {
@@ -199,40 +297,32 @@ func channelJSON(c *release.Channel) (policy, guard string, err error) {
 	return string(p), string(g), nil
 }
 
-// UpdateChannel writes a channel's settings, bundles, guard and rollout
-// (inserting the rollout, and setting its ID, when it has none yet), with
-// history entries, in one transaction.
-func (s *Store) UpdateChannel(ctx context.Context, c *release.Channel, h ...release.HistoryEntry) error {
+func updateChannel(ctx context.Context, tx *sql.Tx, c *release.Channel, h []release.HistoryEntry) error {
 	policy, guard, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	return inTx(ctx, s.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE channels SET policy = ?, bundle = ?, previous_bundle = ?, guard = ?,
-			last_trip_at = ? WHERE id = ?`, policy, c.Bundle, c.PreviousBundle, guard, ms(c.LastTrip), c.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("store: channel %d not found", c.ID)
-		}
-		if r := c.Rollout; r != nil {
-			if r.ID == 0 {
-				res, err := tx.ExecContext(ctx, `INSERT INTO rollouts(channel_id, bundle, percent_bp, state, started_at, updated_at)
-					VALUES (?, ?, ?, ?, ?, ?)`, c.ID, r.Bundle, r.PercentBP, string(r.State), ms(r.StartedAt), ms(r.UpdatedAt))
-				if err != nil {
-					return err
-				}
-				if r.ID, err = res.LastInsertId(); err != nil {
-					return err
-				}
-			} else if _, err := tx.ExecContext(ctx, `UPDATE rollouts SET bundle = ?, percent_bp = ?, state = ?, updated_at = ?
-				WHERE id = ?`, r.Bundle, r.PercentBP, string(r.State), ms(r.UpdatedAt), r.ID); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE channels SET policy = ?, bundle = ?, previous_bundle = ?, guard = ?,
+		last_trip_at = ? WHERE id = ?`, policy, c.Bundle, c.PreviousBundle, guard, ms(c.LastTrip), c.ID)
+	if err := oneRow(res, err, fmt.Sprintf("channel %d", c.ID)); err != nil {
+		return err
+	}
+	if r := c.Rollout; r != nil {
+		if r.ID == 0 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO rollouts(channel_id, bundle, percent_bp, state, started_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, c.ID, r.Bundle, r.PercentBP, string(r.State), ms(r.StartedAt), ms(r.UpdatedAt))
+			if err != nil {
 				return err
 			}
+			if r.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE rollouts SET bundle = ?, percent_bp = ?, state = ?, updated_at = ?
+			WHERE id = ?`, r.Bundle, r.PercentBP, string(r.State), ms(r.UpdatedAt), r.ID); err != nil {
+			return err
 		}
-		return insertHistory(ctx, tx, c.ID, h)
-	})
+	}
+	return insertHistory(ctx, tx, c.ID, h)
 }
 
 func insertHistory(ctx context.Context, tx *sql.Tx, channelID int64, h []release.HistoryEntry) error {

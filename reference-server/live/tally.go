@@ -1,4 +1,4 @@
-package refserver
+package live
 
 import (
 	"hash/maphash"
@@ -31,14 +31,17 @@ type bundleCounts struct {
 
 type deviceShard struct {
 	mu sync.Mutex
-	m  map[deviceKey]deviceState
+	m  map[deviceKey]DeviceState
 }
 
 type deviceKey struct{ app, device string }
 
-type deviceState struct {
-	version, build, platform string
-	seen                     time.Time
+// DeviceState is the last known state of a device: the version it runs (as
+// the backend reads it: a builtin device runs its version_build), its
+// native version and platform, and its last /updates check.
+type DeviceState struct {
+	Version, Build, Platform string
+	Seen                     time.Time
 	// persisted is the last check written to the database.
 	persisted time.Time
 }
@@ -57,7 +60,7 @@ type guardWindow struct {
 func newTally() *tally {
 	t := &tally{seed: maphash.MakeSeed(), counts: map[bundleKey]*bundleCounts{}, windows: map[int64]*guardWindow{}}
 	for i := range t.shards {
-		t.shards[i].m = map[deviceKey]deviceState{}
+		t.shards[i].m = map[deviceKey]DeviceState{}
 	}
 	return t
 }
@@ -69,16 +72,16 @@ func (t *tally) shard(app, device string) *deviceShard {
 // touch records a device's last check and reports whether it should be
 // written to the database: when its version, build or platform changed,
 // or its stored check is persistEvery old.
-func (t *tally) touch(app, device string, st deviceState) (persist bool) {
+func (t *tally) touch(app, device string, st DeviceState) (persist bool) {
 	sh := t.shard(app, device)
 	k := deviceKey{app, device}
 	sh.mu.Lock()
 	old, ok := sh.m[k]
-	if ok && old.version == st.version && old.build == st.build && old.platform == st.platform &&
-		st.seen.Sub(old.persisted) < persistEvery {
+	if ok && old.Version == st.Version && old.Build == st.Build && old.Platform == st.Platform &&
+		st.Seen.Sub(old.persisted) < persistEvery {
 		st.persisted = old.persisted
 	} else {
-		st.persisted, persist = st.seen, true
+		st.persisted, persist = st.Seen, true
 	}
 	sh.m[k] = st
 	sh.mu.Unlock()
@@ -86,7 +89,7 @@ func (t *tally) touch(app, device string, st deviceState) (persist bool) {
 }
 
 // device returns a device's last known state.
-func (t *tally) device(app, device string) (deviceState, bool) {
+func (t *tally) device(app, device string) (DeviceState, bool) {
 	sh := t.shard(app, device)
 	sh.mu.Lock()
 	st, ok := sh.m[deviceKey{app, device}]
@@ -103,8 +106,8 @@ func (t *tally) active(app string, now time.Time) map[string]int {
 		sh := &t.shards[i]
 		sh.mu.Lock()
 		for k, st := range sh.m {
-			if k.app == app && !st.seen.Before(cut) {
-				out[st.version]++
+			if k.app == app && !st.Seen.Before(cut) {
+				out[st.Version]++
 			}
 		}
 		sh.mu.Unlock()
@@ -165,4 +168,36 @@ func (t *tally) windowLocked(channelID, rolloutID int64) *guardWindow {
 		t.windows[channelID] = g
 	}
 	return g
+}
+
+// Touch records a device's /updates check and persists it (asynchronously)
+// when its state changed or its stored check is persistEvery old.
+func (s *State) Touch(d store.Device) {
+	if s.tally.touch(d.AppID, d.DeviceID, DeviceState{Version: d.VersionName, Build: d.VersionBuild,
+		Platform: d.Platform, Seen: d.LastSeen}) {
+		s.st.TouchDevice(d)
+	}
+}
+
+// Device returns a device's last known state.
+func (s *State) Device(appID, deviceID string) (DeviceState, bool) {
+	return s.tally.device(appID, deviceID)
+}
+
+// BundleStats returns a bundle's counts and its active devices.
+func (s *State) BundleStats(appID, bundle string) BundleStats {
+	st := s.tally.bundleStats(appID, bundle)
+	st.ActiveDevices = s.tally.active(appID, s.now())[bundle]
+	return st
+}
+
+// Active counts, per bundle of an app, the devices active within
+// ActiveWindow.
+func (s *State) Active(appID string) map[string]int { return s.tally.active(appID, s.now()) }
+
+// BundleStatsWith is BundleStats with the active counts of Active.
+func (s *State) BundleStatsWith(appID, bundle string, active map[string]int) BundleStats {
+	st := s.tally.bundleStats(appID, bundle)
+	st.ActiveDevices = active[bundle]
+	return st
 }

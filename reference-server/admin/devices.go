@@ -1,4 +1,4 @@
-package refserver
+package admin
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/live"
 )
 
 func deviceIDOf(r *http.Request) (string, error) {
@@ -18,7 +19,7 @@ func deviceIDOf(r *http.Request) (string, error) {
 	return id, nil
 }
 
-func (s *Server) adminSetOverride(r *http.Request) (int, any, error) {
+func (a *API) setOverride(r *http.Request) (int, any, error) {
 	var req struct {
 		Channel string `json:"channel"`
 	}
@@ -29,39 +30,29 @@ func (s *Server) adminSetOverride(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	a, err := s.appOf(r)
+	app, err := a.appOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	ch := a.Channel(req.Channel)
-	if ch == nil {
-		return 0, nil, notFound("channel %q not found in %s", req.Channel, a.ID)
-	}
-	if err := s.st.SetOverride(r.Context(), a.ID, dev, ch.ID); err != nil {
+	if err := a.st.SetOverride(r.Context(), app.ID, dev, req.Channel); err != nil {
 		return 0, nil, err
 	}
-	s.overrides.set(a.ID, dev, ch.Name)
-	return http.StatusOK, map[string]string{"device_id": dev, "channel": ch.Name}, nil
+	return http.StatusOK, map[string]string{"device_id": dev, "channel": req.Channel}, nil
 }
 
-func (s *Server) adminDeleteOverride(r *http.Request) (int, any, error) {
+func (a *API) deleteOverride(r *http.Request) (int, any, error) {
 	dev, err := deviceIDOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	a, err := s.appOf(r)
+	app, err := a.appOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	ok, err := s.st.DeleteOverride(r.Context(), a.ID, dev)
+	ok, err := a.st.DeleteOverride(r.Context(), app.ID, dev)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.overrides.remove(a.ID, dev)
 	if !ok {
 		return 0, nil, notFound("device %q has no override", dev)
 	}
@@ -77,36 +68,36 @@ type deviceJSON struct {
 	LastSeen        *time.Time `json:"last_seen"`
 }
 
-func (s *Server) adminGetDevice(r *http.Request) (int, any, error) {
+func (a *API) getDevice(r *http.Request) (int, any, error) {
 	dev, err := deviceIDOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	a, err := s.appOf(r)
+	app, err := a.appOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	st, seen := s.tally.device(a.ID, dev)
-	ov := s.overrides.get(a.ID, dev)
+	st, seen := a.st.Device(app.ID, dev)
+	ov := a.st.Override(app.ID, dev)
 	if !seen && ov == "" {
 		return 0, nil, notFound("device %q is not known", dev)
 	}
-	return http.StatusOK, deviceJSON{DeviceID: dev, ChannelOverride: ov, VersionName: st.version,
-		VersionBuild: st.build, Platform: st.platform, LastSeen: timePtr(st.seen)}, nil
+	return http.StatusOK, deviceJSON{DeviceID: dev, ChannelOverride: ov, VersionName: st.Version,
+		VersionBuild: st.Build, Platform: st.Platform, LastSeen: live.TimePtr(st.Seen)}, nil
 }
 
-func (s *Server) adminGetFaults(*http.Request) (int, any, error) {
-	return http.StatusOK, s.faults.Load(), nil
+func (a *API) getFaults(*http.Request) (int, any, error) {
+	return http.StatusOK, a.faults.Load(), nil
 }
 
-func (s *Server) adminPutFaults(r *http.Request) (int, any, error) {
+func (a *API) putFaults(r *http.Request) (int, any, error) {
 	var k faults.Knobs
 	if err := decodeStrict(r, &k); err != nil {
 		return 0, nil, err
 	}
-	if err := s.faults.Store(k); err != nil {
+	if err := a.faults.Store(k); err != nil {
 		return 0, nil, badRequest(err)
 	}
-	s.log.Info("fault knobs changed", "cdn", k.CDN, "api", k.API)
-	return http.StatusOK, s.faults.Load(), nil
+	a.log.Info("fault knobs changed", "cdn", k.CDN, "api", k.API)
+	return http.StatusOK, a.faults.Load(), nil
 }

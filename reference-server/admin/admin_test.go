@@ -1,4 +1,4 @@
-package refserver
+package admin
 
 import (
 	"archive/zip"
@@ -14,7 +14,7 @@ import (
 )
 
 func TestAdminAuth(t *testing.T) {
-	ts := startServer(t)
+	ts := startAPI(t)
 	for _, hdr := range [][]string{
 		nil,
 		{"Authorization", "Bearer wrong-token"},
@@ -22,32 +22,21 @@ func TestAdminAuth(t *testing.T) {
 		{"Authorization", "Basic " + testToken},
 		{"Authorization", "Bearer " + testToken + "x"},
 	} {
-		st, raw := do(t, "GET", ts.URL+"/admin/apps", nil, hdr...)
+		st, raw := do(t, "GET", ts.url+"/admin/apps", nil, hdr...)
 		if st != http.StatusUnauthorized {
 			t.Errorf("header %v: status %d, want 401", hdr, st)
 		}
-		if e := checkErrorShape(t, raw); e.Error != codeUnauthorized {
+		if e := errorShape(t, raw); e.Error != codeUnauthorized {
 			t.Errorf("code %q", e.Error)
 		}
 	}
-	if st := ts.admin(t, "GET", "/admin/apps", nil, nil); st != 200 {
+	if st := ts.call(t, "GET", "/admin/apps", nil, nil); st != 200 {
 		t.Errorf("with token: %d", st)
 	}
 }
 
-func TestAdminGeneratedToken(t *testing.T) {
-	srv, err := New(Config{DBPath: t.TempDir() + "/x.db"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	if len(srv.AdminToken()) != 32 {
-		t.Errorf("generated token %q", srv.AdminToken())
-	}
-}
-
 func TestAdminValidation(t *testing.T) {
-	ts := startServer(t)
+	ts := startAPI(t)
 	const app = "/admin/apps/com.example.app"
 	tests := []struct {
 		name, method, path string
@@ -83,15 +72,15 @@ func TestAdminValidation(t *testing.T) {
 		{"faults invalid", "PUT", "/admin/faults", map[string]any{"cdn": map[string]any{"error_rate": 2, "error_mode": "boom"}}, 400, codeInvalidRequest,
 			[]string{"error_rate", "error_mode"}},
 		{"unknown admin route", "GET", "/admin/nothing", nil, 404, codeNotFound, nil},
-		{"body too large", "POST", "/admin/apps", `{"app_id":"` + strings.Repeat("a", MaxAdminBody) + `"}`, 413, "body_too_large", nil},
+		{"body too large", "POST", "/admin/apps", `{"app_id":"` + strings.Repeat("a", MaxBody) + `"}`, 413, "body_too_large", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, raw := do(t, tt.method, ts.URL+tt.path, tt.body, "Authorization", "Bearer "+testToken)
+			st, raw := do(t, tt.method, ts.url+tt.path, tt.body, "Authorization", "Bearer "+testToken)
 			if st != tt.wantStatus {
 				t.Fatalf("status = %d, want %d (%s)", st, tt.wantStatus, raw)
 			}
-			e := checkErrorShape(t, raw)
+			e := errorShape(t, raw)
 			if e.Error != tt.wantCode {
 				t.Errorf("code = %q, want %q", e.Error, tt.wantCode)
 			}
@@ -105,7 +94,7 @@ func TestAdminValidation(t *testing.T) {
 }
 
 func TestAdminUploadBundle(t *testing.T) {
-	ts := startServer(t)
+	ts := startAPI(t)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	f, _ := zw.Create("index.html")
@@ -114,32 +103,29 @@ func TestAdminUploadBundle(t *testing.T) {
 	sum := sha256.Sum256(buf.Bytes())
 
 	var b bundleJSON
-	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0?min_native=1.0.0", buf.Bytes(), &b); st != 201 {
+	if st := ts.call(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0?min_native=1.0.0&link=https://x.test/1.3.0", buf.Bytes(), &b); st != 201 {
 		t.Fatalf("upload: %d", st)
 	}
-	if b.SHA256 != hex.EncodeToString(sum[:]) || b.Size != int64(buf.Len()) || b.MinNative != "1.0.0" {
+	if b.SHA256 != hex.EncodeToString(sum[:]) || b.Size != int64(buf.Len()) || b.MinNative != "1.0.0" ||
+		b.Link != "https://x.test/1.3.0" || b.URL != "http://cdn.test/cdn/com.example.app/1.3.0.zip" {
 		t.Fatalf("bundle %+v", b)
 	}
-	st, got := do(t, "GET", b.URL, nil)
-	if st != 200 || !bytes.Equal(got, buf.Bytes()) {
-		t.Fatalf("download: %d, %d bytes", st, len(got))
-	}
-	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.1", []byte("not a zip"), nil); st != 400 {
+	if st := ts.call(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.1", []byte("not a zip"), nil); st != 400 {
 		t.Errorf("non-zip upload: %d, want 400", st)
 	}
-	if st := ts.admin(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0", buf.Bytes(), nil); st != 409 {
+	if st := ts.call(t, "PUT", "/admin/apps/com.example.app/bundles/1.3.0", buf.Bytes(), nil); st != 409 {
 		t.Errorf("re-upload: %d, want 409", st)
 	}
 }
 
 func TestAdminRolloutLifecycle(t *testing.T) {
-	ts := startServer(t)
+	ts := startAPI(t)
 	const ch = "/admin/apps/com.example.app/channels/production"
 	var c channelJSON
 	step := func(method, path string, body any, wantState release.RolloutState, wantBP int) {
 		t.Helper()
 		c = channelJSON{}
-		if st := ts.admin(t, method, ch+path, body, &c); st != 200 {
+		if st := ts.call(t, method, ch+path, body, &c); st != 200 {
 			t.Fatalf("%s %s: %d", method, path, st)
 		}
 		if wantState == "" {
@@ -153,7 +139,7 @@ func TestAdminRolloutLifecycle(t *testing.T) {
 		}
 	}
 	step("POST", "/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 1000}, release.RolloutRunning, 1000)
-	if st := ts.admin(t, "POST", ch+"/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 1000}, nil); st != 409 {
+	if st := ts.call(t, "POST", ch+"/rollout", map[string]any{"bundle": "1.2.0", "percent_bp": 1000}, nil); st != 409 {
 		t.Errorf("second start: %d, want 409", st)
 	}
 	step("PATCH", "/rollout", map[string]any{"percent_bp": 5000}, release.RolloutRunning, 5000)
@@ -174,7 +160,7 @@ func TestAdminRolloutLifecycle(t *testing.T) {
 		t.Fatalf("rollback of a rollout moved the stable bundle to %q", c.Bundle)
 	}
 	var h []release.HistoryEntry
-	ts.admin(t, "GET", ch+"/history", nil, &h)
+	ts.call(t, "GET", ch+"/history", nil, &h)
 	var events []string
 	for _, e := range h {
 		events = append(events, e.Event)
@@ -189,40 +175,29 @@ func TestAdminRolloutLifecycle(t *testing.T) {
 }
 
 func TestAdminFaultsRoundTrip(t *testing.T) {
-	ts := startServer(t)
+	ts := startAPI(t)
 	want := faults.Knobs{CDN: faults.CDN{CorruptRate: 0.5, ErrorMode: "5xx"}, API: faults.API{RateLimitRate: 0.25, RetryAfterS: 60}}
 	var got faults.Knobs
-	if st := ts.admin(t, "PUT", "/admin/faults", want, &got); st != 200 || got != want {
+	if st := ts.call(t, "PUT", "/admin/faults", want, &got); st != 200 || got != want {
 		t.Fatalf("PUT: %d %+v", st, got)
 	}
 	got = faults.Knobs{}
-	ts.admin(t, "GET", "/admin/faults", nil, &got)
-	if got != want || ts.Faults().Load() != want {
+	ts.call(t, "GET", "/admin/faults", nil, &got)
+	if got != want || ts.faults.Load() != want {
 		t.Fatalf("GET: %+v", got)
 	}
 }
 
-func TestAdminListsAndDevice(t *testing.T) {
-	ts := startServer(t)
+func TestAdminLists(t *testing.T) {
+	ts := startAPI(t)
 	var apps []appJSON
-	ts.admin(t, "GET", "/admin/apps", nil, &apps)
+	ts.call(t, "GET", "/admin/apps", nil, &apps)
 	if len(apps) != 1 || apps[0].AppID != DemoAppID {
 		t.Fatalf("apps %+v", apps)
 	}
 	var bundles []bundleJSON
-	ts.admin(t, "GET", "/admin/apps/com.example.app/bundles", nil, &bundles)
+	ts.call(t, "GET", "/admin/apps/com.example.app/bundles", nil, &bundles)
 	if len(bundles) != 3 || bundles[0].Name != "1.0.0" || bundles[2].Name != "1.2.0" {
 		t.Fatalf("bundles %+v", bundles)
-	}
-	updates(t, ts, deviceInfo(dev1))
-	ts.admin(t, "PUT", "/admin/apps/com.example.app/devices/"+strings.ToUpper(dev1)+"/channel", map[string]any{"channel": "beta"}, nil)
-	var d deviceJSON
-	ts.admin(t, "GET", "/admin/apps/com.example.app/devices/"+dev1, nil, &d)
-	if d.ChannelOverride != "beta" || d.VersionName != "1.0.0" || d.LastSeen == nil {
-		t.Fatalf("device %+v", d)
-	}
-	_, rep := updates(t, ts, deviceInfo(dev1))
-	if rep.Version != "1.2.0" {
-		t.Fatalf("override not applied: %+v", rep)
 	}
 }

@@ -1,17 +1,17 @@
-package refserver
+package admin
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/release"
 )
 
-func (s *Server) adminStartRollout(r *http.Request) (int, any, error) {
+func (a *API) startRollout(r *http.Request) (int, any, error) {
 	var req struct {
 		Bundle    string `json:"bundle"`
 		PercentBP *int   `json:"percent_bp"`
@@ -22,28 +22,30 @@ func (s *Server) adminStartRollout(r *http.Request) (int, any, error) {
 	if req.PercentBP == nil {
 		return 0, nil, badRequest(errors.New("percent_bp is required"))
 	}
-	ch, err := s.startRollout(r.Context(), r.PathValue("app"), r.PathValue("channel"), req.Bundle, *req.PercentBP)
-	return s.channelReply(ch, err)
+	ch, err := a.StartRollout(r.Context(), r.PathValue("app"), r.PathValue("channel"), req.Bundle, *req.PercentBP)
+	return a.channelReply(ch, err)
 }
 
-func (s *Server) channelReply(ch *release.Channel, err error) (int, any, error) {
+func (a *API) channelReply(ch *release.Channel, err error) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.channelJSON(ch), nil
+	return http.StatusOK, a.channelJSON(ch), nil
 }
 
-// startRollout starts serving bundle to percentBP of the channel's devices.
-func (s *Server) startRollout(ctx context.Context, appID, channel, bundle string, percentBP int) (*release.Channel, error) {
-	return s.changeChannel(ctx, appID, channel, func(a *release.App, ch *release.Channel, now time.Time) ([]release.HistoryEntry, error) {
+// StartRollout starts serving bundle to percentBP of the channel's devices.
+func (a *API) StartRollout(ctx context.Context, appID, channel, bundle string, percentBP int) (*release.Channel, error) {
+	return a.changeChannel(ctx, appID, channel, func(tx *live.Tx, app *release.App, ch *release.Channel) ([]release.HistoryEntry, error) {
 		var errs []error
 		switch {
 		case bundle == "":
 			errs = append(errs, errors.New("bundle is required"))
 		case bundle == protocol.Builtin:
 			errs = append(errs, errors.New("a rollout cannot serve builtin; point the channel at it instead"))
-		case a.Bundles[bundle] == nil:
-			errs = append(errs, fmt.Errorf("bundle %q not found in %s", bundle, a.ID))
+		case app.Bundles[bundle] == nil:
+			errs = append(errs, fmt.Errorf("bundle %q not found in %s", bundle, app.ID))
+		case app.Bundles[bundle].Deleted:
+			errs = append(errs, fmt.Errorf("bundle %q is deleted", bundle))
 		case bundle == ch.Bundle:
 			errs = append(errs, fmt.Errorf("bundle %q is already the channel's stable bundle", bundle))
 		}
@@ -56,8 +58,8 @@ func (s *Server) startRollout(ctx context.Context, appID, channel, bundle string
 				ch.Name, ch.Rollout.State, ch.Rollout.ID)
 		}
 		ch.Rollout = &release.Rollout{Bundle: bundle, PercentBP: percentBP, State: release.RolloutRunning,
-			StartedAt: now, UpdatedAt: now}
-		return []release.HistoryEntry{{At: now, Event: "rollout_start", Bundle: bundle, PercentBP: percentBP}}, nil
+			StartedAt: tx.Now, UpdatedAt: tx.Now}
+		return []release.HistoryEntry{{At: tx.Now, Event: "rollout_start", Bundle: bundle, PercentBP: percentBP}}, nil
 	})
 }
 
@@ -69,7 +71,7 @@ func inProgress(ch *release.Channel) (*release.Rollout, error) {
 	return ch.Rollout, nil
 }
 
-func (s *Server) adminChangeRollout(r *http.Request) (int, any, error) {
+func (a *API) changeRollout(r *http.Request) (int, any, error) {
 	var req struct {
 		PercentBP *int `json:"percent_bp"`
 	}
@@ -79,27 +81,27 @@ func (s *Server) adminChangeRollout(r *http.Request) (int, any, error) {
 	if req.PercentBP == nil {
 		return 0, nil, badRequest(errors.New("percent_bp is required"))
 	}
-	ch, err := s.setRolloutPercent(r.Context(), r.PathValue("app"), r.PathValue("channel"), *req.PercentBP)
-	return s.channelReply(ch, err)
+	ch, err := a.setRolloutPercent(r.Context(), r.PathValue("app"), r.PathValue("channel"), *req.PercentBP)
+	return a.channelReply(ch, err)
 }
 
 // setRolloutPercent changes the share of a rollout in progress.
-func (s *Server) setRolloutPercent(ctx context.Context, appID, channel string, bp int) (*release.Channel, error) {
+func (a *API) setRolloutPercent(ctx context.Context, appID, channel string, bp int) (*release.Channel, error) {
 	if err := release.ValidatePercent(bp); err != nil {
 		return nil, badRequest(err)
 	}
-	return s.changeChannel(ctx, appID, channel, func(_ *release.App, ch *release.Channel, now time.Time) ([]release.HistoryEntry, error) {
+	return a.changeChannel(ctx, appID, channel, func(tx *live.Tx, _ *release.App, ch *release.Channel) ([]release.HistoryEntry, error) {
 		ro, err := inProgress(ch)
 		if err != nil {
 			return nil, err
 		}
-		ro.PercentBP, ro.UpdatedAt = bp, now
-		return []release.HistoryEntry{{At: now, Event: "rollout_change", Bundle: ro.Bundle, PercentBP: bp}}, nil
+		ro.PercentBP, ro.UpdatedAt = bp, tx.Now
+		return []release.HistoryEntry{{At: tx.Now, Event: "rollout_change", Bundle: ro.Bundle, PercentBP: bp}}, nil
 	})
 }
 
-func (s *Server) adminGetRollout(r *http.Request) (int, any, error) {
-	_, ch, err := s.channelOf(r)
+func (a *API) getRollout(r *http.Request) (int, any, error) {
+	_, ch, err := a.channelOf(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -110,9 +112,9 @@ func (s *Server) adminGetRollout(r *http.Request) (int, any, error) {
 }
 
 // rolloutStep is a state change of a rollout in progress.
-func (s *Server) rolloutStep(r *http.Request, event string, f func(ch *release.Channel, ro *release.Rollout) error) (int, any, error) {
-	ch, err := s.changeChannel(r.Context(), r.PathValue("app"), r.PathValue("channel"),
-		func(_ *release.App, ch *release.Channel, now time.Time) ([]release.HistoryEntry, error) {
+func (a *API) rolloutStep(r *http.Request, event string, f func(ch *release.Channel, ro *release.Rollout) error) (int, any, error) {
+	ch, err := a.changeChannel(r.Context(), r.PathValue("app"), r.PathValue("channel"),
+		func(tx *live.Tx, _ *release.App, ch *release.Channel) ([]release.HistoryEntry, error) {
 			ro, err := inProgress(ch)
 			if err != nil {
 				return nil, err
@@ -120,14 +122,14 @@ func (s *Server) rolloutStep(r *http.Request, event string, f func(ch *release.C
 			if err := f(ch, ro); err != nil {
 				return nil, err
 			}
-			ro.UpdatedAt = now
-			return []release.HistoryEntry{{At: now, Event: event, Bundle: ro.Bundle, PercentBP: ro.PercentBP}}, nil
+			ro.UpdatedAt = tx.Now
+			return []release.HistoryEntry{{At: tx.Now, Event: event, Bundle: ro.Bundle, PercentBP: ro.PercentBP}}, nil
 		})
-	return s.channelReply(ch, err)
+	return a.channelReply(ch, err)
 }
 
-func (s *Server) adminPauseRollout(r *http.Request) (int, any, error) {
-	return s.rolloutStep(r, "rollout_pause", func(ch *release.Channel, ro *release.Rollout) error {
+func (a *API) pauseRollout(r *http.Request) (int, any, error) {
+	return a.rolloutStep(r, "rollout_pause", func(ch *release.Channel, ro *release.Rollout) error {
 		if ro.State == release.RolloutPaused {
 			return conflict("the rollout of %q is already paused", ch.Name)
 		}
@@ -136,8 +138,8 @@ func (s *Server) adminPauseRollout(r *http.Request) (int, any, error) {
 	})
 }
 
-func (s *Server) adminResumeRollout(r *http.Request) (int, any, error) {
-	return s.rolloutStep(r, "rollout_resume", func(ch *release.Channel, ro *release.Rollout) error {
+func (a *API) resumeRollout(r *http.Request) (int, any, error) {
+	return a.rolloutStep(r, "rollout_resume", func(ch *release.Channel, ro *release.Rollout) error {
 		if ro.State == release.RolloutRunning {
 			return conflict("the rollout of %q is running", ch.Name)
 		}
@@ -146,33 +148,33 @@ func (s *Server) adminResumeRollout(r *http.Request) (int, any, error) {
 	})
 }
 
-func (s *Server) adminPromoteRollout(r *http.Request) (int, any, error) {
-	return s.rolloutStep(r, "rollout_promote", func(ch *release.Channel, ro *release.Rollout) error {
+func (a *API) promoteRollout(r *http.Request) (int, any, error) {
+	return a.rolloutStep(r, "rollout_promote", func(ch *release.Channel, ro *release.Rollout) error {
 		ch.PreviousBundle, ch.Bundle = ch.Bundle, ro.Bundle
 		ro.State, ro.PercentBP = release.RolloutPromoted, release.MaxPercentBP
 		return nil
 	})
 }
 
-func (s *Server) adminRollback(r *http.Request) (int, any, error) {
+func (a *API) rollbackChannel(r *http.Request) (int, any, error) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
 	if err := decodeOptional(r, &req); err != nil {
 		return 0, nil, err
 	}
-	ch, err := s.rollback(r.Context(), r.PathValue("app"), r.PathValue("channel"), req.Reason)
-	return s.channelReply(ch, err)
+	ch, err := a.rollback(r.Context(), r.PathValue("app"), r.PathValue("channel"), req.Reason)
+	return a.channelReply(ch, err)
 }
 
 // rollback ends a rollout in progress (every device is offered the stable
 // bundle again) or, with none, points the channel back at its previous
 // bundle.
-func (s *Server) rollback(ctx context.Context, appID, channel, reason string) (*release.Channel, error) {
-	return s.changeChannel(ctx, appID, channel, func(_ *release.App, ch *release.Channel, now time.Time) ([]release.HistoryEntry, error) {
+func (a *API) rollback(ctx context.Context, appID, channel, reason string) (*release.Channel, error) {
+	return a.changeChannel(ctx, appID, channel, func(tx *live.Tx, _ *release.App, ch *release.Channel) ([]release.HistoryEntry, error) {
 		if ro := ch.Rollout; ro.InProgress() {
-			ro.State, ro.PercentBP, ro.UpdatedAt = release.RolloutRolledBack, 0, now
-			return []release.HistoryEntry{{At: now, Event: "rollback", Bundle: ro.Bundle, Reason: reason}}, nil
+			ro.State, ro.PercentBP, ro.UpdatedAt = release.RolloutRolledBack, 0, tx.Now
+			return []release.HistoryEntry{{At: tx.Now, Event: "rollback", Bundle: ro.Bundle, Reason: reason}}, nil
 		}
 		if ch.PreviousBundle == "" {
 			return nil, conflict("channel %q has no rollout in progress and no previous bundle", ch.Name)
@@ -180,6 +182,6 @@ func (s *Server) rollback(ctx context.Context, appID, channel, reason string) (*
 		// The previous bundle is consumed: a second rollback has nothing
 		// to go back to, rather than flipping between two bundles.
 		ch.Bundle, ch.PreviousBundle = ch.PreviousBundle, ""
-		return []release.HistoryEntry{{At: now, Event: "rollback", Bundle: ch.Bundle, Reason: reason}}, nil
+		return []release.HistoryEntry{{At: tx.Now, Event: "rollback", Bundle: ch.Bundle, Reason: reason}}, nil
 	})
 }

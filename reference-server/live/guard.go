@@ -1,4 +1,4 @@
-package refserver
+package live
 
 import (
 	"context"
@@ -26,8 +26,8 @@ func countsForGuard(e store.Event) (failure, ok bool) {
 // rollout when it is about the rollout bundle and the device resolves to
 // that channel (infos[i] is the info object of events[i]), so two channels
 // rolling out the same bundle keep apart windows.
-func (s *Server) feedGuards(appID string, events []store.Event, infos []protocol.Info) {
-	app := s.snapshot().Apps[appID]
+func (s *State) feedGuards(appID string, events []store.Event, infos []protocol.Info) {
+	app := s.snap.Load().Apps[appID]
 	if app == nil {
 		return
 	}
@@ -56,7 +56,7 @@ func (s *Server) feedGuards(appID string, events []store.Event, infos []protocol
 			failure, ok := countsForGuard(e)
 			// A device whose channel cannot be resolved any more (say its
 			// defaultChannel was made private) still counts for the bundle.
-			if !ok || e.VersionName != r.Bundle || (chans[i] != "" && chans[i] != ch.Name) {
+			if !ok || release.EventBundle(e.VersionName) != r.Bundle || (chans[i] != "" && chans[i] != ch.Name) {
 				continue
 			}
 			if win == nil {
@@ -79,54 +79,60 @@ func (s *Server) feedGuards(appID string, events []store.Event, infos []protocol
 
 // guardAct applies a tripped guard's action, unless the rollout changed or
 // another trip acted in the meantime.
-func (s *Server) guardAct(ctx context.Context, appID string, channelID, rolloutID int64, v release.Verdict) {
-	s.adminMu.Lock()
-	defer s.adminMu.Unlock()
-	snap := s.snapshot().Clone()
-	app := snap.Apps[appID]
-	if app == nil {
-		return
-	}
-	ch := app.ChannelByID(channelID)
-	if ch == nil || !ch.Rollout.InProgress() || ch.Rollout.ID != rolloutID || !ch.Guard.Enabled {
-		return
-	}
-	now := s.nowMS()
-	if !ch.LastTrip.IsZero() && now.Sub(ch.LastTrip) < time.Duration(ch.Guard.CooldownS)*time.Second {
-		return
-	}
-	ch.LastTrip = now
-	r := ch.Rollout
-	action := ch.Guard.Action
-	event := "guard_" + action
-	switch action {
-	case release.GuardPause:
-		if r.State == release.RolloutPaused {
-			// Already paused: record the trip, nothing else to do.
-			event = "guard_notify"
+func (s *State) guardAct(ctx context.Context, appID string, channelID, rolloutID int64, v release.Verdict) {
+	var action, bundle string
+	var acted bool
+	err := s.Update(ctx, func(tx *Tx) error {
+		app := tx.Snap.Apps[appID]
+		if app == nil {
+			return nil
 		}
-		r.State = release.RolloutPaused
-	case release.GuardRollback:
-		r.State, r.PercentBP = release.RolloutRolledBack, 0
-	}
-	r.UpdatedAt = now
-	h := release.HistoryEntry{At: now, Event: event, Bundle: r.Bundle, PercentBP: r.PercentBP, Reason: v.Reason}
-	if err := s.st.UpdateChannel(ctx, ch, h); err != nil {
-		s.log.Error("guard: cannot persist trip; state unchanged", "app_id", appID, "channel", ch.Name, "err", err)
+		ch := app.ChannelByID(channelID)
+		if ch == nil || !ch.Rollout.InProgress() || ch.Rollout.ID != rolloutID || !ch.Guard.Enabled {
+			return nil
+		}
+		if !ch.LastTrip.IsZero() && tx.Now.Sub(ch.LastTrip) < time.Duration(ch.Guard.CooldownS)*time.Second {
+			return nil
+		}
+		ch.LastTrip = tx.Now
+		r := ch.Rollout
+		action, bundle, acted = ch.Guard.Action, r.Bundle, true
+		event := "guard_" + action
+		switch action {
+		case release.GuardPause:
+			if r.State == release.RolloutPaused {
+				// Already paused: record the trip, nothing else to do.
+				event = "guard_notify"
+			}
+			r.State = release.RolloutPaused
+		case release.GuardRollback:
+			r.State, r.PercentBP = release.RolloutRolledBack, 0
+		}
+		r.UpdatedAt = tx.Now
+		tx.Channel(ch, release.HistoryEntry{At: tx.Now, Event: event, Bundle: r.Bundle, PercentBP: r.PercentBP, Reason: v.Reason})
+		if action == release.GuardNotify {
+			tx.Quiet(ch) // what the channel serves did not change
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("guard: cannot persist trip; state unchanged", "app_id", appID, "channel_id", channelID, "err", err)
 		return
 	}
-	s.publishLocked(snap)
-	s.metrics.guardTrip(appID, ch.Name, action)
-	s.log.Warn("guard tripped", "app_id", appID, "channel", ch.Name, "bundle", r.Bundle, "action", action,
-		"reason", v.Reason)
-	if action != release.GuardNotify {
-		s.notify(appID, ch)
+	if !acted {
+		return
 	}
+	ch := s.snap.Load().Apps[appID].ChannelByID(channelID)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.GuardTripped(appID, ch.Name, action)
+	}
+	s.log.Warn("guard tripped", "app_id", appID, "channel", ch.Name, "bundle", bundle, "action", action,
+		"reason", v.Reason)
 }
 
 // restoreGuardWindows refills the windows of rollouts in progress from the
 // stored events, so a restart does not forget recent failures.
-func (s *Server) restoreGuardWindows(ctx context.Context, snap *release.Snapshot) error {
+func (s *State) restoreGuardWindows(ctx context.Context, snap *release.Snapshot) error {
 	now := s.now()
 	for _, app := range snap.Apps {
 		type target struct {
@@ -151,7 +157,7 @@ func (s *Server) restoreGuardWindows(ctx context.Context, snap *release.Snapshot
 				return nil
 			}
 			for _, t := range ts {
-				if e.VersionName == t.ch.Rollout.Bundle && !e.ReceivedAt.Before(t.ch.Rollout.StartedAt) {
+				if release.EventBundle(e.VersionName) == t.ch.Rollout.Bundle && !e.ReceivedAt.Before(t.ch.Rollout.StartedAt) {
 					t.win.w.Add(e.ReceivedAt, failure)
 				}
 			}
@@ -164,15 +170,16 @@ func (s *Server) restoreGuardWindows(ctx context.Context, snap *release.Snapshot
 	return nil
 }
 
-// guardStatus is the guard of a channel with its live window.
-type guardStatus struct {
+// GuardStatus is the guard of a channel with its live window.
+type GuardStatus struct {
 	release.GuardConfig
 	LastTripAt *time.Time      `json:"last_trip_at"`
 	Window     release.Verdict `json:"window"`
 }
 
-func (s *Server) guardStatus(ch *release.Channel) guardStatus {
-	out := guardStatus{GuardConfig: ch.Guard, LastTripAt: timePtr(ch.LastTrip)}
+// GuardStatus returns a channel's guard and the window it watches.
+func (s *State) GuardStatus(ch *release.Channel) GuardStatus {
+	out := GuardStatus{GuardConfig: ch.Guard, LastTripAt: TimePtr(ch.LastTrip)}
 	if !ch.Rollout.InProgress() {
 		return out
 	}
@@ -185,7 +192,8 @@ func (s *Server) guardStatus(ch *release.Channel) guardStatus {
 	return out
 }
 
-func timePtr(t time.Time) *time.Time {
+// TimePtr is t, or nil for the zero time (JSON null).
+func TimePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}

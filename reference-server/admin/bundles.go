@@ -1,0 +1,420 @@
+package admin
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/bundlezip"
+	"github.com/otasim/otasim/reference-server/live"
+	"github.com/otasim/otasim/reference-server/release"
+)
+
+// Bounds of a generated bundle (those of a scenario's bundle sizes) and of
+// a bundle's texts.
+const (
+	minBundleSize = 1 << 10
+	maxBundleSize = bundlezip.MaxSize
+	maxURLLen     = 2048
+	maxTextLen    = 4096
+	maxKeyIDLen   = protocol.MaxKeyIDLen
+)
+
+type bundleJSON struct {
+	AppID       string           `json:"app_id"`
+	Name        string           `json:"name"`
+	Size        int64            `json:"size"`
+	SHA256      string           `json:"sha256"`
+	MinNative   string           `json:"min_native"`
+	ExternalURL string           `json:"external_url,omitempty"`
+	Link        string           `json:"link,omitempty"`
+	Comment     string           `json:"comment,omitempty"`
+	KeyID       string           `json:"key_id,omitempty"`
+	Deleted     bool             `json:"deleted"`
+	CreatedAt   time.Time        `json:"created_at"`
+	URL         string           `json:"url"`
+	Stats       live.BundleStats `json:"stats"`
+}
+
+func (a *API) bundleJSON(app *release.App, b *release.Bundle, active map[string]int) bundleJSON {
+	return bundleJSON{AppID: app.ID, Name: b.Name, Size: b.Size, SHA256: b.SHA256, MinNative: b.MinNative,
+		ExternalURL: b.ExternalURL, Link: b.Link, Comment: b.Comment, KeyID: b.KeyID, Deleted: b.Deleted,
+		CreatedAt: b.CreatedAt, URL: b.URL, Stats: a.st.BundleStatsWith(app.ID, b.Name, active)}
+}
+
+func (a *API) listBundles(r *http.Request) (int, any, error) {
+	app, err := a.appOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	active := a.st.Active(app.ID)
+	out := []bundleJSON{}
+	for _, b := range app.Bundles {
+		out = append(out, a.bundleJSON(app, b, active))
+	}
+	slices.SortFunc(out, func(x, y bundleJSON) int { return compareBundleNames(x.Name, y.Name) })
+	return http.StatusOK, out, nil
+}
+
+func (a *API) bundleOf(r *http.Request) (*release.App, *release.Bundle, error) {
+	app, err := a.appOf(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := app.Bundles[r.PathValue("name")]
+	if b == nil {
+		return nil, nil, notFound("bundle %q not found in %s", r.PathValue("name"), app.ID)
+	}
+	return app, b, nil
+}
+
+func (a *API) getBundle(r *http.Request) (int, any, error) {
+	app, b, err := a.bundleOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.bundleJSON(app, b, a.st.Active(app.ID)), nil
+}
+
+func (a *API) bundleStats(r *http.Request) (int, any, error) {
+	app, b, err := a.bundleOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.st.BundleStats(app.ID, b.Name), nil
+}
+
+// BundleSpec is a bundle to create. Exactly one of Size (generate a zip of
+// that many bytes), ExternalURL (devices download it there) and NoBytes
+// (the bundle has no bytes at all) is set, except for builtin, which needs
+// none.
+type BundleSpec struct {
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	ExternalURL string `json:"external_url"`
+	NoBytes     bool   `json:"no_bytes"`
+	// SHA256 is the checksum of an external bundle (optional; devices get
+	// "checksum":null without one).
+	SHA256    string `json:"sha256"`
+	MinNative string `json:"min_native"`
+	Link      string `json:"link"`
+	Comment   string `json:"comment"`
+	KeyID     string `json:"key_id"`
+}
+
+func (a *API) createBundle(r *http.Request) (int, any, error) {
+	app, err := a.appOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var sp BundleSpec
+	if err := decodeStrict(r, &sp); err != nil {
+		return 0, nil, err
+	}
+	b, err := a.CreateBundle(r.Context(), app.ID, sp)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a.bundleJSON(app, b, nil), nil
+}
+
+// checkSpec reports every problem of the metadata of a new bundle.
+func checkSpec(app *release.App, sp BundleSpec) []error {
+	var errs []error
+	switch {
+	case sp.Name == release.Unknown:
+		errs = append(errs, errors.New("name unknown is the backend's placeholder for a bundle a device cannot tell"))
+	case !release.ValidBundleName(sp.Name):
+		errs = append(errs, fmt.Errorf("name %.80q must be a semantic version (1.2.3) or builtin", sp.Name))
+	}
+	if sp.MinNative != "" {
+		if _, ok := release.ParseSemver(sp.MinNative); !ok {
+			errs = append(errs, fmt.Errorf("min_native %.80q is not a semantic version (1.2.3)", sp.MinNative))
+		}
+	}
+	if len(sp.Link) > maxTextLen || len(sp.Comment) > maxTextLen {
+		errs = append(errs, fmt.Errorf("link and comment have at most %d bytes", maxTextLen))
+	}
+	if release.UTF16Len(sp.KeyID) > maxKeyIDLen {
+		errs = append(errs, fmt.Errorf("key_id has at most %d characters, as the one devices send", maxKeyIDLen))
+	}
+	if app.Bundles[sp.Name] != nil {
+		errs = append(errs, conflict("bundle %q exists in %s (bundles are immutable; a deleted name is not reused)", sp.Name, app.ID))
+	}
+	return errs
+}
+
+// checkSource reports the problems of where a new bundle's bytes come from.
+func checkSource(sp BundleSpec) []error {
+	sources := 0
+	for _, set := range []bool{sp.Size != 0, sp.ExternalURL != "", sp.NoBytes} {
+		if set {
+			sources++
+		}
+	}
+	var errs []error
+	switch {
+	case sp.Name == protocol.Builtin:
+		if sources > 0 {
+			errs = append(errs, errors.New("the builtin bundle has no bytes: give only its name"))
+		}
+	case sources != 1:
+		errs = append(errs, errors.New(`give exactly one of size (a zip is generated), external_url or "no_bytes": true`))
+	case sp.Size != 0:
+		if lo := max(int64(minBundleSize), bundlezip.MinSize()); sp.Size < lo || sp.Size > maxBundleSize {
+			errs = append(errs, fmt.Errorf("size %d must be between %d and %d bytes", sp.Size, lo, int64(maxBundleSize)))
+		}
+	case sp.ExternalURL != "":
+		if u, err := url.Parse(sp.ExternalURL); err != nil || u.Scheme == "" || len(sp.ExternalURL) > maxURLLen {
+			errs = append(errs, fmt.Errorf("external_url %.80q must be an absolute URL of at most %d bytes", sp.ExternalURL, maxURLLen))
+		}
+	}
+	if sp.SHA256 != "" && (sp.ExternalURL == "" || !isHex(sp.SHA256) || len(sp.SHA256) > 128) {
+		errs = append(errs, errors.New("sha256 is the hex checksum of an external bundle (the server computes the others)"))
+	}
+	return errs
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// joinSpecErrors turns validation problems into one reply: a conflict if
+// it is the only problem, else a 400 listing all.
+func joinSpecErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	var ae *apiError
+	if len(errs) == 1 && errors.As(errs[0], &ae) {
+		return ae
+	}
+	return badRequest(errors.Join(errs...))
+}
+
+// CreateBundle creates a bundle from a spec; with Size it builds a real
+// zip of that many bytes.
+func (a *API) CreateBundle(ctx context.Context, appID string, sp BundleSpec) (*release.Bundle, error) {
+	app := a.st.Snapshot().Apps[appID]
+	if app == nil {
+		return nil, notFound("app %q not found", appID)
+	}
+	if err := joinSpecErrors(append(checkSpec(app, sp), checkSource(sp)...)); err != nil {
+		return nil, err
+	}
+	b := &release.Bundle{AppID: appID, Name: sp.Name, MinNative: sp.MinNative, ExternalURL: sp.ExternalURL,
+		SHA256: sp.SHA256, Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID}
+	if sp.Size != 0 {
+		tmp, err := a.st.TempBundlePath(appID)
+		if err != nil {
+			return nil, err
+		}
+		sha, err := bundlezip.WriteFile(tmp, sp.Size, appID+"/"+sp.Name)
+		if err != nil {
+			os.Remove(tmp)
+			return nil, fmt.Errorf("generate bundle: %w", err)
+		}
+		if b.Path, err = a.st.PlaceBundle(tmp, appID, sha); err != nil {
+			return nil, err
+		}
+		b.Size, b.SHA256 = sp.Size, sha
+	}
+	return b, a.addBundle(ctx, b)
+}
+
+func (a *API) uploadBundle(r *http.Request) (int, any, error) {
+	app, err := a.appOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	sp := BundleSpec{Name: r.PathValue("name"), MinNative: q.Get("min_native"), Link: q.Get("link"),
+		Comment: q.Get("comment"), KeyID: q.Get("key_id")}
+	if err := joinSpecErrors(checkSpec(app, sp)); err != nil {
+		return 0, nil, err
+	}
+	if sp.Name == protocol.Builtin {
+		return 0, nil, badRequest(errors.New("the builtin bundle has no bytes: register it with POST .../bundles {\"name\":\"builtin\"}"))
+	}
+	if r.ContentLength > MaxUploadBody {
+		return 0, nil, &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "bundle over 512 MiB"}
+	}
+	tmp, err := a.st.TempBundlePath(app.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	size, sha, err := writeUpload(tmp, http.MaxBytesReader(nil, r.Body, MaxUploadBody))
+	if err != nil {
+		os.Remove(tmp)
+		return 0, nil, err
+	}
+	if zr, zerr := zip.OpenReader(tmp); zerr != nil {
+		os.Remove(tmp)
+		return 0, nil, badRequest(fmt.Errorf("body is not a zip archive: %v", zerr))
+	} else {
+		zr.Close()
+	}
+	b := &release.Bundle{AppID: app.ID, Name: sp.Name, MinNative: sp.MinNative, Size: size, SHA256: sha,
+		Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID}
+	if b.Path, err = a.st.PlaceBundle(tmp, app.ID, sha); err != nil {
+		return 0, nil, err
+	}
+	if err := a.addBundle(r.Context(), b); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a.bundleJSON(app, b, nil), nil
+}
+
+func writeUpload(path string, body io.Reader) (int64, string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, "", fmt.Errorf("upload: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return 0, "", &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "bundle over 512 MiB"}
+		}
+		return 0, "", &apiError{http.StatusBadRequest, codeInvalidRequest, "cannot read the upload: " + err.Error()}
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// addBundle persists a bundle and publishes it.
+func (a *API) addBundle(ctx context.Context, b *release.Bundle) error {
+	return a.st.Update(ctx, func(tx *live.Tx) error {
+		app := tx.Snap.Apps[b.AppID]
+		if app == nil {
+			return notFound("app %q not found", b.AppID)
+		}
+		if app.Bundles[b.Name] != nil {
+			return conflict("bundle %q exists in %s", b.Name, b.AppID)
+		}
+		b.CreatedAt = tx.Now
+		app.Bundles[b.Name] = b
+		tx.NewBundle(b)
+		return nil
+	})
+}
+
+// patchBundle changes a bundle's metadata (its bytes are immutable).
+func (a *API) patchBundle(r *http.Request) (int, any, error) {
+	var req struct {
+		Link    *string `json:"link"`
+		Comment *string `json:"comment"`
+	}
+	if err := decodeStrict(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if (req.Link != nil && len(*req.Link) > maxTextLen) || (req.Comment != nil && len(*req.Comment) > maxTextLen) {
+		return 0, nil, badRequest(fmt.Errorf("link and comment have at most %d bytes", maxTextLen))
+	}
+	return a.changeBundle(r, func(_ *live.Tx, _ *release.App, b *release.Bundle) error {
+		if req.Link != nil {
+			b.Link = *req.Link
+		}
+		if req.Comment != nil {
+			b.Comment = *req.Comment
+		}
+		return nil
+	})
+}
+
+// deleteBundle deletes a bundle as the backend does: its row stays (the
+// name is not reused) marked deleted, its file goes. Channels and
+// overrides still pointing at it resolve as the backend resolves them
+// (docs/admin-api.md).
+func (a *API) deleteBundle(r *http.Request) (int, any, error) {
+	return a.changeBundle(r, func(tx *live.Tx, app *release.App, b *release.Bundle) error {
+		switch {
+		case b.Name == protocol.Builtin:
+			return badRequest(errors.New("the builtin bundle cannot be deleted: it is the one inside the app"))
+		case b.Deleted:
+			return conflict("bundle %q is already deleted", b.Name)
+		}
+		b.Deleted = true
+		if p := b.Path; p != "" {
+			b.Path = ""
+			if !sharesFile(app, p) {
+				tx.RemoveFile(p)
+			}
+		}
+		return nil
+	})
+}
+
+// sharesFile reports whether a bundle of the app holds the file at path
+// (files are named after their checksum, so equal bundles share one).
+func sharesFile(app *release.App, path string) bool {
+	for _, b := range app.Bundles {
+		if b.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// changeBundle applies f to a copy of the bundle named in the path and
+// persists it.
+func (a *API) changeBundle(r *http.Request, f func(tx *live.Tx, app *release.App, b *release.Bundle) error) (int, any, error) {
+	var app *release.App
+	var b *release.Bundle
+	err := a.st.Update(r.Context(), func(tx *live.Tx) error {
+		if app = tx.Snap.Apps[r.PathValue("app")]; app == nil {
+			return notFound("app %q not found", r.PathValue("app"))
+		}
+		if b = app.Bundles[r.PathValue("name")]; b == nil {
+			return notFound("bundle %q not found in %s", r.PathValue("name"), app.ID)
+		}
+		if err := f(tx, app, b); err != nil {
+			return err
+		}
+		tx.Bundle(b)
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, a.bundleJSON(app, b, a.st.Active(app.ID)), nil
+}
+
+// compareBundleNames orders bundles by version, builtin first.
+func compareBundleNames(a, b string) int {
+	va, oka := release.ParseVersion(a)
+	vb, okb := release.ParseVersion(b)
+	switch {
+	case oka && okb:
+		return va.Compare(vb)
+	case oka:
+		return 1
+	case okb:
+		return -1
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,113 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/live"
+)
+
+const testToken = "test-admin-token"
+
+// testAPI is the admin API of a fresh state with the demo seeded (small
+// bundles), served on a loopback socket.
+type testAPI struct {
+	*API
+	state *live.State
+	url   string
+}
+
+func startAPI(t *testing.T) *testAPI {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	st, err := live.Open(context.Background(), live.Config{DBPath: filepath.Join(t.TempDir(), "a.db"),
+		PublicURL: "http://cdn.test", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	api, err := New(Config{State: st, Faults: faults.NewSwitch(), Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.SeedDemo(context.Background(), 8<<10); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return &testAPI{API: api, state: st, url: srv.URL}
+}
+
+// do sends a request and returns the status and body.
+func do(t testing.TB, method, url string, body any, hdr ...string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, out
+}
+
+// call sends an admin call with the token and decodes a success into out
+// (if not nil); it returns the status.
+func (ta *testAPI) call(t testing.TB, method, path string, body any, out any) int {
+	t.Helper()
+	st, raw := do(t, method, ta.url+path, body, "Authorization", "Bearer "+testToken)
+	if out != nil && st < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	if st >= 300 {
+		errorShape(t, raw)
+	}
+	return st
+}
+
+// errorShape asserts the admin API's error JSON.
+func errorShape(t testing.TB, raw []byte) protocol.Error {
+	t.Helper()
+	var e protocol.Error
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatalf("error reply is not JSON: %q", raw)
+	}
+	if e.Error == "" || e.Kind != protocol.KindFailed || e.Message == "" {
+		t.Fatalf("error reply lacks error, message or kind: %s", raw)
+	}
+	return e
+}

@@ -1,0 +1,121 @@
+package refserver
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/release"
+)
+
+// metaEntry is one key of a stats event's metadata.
+type metaEntry struct {
+	key string
+	val jsField
+}
+
+// jsEntries reads a JSON object as JavaScript's Object.entries sees it: a
+// repeated key keeps its first position and its last value, keys that are
+// array indexes come first in numeric order. ok is false when the value is
+// not an object.
+func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	at := map[string]int{}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, false
+		}
+		k := tok.String() // before the next read voids the token
+		var f jsField
+		if err := f.UnmarshalJSONFrom(dec); err != nil {
+			return nil, false
+		}
+		if i, seen := at[k]; seen {
+			entries[i].val = f
+			continue
+		}
+		at[k] = len(entries)
+		entries = append(entries, metaEntry{k, f})
+	}
+	slices.SortStableFunc(entries, func(a, b metaEntry) int {
+		ia, aok := arrayIndex(a.key)
+		ib, bok := arrayIndex(b.key)
+		switch {
+		case aok && bok:
+			return compareUint(ia, ib)
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return 0
+	})
+	return entries, true
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// arrayIndex reports whether a key is an array index in JavaScript's
+// property order: a canonical integer below 2^32-1.
+func arrayIndex(k string) (uint64, bool) {
+	if k == "" || (len(k) > 1 && k[0] == '0') {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(k, 10, 64)
+	return n, err == nil && n < 1<<32-1
+}
+
+// metadata checks a stats event's metadata as the backend does
+// (utils/plugin_validation.ts:228-257).
+func (v *validator) metadata(raw jsontext.Value) {
+	if len(raw) == 0 {
+		return
+	}
+	entries, ok := jsEntries(raw)
+	if !ok {
+		v.add("metadata", "metadata must be an object with string values")
+		return
+	}
+	if len(entries) > protocol.MaxMetadataKeys {
+		v.add("metadata", "metadata must contain at most "+strconv.Itoa(protocol.MaxMetadataKeys)+" fields")
+		return
+	}
+	for _, e := range entries {
+		switch {
+		case release.UTF16Len(e.key) > protocol.MaxMetadataKeyLen:
+			v.add("metadata."+e.key, "metadata keys must contain at most "+strconv.Itoa(protocol.MaxMetadataKeyLen)+" characters")
+		case !e.val.isString():
+			v.add("metadata."+e.key, "metadata values must be strings")
+		case release.UTF16Len(e.val.str) > protocol.MaxMetadataValueLen:
+			v.add("metadata."+e.key, "metadata values must contain at most "+strconv.Itoa(protocol.MaxMetadataValueLen)+" characters")
+		}
+	}
+}
+
+// metadataMap is the metadata of a valid event.
+func metadataMap(raw jsontext.Value) map[string]string {
+	entries, ok := jsEntries(raw)
+	if !ok || len(entries) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(entries))
+	for _, e := range entries {
+		out[e.key] = e.val.str
+	}
+	return out
+}
