@@ -105,7 +105,7 @@ func channelSelfCases() []tcase {
 		with(put(legacy, set("defaultChannel", "internal")), want{status: 200, body: `{"channel":"internal","status":"default"}`}))
 	add("legacy: unknown defaultChannel", srcSelf+":470-472, "+srcSelfTest+":927",
 		with(put(legacy, set("defaultChannel", "nightly")), err200("channel_not_found", "Cannot find channel")))
-	add("legacy: an operator's pin", srcSelf+":461-469, "+srcSelfTest+":870",
+	add("legacy: an operator's pin", srcSelf+":461-469, "+srcSelfTest+":843 (with overwrite)",
 		with(put(legacy, set("device_id", pinned)), want{status: 200, body: `{"channel":"internal","status":"override","allowSet":false}`}))
 	add("legacy: no public channel", srcSelf+":470-485", with(put(legacy, set("app_id", soloApp)), err200("channel_not_found", "Cannot find channel")))
 	add("PUT: version_build that is no version", srcSelfTest+":175", with(put(set("version_build", "invalid semver")), want{status: 400, fields: map[string]any{"error": "semver_error"}}))

@@ -54,8 +54,8 @@ func statsCases() []tcase {
 	}
 
 	add("one event", srcStats+":299-310, "+srcStatsTest+":186", event("set"), ok)
-	add("a batch", srcStats+":317-375, "+srcStatsTest+":962", batch(event("get"), event("set")), results(2, nil))
-	add("an empty batch", srcStats+":238-240, "+srcStatsTest+":1061", `[]`, want{status: 200, body: `{"status":"ok","results":[]}`})
+	add("a batch", srcStats+":317-375, "+srcStatsTest+":959", batch(event("get"), event("set")), results(2, nil))
+	add("an empty batch", srcStats+":238-240, "+srcStatsTest+":1066", `[]`, want{status: 200, body: `{"status":"ok","results":[]}`})
 	add("every action of the backend's list", "plugins/stats_actions.ts:4-96, "+srcStatsTest+":561", every, results(len(every), nil))
 	add("a batch of more than the plugin's 200", srcStats+":317-375", batch(func() []map[string]any {
 		var out []map[string]any
@@ -71,7 +71,7 @@ func statsCases() []tcase {
 		add("action "+a+" is refused", srcValidation+":212-226, "+srcStatsTest+":694", event(a),
 			want{status: 400, fields: map[string]any{"error": "invalid_json_body", "message": "Cannot parse body", "kind": nil}})
 	}
-	add("a refused action in a batch", srcStats+":363-371, "+srcStatsTest+":1015", batch(event("get"), event("invalid_action_xyz")),
+	add("a refused action in a batch", srcStats+":363-371, "+srcStatsTest+":1016", batch(event("get"), event("invalid_action_xyz")),
 		results(2, map[int]string{1: `{"status":"error","error":"invalid_json_body","message":"Cannot parse body","index":1}`}))
 	add("the refused action's issue names the list", srcValidation+":221-224", event("explode"),
 		schemaIssue("invalid_json_body", "action", "action must be one of: "+strings.Join(all[:], ", ")))
@@ -79,7 +79,7 @@ func statsCases() []tcase {
 	// Apps and bundles.
 	add("unknown app", srcStats+":305-307, "+srcStatsTest+":679", event("get", set("app_id", "does.not.exist")),
 		want{status: 429, body: `{"error":"on_premise_app","message":"On-premise app detected"}`})
-	add("unknown app in a batch: per event", srcStats+":339-346, "+srcStatsTest+":1170",
+	add("unknown app in a batch: per event", srcStats+":339-346, "+srcStatsTest+":1169",
 		batch(event("get", set("app_id", "does.not.exist")), event("set", set("app_id", "does.not.exist"))),
 		results(2, map[int]string{
 			0: `{"status":"error","error":"on_premise_app","message":"On-premise app detected","index":0}`,

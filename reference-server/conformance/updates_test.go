@@ -131,7 +131,7 @@ func updatesCases() []tcase {
 	add("dev builds disabled", srcUpdate+":614-621, "+srcUpdTest+":1068", via("nodev", set("is_prod", false)), detail("disable_dev_build", "1.2.0"))
 	add("devices disabled", srcUpdate+":622-629, "+srcUpdTest+":1040", via("nodevice"), detail("disable_device", "1.2.0"))
 	add("emulators disabled", srcUpdate+":630-637, "+srcUpdTest+":1012", via("noemu", set("is_emulator", true)), detail("disable_emulator", "1.2.0"))
-	add("old is the parsed version_name", srcUpdate+":277,498", via("nodevice", set("version_name", "0.1.0")),
+	add("old is the parsed version_name", srcUpdate+":277,626-627", via("nodevice", set("version_name", "0.1.0")),
 		refusal("disable_device", map[string]any{"old": "0.1.0"}))
 
 	// Rollouts.

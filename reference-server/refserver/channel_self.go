@@ -79,7 +79,7 @@ func (s *Server) handleChannelSelf(w http.ResponseWriter, r *http.Request) strin
 	if pv == "" {
 		pv = "0.0.0"
 	}
-	plugin, ok := release.ParsePlugin(pv)
+	plugin, ok := s.plugins.parse(pv)
 	keeps := ok && plugin.Has(release.DeviceKeepsChannel)
 	var current *release.Channel
 	if !keeps {

@@ -126,6 +126,7 @@ type Server struct {
 	dj        wireDecoder
 	self      selfLimits
 	enum      enumerationGuard
+	plugins   pluginCache
 
 	closeOnce sync.Once
 	closeErr  error

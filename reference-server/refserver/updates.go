@@ -49,7 +49,7 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 		return protocol.CodeOnPremiseApp
 	}
 	// The schema accepted the plugin version, so it parses.
-	plugin, _ := release.ParsePlugin(in.PluginVersion)
+	plugin, _ := s.plugins.parse(in.PluginVersion)
 	d := release.Decide(snap, release.Request{Info: in, Plugin: plugin, Override: s.state.Override(in.AppID, in.DeviceID)})
 	s.state.Touch(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
 		VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})

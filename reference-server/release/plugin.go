@@ -17,9 +17,6 @@ const (
 	// RevertToBuiltin: the plugin understands "version":"builtin"
 	// (revert_to_builtin_plugin_version_too_old otherwise).
 	RevertToBuiltin
-	// Manifest: the plugin downloads per-file (delta) bundles, so replies
-	// carry the manifest.
-	Manifest
 	// Metadata: replies may carry the bundle's link and comment.
 	Metadata
 	// DeviceKeepsChannel: the plugin keeps its /channel_self choice itself
@@ -35,7 +32,7 @@ const (
 )
 
 func (f Feature) String() string {
-	names := [numFeatures]string{"supported", "revert_to_builtin", "manifest", "metadata",
+	names := [numFeatures]string{"supported", "revert_to_builtin", "metadata",
 		"device_keeps_channel", "key_id_check", "counts_download_fail"}
 	if f < numFeatures {
 		return names[f]
@@ -62,12 +59,16 @@ type gate struct {
 	feature Feature
 	major   int
 	op      gateOp
-	bound   string
+	bound   Version
 	// literal: the row applies only when the reported version starts
 	// with its major and a dot, as the backend's startsWith("6.") test.
 	literal bool
 	source  string // the backend's file:line at commit BackendCommit
 }
+
+// The backend also gates per-file (manifest) bundles on 5.10.0, 6.25.0,
+// 7.0.35 and 8.0.0 (utils/update.ts:220); the reference server holds whole
+// zips only, so no reply carries a manifest.
 
 // BackendCommit is the commit of Cap-go/capgo the policy and the decision
 // order were read at.
@@ -75,26 +76,21 @@ const BackendCommit = "4bc7d83f85152e3cdb896afcc4e4420c0819882c"
 
 // pluginGates is the plugin-version policy of the backend, one row per
 // bound.
-func pluginGates() [17]gate {
+func pluginGates() [13]gate {
 	return [...]gate{
-		{Supported, 4, never, "", false, "utils/update.ts:383"},
-		{RevertToBuiltin, anyMajor, atLeast, "6.2.0", false, "utils/update.ts:639"},
-		// isDeprecatedPluginVersion(v, BROTLI_MIN_UPDATER_VERSION_V5/6/7)
-		{Manifest, 5, atLeast, "5.10.0", false, "utils/update.ts:220, utils/utils.ts:70-72"},
-		{Manifest, 6, atLeast, "6.25.0", false, "utils/update.ts:220"},
-		{Manifest, 7, atLeast, "7.0.35", false, "utils/update.ts:220"},
-		{Manifest, 8, atLeast, "8.0.0", false, "utils/update.ts:220, utils/utils.ts:109"},
-		{Metadata, 5, atLeast, "5.35.0", false, "utils/update.ts:221"},
-		{Metadata, 6, atLeast, "6.35.0", false, "utils/update.ts:221"},
-		{Metadata, 7, atLeast, "7.35.0", false, "utils/update.ts:221"},
-		{Metadata, 8, atLeast, "8.35.0", false, "utils/update.ts:221"},
-		{DeviceKeepsChannel, 5, atLeast, "5.34.0", false, "plugins/channel_self.ts:27, utils/update.ts:31"},
-		{DeviceKeepsChannel, 6, atLeast, "6.34.0", false, "plugins/channel_self.ts:28"},
-		{DeviceKeepsChannel, 7, atLeast, "7.34.0", false, "plugins/channel_self.ts:29"},
-		{DeviceKeepsChannel, 8, atLeast, "8.0.0", false, "plugins/channel_self.ts:30"},
-		{KeyIDCheck, anyMajor, above, "8.40.7", false, "utils/update.ts:461"},
-		{CountsDownloadFail, 6, atLeast, "6.14.25", true, "plugins/stats.ts:21,81"},
-		{CountsDownloadFail, anyMajor, atLeast, "7.17.0", false, "plugins/stats.ts:20,80"},
+		{Supported, 4, never, Version{}, false, "utils/update.ts:383"},
+		{RevertToBuiltin, anyMajor, atLeast, ver(6, 2, 0), false, "utils/update.ts:639"},
+		{Metadata, 5, atLeast, ver(5, 35, 0), false, "utils/update.ts:221"},
+		{Metadata, 6, atLeast, ver(6, 35, 0), false, "utils/update.ts:221"},
+		{Metadata, 7, atLeast, ver(7, 35, 0), false, "utils/update.ts:221"},
+		{Metadata, 8, atLeast, ver(8, 35, 0), false, "utils/update.ts:221"},
+		{DeviceKeepsChannel, 5, atLeast, ver(5, 34, 0), false, "plugins/channel_self.ts:27, utils/update.ts:31"},
+		{DeviceKeepsChannel, 6, atLeast, ver(6, 34, 0), false, "plugins/channel_self.ts:28"},
+		{DeviceKeepsChannel, 7, atLeast, ver(7, 34, 0), false, "plugins/channel_self.ts:29"},
+		{DeviceKeepsChannel, 8, atLeast, ver(8, 0, 0), false, "plugins/channel_self.ts:30"},
+		{KeyIDCheck, anyMajor, above, ver(8, 40, 7), false, "utils/update.ts:461"},
+		{CountsDownloadFail, 6, atLeast, ver(6, 14, 25), true, "plugins/stats.ts:21,81"},
+		{CountsDownloadFail, anyMajor, atLeast, ver(7, 17, 0), false, "plugins/stats.ts:20,80"},
 	}
 }
 
@@ -127,11 +123,9 @@ func ParsePlugin(s string) (Plugin, bool) {
 		switch g.op {
 		case never:
 		case atLeast:
-			b, _ := ParseVersion(g.bound)
-			p.has[g.feature] = v.Compare(b) >= 0
+			p.has[g.feature] = v.Compare(g.bound) >= 0
 		case above:
-			b, _ := ParseVersion(g.bound)
-			p.has[g.feature] = v.Compare(b) > 0
+			p.has[g.feature] = v.Compare(g.bound) > 0
 		}
 	}
 	for f := range numFeatures {
@@ -146,3 +140,7 @@ func ParsePlugin(s string) (Plugin, bool) {
 func (p Plugin) Has(f Feature) bool { return f < numFeatures && p.has[f] }
 
 func majorPrefix(major int) string { return strconv.Itoa(major) + "." }
+
+func ver(major, minor, patch uint64) Version {
+	return Version{Major: major, Minor: minor, Patch: patch}
+}

@@ -1,0 +1,122 @@
+package refserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// jsonParse is what JSON.parse gives for the fields of a body, from
+// encoding/json into a map (whose keys match exactly; a repeated key keeps
+// its last value, as in JavaScript).
+func jsonParse(raw []byte) (map[string]any, bool) {
+	var m map[string]any
+	return m, json.Unmarshal(raw, &m) == nil
+}
+
+// kindOf is the jsKind of a value decoded by encoding/json.
+func kindOf(v any, present bool) jsKind {
+	switch v.(type) {
+	case nil:
+		if !present {
+			return absent
+		}
+		return jsNull
+	case bool:
+		return jsBool
+	case float64:
+		return jsNumber
+	case string:
+		return jsString
+	case []any:
+		return jsArray
+	}
+	return jsObject
+}
+
+func TestWireBodyAsJSONParse(t *testing.T) {
+	d := newWireDecoder()
+	for _, tt := range []struct {
+		body string
+		app  jsField
+		dev  jsField
+	}{
+		{`{"app_id":"a.b","APP_ID":"x.y"}`, jsField{kind: jsString, str: "a.b", truth: true}, jsField{}},
+		{`{"app_id":"a.b","app_id":"c.d"}`, jsField{kind: jsString, str: "c.d", truth: true}, jsField{}},
+		{"\uFEFF" + `{"app_id":""}`, jsField{kind: jsString}, jsField{}},
+		{`{"app_id":0,"device_id":-1.5e3}`, jsField{kind: jsNumber, str: "0"}, jsField{kind: jsNumber, str: "-1.5e3", truth: true}},
+		{`{"app_id":null,"device_id":[]}`, jsField{kind: jsNull}, jsField{kind: jsArray, truth: true}},
+		{`{"app_id":{},"device_id":false}`, jsField{kind: jsObject, truth: true}, jsField{kind: jsBool}},
+		{`{"app_id":"\u00e9\ud800"}`, jsField{kind: jsString, str: "é\uFFFD", truth: true}, jsField{}},
+	} {
+		var wb wireBody
+		if err := d.decodeBody([]byte(tt.body), &wb); err != nil {
+			t.Errorf("%s: %v", tt.body, err)
+			continue
+		}
+		if wb.AppID != tt.app || wb.DeviceID != tt.dev {
+			t.Errorf("%s: app_id %+v device_id %+v, want %+v %+v", tt.body, wb.AppID, wb.DeviceID, tt.app, tt.dev)
+		}
+	}
+	for _, bad := range []string{``, ` `, `{`, `{"a":1}x`, `nul`, `{"a":01}`} {
+		var wb wireBody
+		if d.decodeBody([]byte(bad), &wb) == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+}
+
+// FuzzWireBodyMatchesJSONParse: whatever the body, the decoder agrees with
+// a plain JSON parse on whether it is JSON, and on each field's kind and
+// string value.
+func FuzzWireBodyMatchesJSONParse(f *testing.F) {
+	raw, _ := json.Marshal(deviceInfo(dev1))
+	f.Add(raw)
+	for _, s := range []string{`{"app_id":1,"device_id":null,"is_prod":"yes"}`, `[{"a":1}]`, `"x"`, `{"version_build":["1.0.0"]}`,
+		`{"platform":"ios","platform":7}`, `{"metadata":{"a":"b"},"action":"set"}`} {
+		f.Add([]byte(s))
+	}
+	d := newWireDecoder()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var wb wireBody
+		err := d.decodeBody(body, &wb)
+		var v any
+		valid := json.Unmarshal(body, &v) == nil
+		if valid != (err == nil) && json.Valid(body) {
+			t.Fatalf("%q: decoder error %v, encoding/json valid %v", body, err, valid)
+		}
+		m, isObject := jsonParse(body)
+		if err != nil || !isObject || wb.top != jsObject {
+			return
+		}
+		for name, f := range map[string]jsField{"app_id": wb.AppID, "device_id": wb.DeviceID, "platform": wb.Platform,
+			"version_name": wb.VersionName, "version_build": wb.VersionBuild, "is_prod": wb.IsProd, "action": wb.Action} {
+			gv, present := m[name]
+			if k := kindOf(gv, present); k != f.kind {
+				t.Fatalf("%q: %s kind %d, JSON.parse %d", body, name, f.kind, k)
+			}
+			if s, ok := gv.(string); ok && s != f.str {
+				t.Fatalf("%q: %s = %q, JSON.parse %q", body, name, f.str, s)
+			}
+		}
+	})
+}
+
+// BenchmarkDecodeInfo decodes the info object of 1000 devices.
+func BenchmarkDecodeInfo(b *testing.B) {
+	bodies := make([][]byte, 1000)
+	for i := range bodies {
+		in := deviceInfo(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+		bodies[i], _ = json.Marshal(in)
+	}
+	d := newWireDecoder()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var wb wireBody
+		if err := d.decodeBody(bodies[i%len(bodies)], &wb); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
