@@ -2,6 +2,7 @@ package admin
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -410,11 +411,5 @@ func compareBundleNames(a, b string) int {
 	case okb:
 		return -1
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a, b)
 }

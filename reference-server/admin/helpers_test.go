@@ -1,18 +1,15 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/faults"
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 	"github.com/otasim/otasim/reference-server/live"
 )
 
@@ -28,9 +25,8 @@ type testAPI struct {
 
 func startAPI(t *testing.T) *testAPI {
 	t.Helper()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	st, err := live.Open(context.Background(), live.Config{DBPath: filepath.Join(t.TempDir(), "a.db"),
-		PublicURL: "http://cdn.test", Now: func() time.Time { return now }})
+		PublicURL: "http://cdn.test", Now: servertest.NewClock().Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,37 +46,8 @@ func startAPI(t *testing.T) *testAPI {
 // do sends a request and returns the status and body.
 func do(t testing.TB, method, url string, body any, hdr ...string) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, out
+	st, raw, _ := servertest.Do(t, method, url, body, hdr...)
+	return st, raw
 }
 
 // call sends an admin call with the token and decodes a success into out

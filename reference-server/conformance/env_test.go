@@ -1,20 +1,16 @@
 package conformance
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"reflect"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 	"github.com/otasim/otasim/reference-server/refserver"
 )
 
@@ -30,29 +26,11 @@ const (
 	pinnedDL = "33333333-3333-4333-8333-333333333333" // pinned to deleted
 )
 
-// clock is the server's settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a reference server on a loopback socket with the fixture every
 // case reads.
 type env struct {
 	url   string
-	clock *clock
+	clock *servertest.Clock
 }
 
 func startEnv(t *testing.T) *env {
@@ -61,7 +39,7 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := servertest.NewClock()
 	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(t.TempDir(), "c.db"), AdminToken: token,
 		Now: clk.Now, PublicURL: "http://" + ln.Addr().String(), ChannelSelfIPLimit: ipLimit})
 	if err != nil {
@@ -164,42 +142,15 @@ func (e *env) send(t *testing.T, method, path, query string, body any, hdr map[s
 
 func (e *env) sendH(t *testing.T, method, path, query string, body any, hdr map[string]string) (int, []byte, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
 	u := e.url + path
 	if query != "" {
 		u += "?" + query
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var pairs []string
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		pairs = append(pairs, k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, raw, res.Header
+	return servertest.Do(t, method, u, body, pairs...)
 }
 
 // deviceID is the device of case i, so that no two cases share rate limits

@@ -1,19 +1,16 @@
 package refserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/release"
 )
@@ -24,24 +21,9 @@ const testToken = "test-admin-token"
 const testBundleSize = 8 << 10
 
 // clock is a settable server clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = servertest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return servertest.NewClock() }
 
 // testServer is a Server serving on a loopback listener.
 type testServer struct {
@@ -105,37 +87,8 @@ func deviceInfo(id string) protocol.Info {
 // do sends a request and returns the status and body.
 func do(t testing.TB, method, url string, body any, hdr ...string) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, out
+	st, raw, _ := servertest.Do(t, method, url, body, hdr...)
+	return st, raw
 }
 
 // admin sends an admin call with the token and decodes the reply into out

@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strconv"
 
@@ -49,7 +50,7 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 		ib, bok := arrayIndex(b.key)
 		switch {
 		case aok && bok:
-			return compareUint(ia, ib)
+			return cmp.Compare(ia, ib)
 		case aok:
 			return -1
 		case bok:
@@ -58,16 +59,6 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 		return 0
 	})
 	return entries, true
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // arrayIndex reports whether a key is an array index in JavaScript's
