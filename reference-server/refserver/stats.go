@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"bytes"
 	"math"
 	"net/http"
 	"strconv"
@@ -52,6 +53,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 // not JSON.
 func (s *Server) decodeStats(body []byte) (evs []wireBody, batch, ok bool) {
 	var raws []jsontext.Value
+	body = bytes.TrimPrefix(body, []byte("\uFEFF"))
 	if topKind(body) == jsArray {
 		if s.dj.unmarshal(body, &raws) != nil {
 			return nil, true, false
