@@ -157,7 +157,7 @@ func statsCases() []tcase {
 		want{status: 200, body: `{"error":"invalid_app_id","message":"App ID must be a reverse domain string"}`})
 	add("mixed app ids", srcStats+":266-268, "+srcStatsTest+":1141", batch(event("set"), event("set", set("app_id", metaApp))),
 		want{status: 200, body: `{"error":"mixed_app_ids","message":"All events in a batch must have the same app_id"}`})
-	add("a byte-order mark before a batch", "utils/hono.ts:322 (Request.json decodes the text first)",
+	add("a byte-order mark before a batch", srcStats+":211 (Request.json decodes the text, a byte-order mark dropped, before JSON.parse)",
 		"\uFEFF"+jsonOf(batch(event("set"))), results(1, nil))
 	add("not an object", srcStats+":244-248", `5`, want{status: 400, fields: map[string]any{"error": "invalid_app_id"}})
 	add("not JSON", srcStats+":226-228", `[{"app_id":`,
