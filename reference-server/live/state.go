@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/release"
 	"github.com/otasim/otasim/reference-server/store"
 )
@@ -113,6 +114,11 @@ func (s *State) restore(ctx context.Context) error {
 	}
 	s.tally.addCounts(counts)
 	err = s.st.Devices(ctx, s.now().Add(-ActiveWindow), func(d store.Device) {
+		if d.VersionName == protocol.Builtin && d.VersionBuild != "" {
+			// Stored before version names were read as the backend reads
+			// them: a builtin device runs its native version.
+			d.VersionName = d.VersionBuild
+		}
 		s.tally.touch(d.AppID, d.DeviceID, DeviceState{Version: d.VersionName, Build: d.VersionBuild,
 			Platform: d.Platform, Seen: d.LastSeen, persisted: d.LastSeen})
 	})
