@@ -25,6 +25,9 @@ type Options struct {
 	Key *rsa.PrivateKey
 	// NoBrotli stores every manifest file as it is (`--disable-brotli`).
 	NoBrotli bool
+	// Session is the session key to use instead of a fresh one (tests
+	// that need the same bytes each time).
+	Session *SessionKey
 }
 
 // Entry is one file of a manifest: FileName and FileHash as a device gets
@@ -91,7 +94,9 @@ func build(files []File, zipped []byte, opt Options) (*Built, error) {
 	var sk SessionKey
 	if opt.Key != nil {
 		var err error
-		if sk, err = NewSessionKey(); err != nil {
+		if opt.Session != nil {
+			sk = *opt.Session
+		} else if sk, err = NewSessionKey(); err != nil {
 			return nil, err
 		}
 		if b.SessionKey, err = sk.Wire(opt.Key); err != nil {

@@ -149,6 +149,8 @@ func (a *API) Handler() http.Handler {
 	h("PATCH "+bundle, a.patchBundle)
 	h("DELETE "+bundle, a.deleteBundle)
 	h("GET "+bundle+"/stats", a.bundleStats)
+	h("PUT "+app+"/files/{object}", a.putFile)
+	h("GET "+app+"/files/{object}", a.getFile)
 	h("POST "+app+"/channels", a.createChannel)
 	h("GET "+app+"/channels", a.listChannels)
 	h("GET "+ch, a.getChannel)
@@ -189,15 +191,19 @@ func (a *API) requireToken(next http.Handler) http.Handler {
 }
 
 // decodeStrict decodes an admin JSON body: one value, no unknown fields.
-func decodeStrict(r *http.Request, v any) error {
-	if r.ContentLength > MaxBody {
-		return &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "body over 1 MiB"}
+func decodeStrict(r *http.Request, v any) error { return decodeStrictLimit(r, v, MaxBody) }
+
+// decodeStrictLimit is decodeStrict for a body of at most limit bytes.
+func decodeStrictLimit(r *http.Request, v any, limit int64) error {
+	tooLarge := fmt.Sprintf("body over %d MiB", limit>>20)
+	if r.ContentLength > limit {
+		return &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, tooLarge}
 	}
 	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, MaxBody)); err != nil {
+	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "body over 1 MiB"}
+			return &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, tooLarge}
 		}
 		return &apiError{http.StatusBadRequest, protocol.CodeInvalidJSONBody, "cannot read body"}
 	}

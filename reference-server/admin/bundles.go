@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"archive/zip"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/bundlezip"
+	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/release"
 )
@@ -32,24 +32,34 @@ const (
 )
 
 type bundleJSON struct {
-	AppID       string           `json:"app_id"`
-	Name        string           `json:"name"`
-	Size        int64            `json:"size"`
-	SHA256      string           `json:"sha256"`
-	MinNative   string           `json:"min_native"`
-	ExternalURL string           `json:"external_url,omitempty"`
-	Link        string           `json:"link,omitempty"`
-	Comment     string           `json:"comment,omitempty"`
-	KeyID       string           `json:"key_id,omitempty"`
-	Deleted     bool             `json:"deleted"`
-	CreatedAt   time.Time        `json:"created_at"`
-	URL         string           `json:"url"`
-	Stats       live.BundleStats `json:"stats"`
+	AppID       string `json:"app_id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	MinNative   string `json:"min_native"`
+	ExternalURL string `json:"external_url,omitempty"`
+	Link        string `json:"link,omitempty"`
+	Comment     string `json:"comment,omitempty"`
+	KeyID       string `json:"key_id,omitempty"`
+	SessionKey  string `json:"session_key,omitempty"`
+	Checksum    string `json:"checksum,omitempty"`
+	// ManifestFiles and ManifestBytes describe a per-file bundle.
+	ManifestFiles int              `json:"manifest_files,omitempty"`
+	ManifestBytes int64            `json:"manifest_bytes,omitempty"`
+	Deleted       bool             `json:"deleted"`
+	CreatedAt     time.Time        `json:"created_at"`
+	URL           string           `json:"url"`
+	Stats         live.BundleStats `json:"stats"`
 }
 
 func (a *API) bundleJSON(app *release.App, b *release.Bundle, active map[string]int) bundleJSON {
+	var mb int64
+	for _, f := range b.Manifest {
+		mb += f.Size
+	}
 	return bundleJSON{AppID: app.ID, Name: b.Name, Size: b.Size, SHA256: b.SHA256, MinNative: b.MinNative,
-		ExternalURL: b.ExternalURL, Link: b.Link, Comment: b.Comment, KeyID: b.KeyID, Deleted: b.Deleted,
+		ExternalURL: b.ExternalURL, Link: b.Link, Comment: b.Comment, KeyID: b.KeyID, SessionKey: b.SessionKey,
+		Checksum: b.Checksum, ManifestFiles: len(b.Manifest), ManifestBytes: mb, Deleted: b.Deleted,
 		CreatedAt: b.CreatedAt, URL: b.URL, Stats: a.st.BundleStatsWith(app.ID, b.Name, active)}
 }
 
@@ -96,14 +106,24 @@ func (a *API) bundleStats(r *http.Request) (int, any, error) {
 }
 
 // BundleSpec is a bundle to create. Exactly one of Size (generate a zip of
-// that many bytes), ExternalURL (devices download it there) and NoBytes
-// (the bundle has no bytes at all) is set, except for builtin, which needs
-// none.
+// that many bytes), Zip (a stored file holding the zip), ExternalURL
+// (devices download it there) and NoBytes (the bundle has no bytes at
+// all) is set, except for builtin, which needs none, and for a per-file
+// bundle (Manifest), which may have a zip (Size or Zip) or none.
 type BundleSpec struct {
 	Name        string `json:"name"`
 	Size        int64  `json:"size"`
+	Zip         string `json:"zip"`
 	ExternalURL string `json:"external_url"`
 	NoBytes     bool   `json:"no_bytes"`
+	// Manifest lists the files of a per-file bundle, each a stored file
+	// (PUT .../files/{object}).
+	Manifest []ManifestSpec `json:"manifest"`
+	// SessionKey and Checksum come with an encrypted bundle, as the Capgo
+	// CLI makes them: the session_key devices get and the encrypted
+	// checksum of the plain zip ("" sends devices "checksum":null).
+	SessionKey string `json:"session_key"`
+	Checksum   string `json:"checksum"`
 	// SHA256 is the checksum of an external bundle (optional; devices get
 	// "checksum":null without one).
 	SHA256    string `json:"sha256"`
@@ -119,7 +139,7 @@ func (a *API) createBundle(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var sp BundleSpec
-	if err := decodeStrict(r, &sp); err != nil {
+	if err := decodeStrictLimit(r, &sp, MaxManifestBody); err != nil {
 		return 0, nil, err
 	}
 	b, err := a.CreateBundle(r.Context(), app.ID, sp)
@@ -158,7 +178,7 @@ func checkSpec(app *release.App, sp BundleSpec) []error {
 // checkSource reports the problems of where a new bundle's bytes come from.
 func checkSource(sp BundleSpec) []error {
 	sources := 0
-	for _, set := range []bool{sp.Size != 0, sp.ExternalURL != "", sp.NoBytes} {
+	for _, set := range []bool{sp.Size != 0, sp.Zip != "", sp.ExternalURL != "", sp.NoBytes} {
 		if set {
 			sources++
 		}
@@ -166,11 +186,17 @@ func checkSource(sp BundleSpec) []error {
 	var errs []error
 	switch {
 	case sp.Name == protocol.Builtin:
-		if sources > 0 {
+		if sources > 0 || len(sp.Manifest) > 0 || sp.SessionKey != "" {
 			errs = append(errs, errors.New("the builtin bundle has no bytes: give only its name"))
 		}
-	case sources != 1:
-		errs = append(errs, errors.New(`give exactly one of size (a zip is generated), external_url or "no_bytes": true`))
+	case len(sp.Manifest) > 0 && (sp.ExternalURL != "" || sp.NoBytes):
+		// C/src/bundle/upload.ts:1282: no delta with an external URL; the
+		// backend never sends one's manifest (utils/update.ts:655).
+		errs = append(errs, errors.New("a manifest goes with a zip here (size or zip) or none, not external_url or no_bytes"))
+	case sources > 1 || sources == 0 && len(sp.Manifest) == 0:
+		errs = append(errs, errors.New(`give exactly one of size (a zip is generated), zip (a stored file), external_url or "no_bytes": true, or a manifest`))
+	case sp.Zip != "" && !cdn.IsObject(sp.Zip):
+		errs = append(errs, fmt.Errorf("zip %.80q must name a stored file by its SHA-256", sp.Zip))
 	case sp.Size != 0:
 		if lo := max(int64(minBundleSize), bundlezip.MinSize()); sp.Size < lo || sp.Size > maxBundleSize {
 			errs = append(errs, fmt.Errorf("size %d must be between %d and %d bytes", sp.Size, lo, int64(maxBundleSize)))
@@ -183,7 +209,7 @@ func checkSource(sp BundleSpec) []error {
 	if sp.SHA256 != "" && (sp.ExternalURL == "" || !isHex(sp.SHA256) || len(sp.SHA256) > 128) {
 		errs = append(errs, errors.New("sha256 is the hex checksum of an external bundle (the server computes the others)"))
 	}
-	return errs
+	return append(errs, checkEncryption(sp.SessionKey, sp.Checksum)...)
 }
 
 func isHex(s string) bool {
@@ -219,7 +245,17 @@ func (a *API) CreateBundle(ctx context.Context, appID string, sp BundleSpec) (*r
 		return nil, err
 	}
 	b := &release.Bundle{AppID: appID, Name: sp.Name, MinNative: sp.MinNative, ExternalURL: sp.ExternalURL,
-		SHA256: sp.SHA256, Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID}
+		SHA256: sp.SHA256, Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID,
+		SessionKey: sp.SessionKey, Checksum: sp.Checksum}
+	var err error
+	if b.Manifest, err = a.checkManifest(appID, sp.Manifest, sp.SessionKey != ""); err != nil {
+		return nil, err
+	}
+	if sp.Zip != "" {
+		if err := a.placeZipObject(b, sp.Zip); err != nil {
+			return nil, err
+		}
+	}
 	if sp.Size != 0 {
 		tmp, err := a.st.TempBundlePath(appID)
 		if err != nil {
@@ -245,8 +281,8 @@ func (a *API) uploadBundle(r *http.Request) (int, any, error) {
 	}
 	q := r.URL.Query()
 	sp := BundleSpec{Name: r.PathValue("name"), MinNative: q.Get("min_native"), Link: q.Get("link"),
-		Comment: q.Get("comment"), KeyID: q.Get("key_id")}
-	if err := joinSpecErrors(checkSpec(app, sp)); err != nil {
+		Comment: q.Get("comment"), KeyID: q.Get("key_id"), SessionKey: q.Get("session_key"), Checksum: q.Get("checksum")}
+	if err := joinSpecErrors(append(checkSpec(app, sp), checkEncryption(sp.SessionKey, sp.Checksum)...)); err != nil {
 		return 0, nil, err
 	}
 	if sp.Name == protocol.Builtin {
@@ -264,14 +300,12 @@ func (a *API) uploadBundle(r *http.Request) (int, any, error) {
 		os.Remove(tmp)
 		return 0, nil, err
 	}
-	if zr, zerr := zip.OpenReader(tmp); zerr != nil {
+	if err := checkZip(tmp, sp.SessionKey != ""); err != nil {
 		os.Remove(tmp)
-		return 0, nil, badRequest(fmt.Errorf("body is not a zip archive: %v", zerr))
-	} else {
-		zr.Close()
+		return 0, nil, err
 	}
 	b := &release.Bundle{AppID: app.ID, Name: sp.Name, MinNative: sp.MinNative, Size: size, SHA256: sha,
-		Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID}
+		Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID, SessionKey: sp.SessionKey, Checksum: sp.Checksum}
 	if b.Path, err = a.st.PlaceBundle(tmp, app.ID, sha); err != nil {
 		return 0, nil, err
 	}

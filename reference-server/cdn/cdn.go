@@ -18,8 +18,13 @@ import (
 	"github.com/otasim/otasim/reference-server/faults"
 )
 
-// Pattern is the route of the handler; file is "<version>.zip".
+// Pattern is the route of the bundle handler; file is "<version>.zip".
 const Pattern = "/cdn/{app_id}/{file}"
+
+// FilePattern is the route of the manifest file handler (NewFiles): object
+// is the SHA-256 (hex) of the bytes served, which are stored once however
+// many bundles hold them.
+const FilePattern = "/cdn/{app_id}/files/{object}"
 
 // Bundle is a bundle file as the lookup knows it.
 type Bundle struct {
@@ -61,6 +66,8 @@ type Handler struct {
 	log    *slog.Logger
 	rnd    *faults.Rand
 	clock  Clock
+	// files: the handler serves manifest files by object (FilePattern).
+	files bool
 }
 
 // New returns a handler that finds files with lookup and reads the CDN
@@ -83,14 +90,29 @@ func NewWithOptions(lookup Lookup, sw *faults.Switch, log *slog.Logger, opts Opt
 	return &Handler{lookup: lookup, sw: sw, log: log, rnd: opts.Rand, clock: opts.Clock}
 }
 
-// ServeHTTP answers GET and HEAD of Pattern.
+// NewFiles returns a handler of manifest files (FilePattern): lookup gets
+// the app id and the object, and the files get the same Range, ETag and
+// fault behaviour as bundles.
+func NewFiles(lookup Lookup, sw *faults.Switch, log *slog.Logger, opts Options) *Handler {
+	h := NewWithOptions(lookup, sw, log, opts)
+	h.files = true
+	return h
+}
+
+// ServeHTTP answers GET and HEAD of Pattern (FilePattern for NewFiles).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		faults.WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "only GET and HEAD")
 		return
 	}
-	appID, version, err := parsePath(r.PathValue("app_id"), r.PathValue("file"))
+	var appID, version string
+	var err error
+	if h.files {
+		appID, version, err = parseFilePath(r.PathValue("app_id"), r.PathValue("object"))
+	} else {
+		appID, version, err = parsePath(r.PathValue("app_id"), r.PathValue("file"))
+	}
 	if err != nil {
 		faults.WriteError(w, http.StatusBadRequest, CodeInvalidPath, err.Error())
 		return
@@ -123,6 +145,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/zip")
+	if h.files {
+		hdr.Set("Content-Type", "application/octet-stream")
+	}
 	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
 	if b.SHA256 != "" {
 		hdr.Set("ETag", `"`+b.SHA256+`"`)

@@ -57,3 +57,33 @@ func checkName(s string, plus bool) error {
 	}
 	return nil
 }
+
+// parseFilePath checks the path values of a manifest file request: the
+// object is a lower-case hex SHA-256.
+func parseFilePath(appID, object string) (app, obj string, err error) {
+	var errs []error
+	if err := checkName(appID, false); err != nil {
+		errs = append(errs, fmt.Errorf("app id: %w", err))
+	}
+	if !IsObject(object) {
+		errs = append(errs, fmt.Errorf("object %.80q: want 64 lower-case hex digits", object))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", "", err
+	}
+	return appID, object, nil
+}
+
+// IsObject reports whether s names a stored file: a lower-case hex
+// SHA-256.
+func IsObject(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -104,7 +104,7 @@ func TestConformance(t *testing.T) {
 		endpoint string
 		cases    []tcase
 	}{
-		{"/updates", updatesCases()},
+		{"/updates", append(updatesCases(), manifestCases(t)...)},
 		{"/stats", statsCases()},
 		{"/channel_self", channelSelfCases()},
 	} {
@@ -183,6 +183,31 @@ func match(got map[string]any, fields map[string]any) string {
 			}
 			continue
 		}
+		if _, isNull := v.(jsonNull); isNull {
+			if !ok || g != nil {
+				return fmt.Sprintf("field %s = %v, want null", k, g)
+			}
+			continue
+		}
+		if suffix, isSuffix := v.(urlSuffix); isSuffix {
+			if gs, _ := g.(string); !strings.HasSuffix(gs, string(suffix)) {
+				return fmt.Sprintf("field %s = %v, want a URL ending in %s", k, g, suffix)
+			}
+			continue
+		}
+		if list, isList := v.([]map[string]any); isList {
+			gl, _ := g.([]any)
+			if len(gl) != len(list) {
+				return fmt.Sprintf("field %s has %d elements, want %d", k, len(gl), len(list))
+			}
+			for i := range list {
+				gm, _ := gl[i].(map[string]any)
+				if why := match(gm, list[i]); why != "" {
+					return fmt.Sprintf("%s[%d]: %s", k, i, why)
+				}
+			}
+			continue
+		}
 		if sub, isMap := v.(map[string]any); isMap && len(sub) > 0 {
 			gm, _ := g.(map[string]any)
 			if why := match(gm, sub); why != "" {
@@ -199,6 +224,13 @@ func match(got map[string]any, fields map[string]any) string {
 	}
 	return ""
 }
+
+// jsonNull is a field that must be there, as null.
+type jsonNull struct{}
+
+// urlSuffix is a wanted URL known by its end (the server's address
+// varies).
+type urlSuffix string
 
 // withDevice puts a case's device id in place of {device} in a body.
 func withDevice(body any, dev string) any {

@@ -132,6 +132,7 @@ func (e *env) fixture(t *testing.T) {
 	must("POST", "/admin/apps/"+openApp+"/bundles", map[string]any{"name": "1.2.0", "size": 4096})
 	must("POST", "/admin/apps/"+openApp+"/channels", map[string]any{"name": "main", "bundle": "1.1.0", "public": true, "allow_self_set": true})
 	must("POST", "/admin/apps/"+openApp+"/channels", map[string]any{"name": "other", "bundle": "1.2.0", "allow_self_set": true})
+	e.deltaFixture(t)
 }
 
 // send makes one request and returns the status and body.

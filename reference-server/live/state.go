@@ -11,6 +11,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -163,13 +164,17 @@ func (s *State) publishLocked(snap *release.Snapshot) {
 	base := s.PublicURL()
 	for _, a := range snap.Apps {
 		for _, b := range a.Bundles {
-			b.URL, b.Reply, b.ReplyMeta = b.ExternalURL, nil, nil
-			if b.URL == "" && b.Path != "" {
+			b.URL, b.Replies = b.ExternalURL, [4][]byte{}
+			switch {
+			case b.URL == "" && b.Path != "":
 				b.URL = BundleURL(base, a.ID, b.Name)
+			case b.URL == "" && len(b.Manifest) > 0:
+				b.URL = release.NoZipURL
 			}
 			if b.URL != "" {
-				b.Reply = offerJSON(b, false)
-				b.ReplyMeta = offerJSON(b, true)
+				for k := range b.Replies {
+					b.Replies[k] = offerJSON(b, base, k&1 != 0, k&2 != 0)
+				}
 			}
 		}
 	}
@@ -179,28 +184,58 @@ func (s *State) publishLocked(snap *release.Snapshot) {
 	}
 }
 
+// manifestEntry is one file of an offer's manifest (utils/downloadUrl.ts
+// :52, :97-105).
+type manifestEntry struct {
+	FileName    string `json:"file_name"`
+	FileHash    string `json:"file_hash"`
+	DownloadURL string `json:"download_url"`
+}
+
 // offerJSON encodes the /updates reply offering a bundle in the backend's
-// field order (utils/update.ts:237-253): a bundle without a checksum has
-// "checksum":null.
-func offerJSON(b *release.Bundle, meta bool) []byte {
+// field order (utils/update.ts:237-253): session_key always ("" for a
+// plain bundle), "checksum":null without a checksum, then the manifest,
+// link and comment when asked for.
+func offerJSON(b *release.Bundle, base string, meta, manifest bool) []byte {
 	var checksum *string
-	if b.SHA256 != "" {
+	switch {
+	case b.SessionKey != "":
+		// An encrypted bundle's checksum is the one uploaded with it.
+		if b.Checksum != "" {
+			checksum = &b.Checksum
+		}
+	case b.SHA256 != "":
 		checksum = &b.SHA256
 	}
 	rep := struct {
-		Version    string  `json:"version"`
-		URL        string  `json:"url"`
-		SessionKey string  `json:"session_key"`
-		Checksum   *string `json:"checksum"`
-		Link       string  `json:"link,omitempty"`
-		Comment    string  `json:"comment,omitempty"`
-	}{Version: b.Name, URL: b.URL, Checksum: checksum}
+		Version    string          `json:"version"`
+		URL        string          `json:"url"`
+		SessionKey string          `json:"session_key"`
+		Checksum   *string         `json:"checksum"`
+		Manifest   []manifestEntry `json:"manifest,omitempty"`
+		Link       string          `json:"link,omitempty"`
+		Comment    string          `json:"comment,omitempty"`
+	}{Version: b.Name, URL: b.URL, SessionKey: b.SessionKey, Checksum: checksum}
+	if manifest {
+		rep.Manifest = make([]manifestEntry, len(b.Manifest))
+		for i, f := range b.Manifest {
+			rep.Manifest[i] = manifestEntry{FileName: f.FileName, FileHash: f.FileHash, DownloadURL: FileURL(base, b.AppID, f.Object)}
+		}
+	}
 	if meta {
 		rep.Link, rep.Comment = b.Link, b.Comment
 	}
-	// Marshal cannot fail on a struct of strings.
-	raw, _ := json.Marshal(rep)
-	return append(raw, '\n')
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
+	// Encode cannot fail on a struct of strings.
+	_ = enc.Encode(rep)
+	return buf.Bytes()
+}
+
+// FileURL is the download URL of a stored manifest file.
+func FileURL(base, appID, object string) string {
+	return base + "/cdn/" + appID + "/files/" + object
 }
 
 // BundleURL is the download URL of a bundle the server holds.

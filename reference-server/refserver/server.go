@@ -214,6 +214,9 @@ func (s *Server) routes() http.Handler {
 	bundles := cdn.New(s.cdnLookup, s.faults, s.log)
 	mux.Handle("GET "+cdn.Pattern, bundles)
 	mux.Handle("HEAD "+cdn.Pattern, bundles)
+	files := cdn.NewFiles(s.fileLookup, s.faults, s.log, cdn.Options{})
+	mux.Handle("GET "+cdn.FilePattern, files)
+	mux.Handle("HEAD "+cdn.FilePattern, files)
 	mux.Handle("GET /push", s.push)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", health)
@@ -237,6 +240,18 @@ func (s *Server) cdnLookup(appID, version string) (cdn.Bundle, bool) {
 		return cdn.Bundle{}, false
 	}
 	return cdn.Bundle{Path: b.Path, Size: b.Size, SHA256: b.SHA256}, true
+}
+
+// fileLookup gives the CDN handler a stored manifest file of an app.
+func (s *Server) fileLookup(appID, object string) (cdn.Bundle, bool) {
+	if s.state.Snapshot().Apps[appID] == nil {
+		return cdn.Bundle{}, false
+	}
+	size, ok := s.state.ObjectSize(appID, object)
+	if !ok {
+		return cdn.Bundle{}, false
+	}
+	return cdn.Bundle{Path: s.state.ObjectPath(appID, object), Size: size, SHA256: object}, true
 }
 
 // recoverer turns a panic in a handler into a 500 with the protocol error

@@ -54,11 +54,7 @@ func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) string {
 	s.state.Touch(store.Device{AppID: in.AppID, DeviceID: in.DeviceID, Platform: in.Platform,
 		VersionName: in.VersionName, VersionBuild: in.VersionBuild, LastSeen: now})
 	if b := d.Offer; b != nil {
-		if d.Metadata {
-			writeReply(w, s.ctypeJSON, http.StatusOK, b.ReplyMeta)
-		} else {
-			writeReply(w, s.ctypeJSON, http.StatusOK, b.Reply)
-		}
+		writeReply(w, s.ctypeJSON, http.StatusOK, b.Replies[release.ReplyKind(d.Metadata, d.Manifest)])
 		return "update"
 	}
 	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.refusal(d.Refusal))

@@ -39,9 +39,10 @@ type Decision struct {
 	Status int
 	// Offer is the bundle offered; Refusal is set otherwise.
 	Offer *Bundle
-	// Metadata: the offer carries the bundle's link and comment.
-	Metadata bool
-	Refusal  Refusal
+	// Metadata: the offer carries the bundle's link and comment; Manifest:
+	// its per-file manifest.
+	Metadata, Manifest bool
+	Refusal            Refusal
 	// Channel and Bundle name what was resolved, for logs and metrics; both
 	// may be empty when the decision came before resolution.
 	Channel string
@@ -93,7 +94,7 @@ func decideOnChannel(app *App, ch *Channel, viaOverride bool, name string, r Req
 	in := r.Info
 	internal := Internal(name)
 	b := app.Bundles[name]
-	if !internal && (b == nil || (b.Path == "" && b.ExternalURL == "")) {
+	if !internal && (b == nil || !b.HasBytes()) {
 		return refuse(protocol.CodeNoBundle, "Cannot get bundle")
 	}
 	if !internal && in.KeyID != "" && b.KeyID != "" && in.KeyID != b.KeyID && r.Plugin.Has(KeyIDCheck) {
@@ -119,11 +120,14 @@ func decideOnChannel(app *App, ch *Channel, viaOverride bool, name string, r Req
 		}
 		return refuse(protocol.CodeNoBundleURL, "Cannot get bundle url")
 	}
-	if !strings.HasPrefix(b.URL, "http://") && !strings.HasPrefix(b.URL, "https://") {
+	// A bundle at an external URL has no manifest (utils/update.ts:655,
+	// :669); a manifest makes any url do (:674, :679).
+	withManifest := b.ExternalURL == "" && len(b.Manifest) > 0
+	if !withManifest && !strings.HasPrefix(b.URL, "http://") && !strings.HasPrefix(b.URL, "https://") {
 		return refuse(protocol.CodeNoBundleURL, "Cannot get bundle url")
 	}
 	meta := app.ExposeMetadata && r.Plugin.Has(Metadata) && (b.Link != "" || b.Comment != "")
-	return Decision{Status: http.StatusOK, Offer: b, Metadata: meta}
+	return Decision{Status: http.StatusOK, Offer: b, Metadata: meta, Manifest: withManifest && r.Plugin.Has(Manifest)}
 }
 
 // checkPolicy applies the channel's policies in the backend's order

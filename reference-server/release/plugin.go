@@ -28,12 +28,14 @@ const (
 	// CountsDownloadFail: its download_fail events are real failures (older
 	// plugins reported one when there was nothing to download).
 	CountsDownloadFail
+	// Manifest: replies may carry a bundle's per-file manifest.
+	Manifest
 	numFeatures
 )
 
 func (f Feature) String() string {
 	names := [numFeatures]string{"supported", "revert_to_builtin", "metadata",
-		"device_keeps_channel", "key_id_check", "counts_download_fail"}
+		"device_keeps_channel", "key_id_check", "counts_download_fail", "manifest"}
 	if f < numFeatures {
 		return names[f]
 	}
@@ -66,17 +68,13 @@ type gate struct {
 	source  string // the backend's file:line at commit BackendCommit
 }
 
-// The backend also gates per-file (manifest) bundles on 5.10.0, 6.25.0,
-// 7.0.35 and 8.0.0 (utils/update.ts:220); the reference server holds whole
-// zips only, so no reply carries a manifest.
-
 // BackendCommit is the commit of Cap-go/capgo the policy and the decision
 // order were read at.
 const BackendCommit = "4bc7d83f85152e3cdb896afcc4e4420c0819882c"
 
 // pluginGates is the plugin-version policy of the backend, one row per
 // bound.
-func pluginGates() [13]gate {
+func pluginGates() [17]gate {
 	return [...]gate{
 		{Supported, 4, never, Version{}, false, "utils/update.ts:383"},
 		{RevertToBuiltin, anyMajor, atLeast, ver(6, 2, 0), false, "utils/update.ts:639"},
@@ -91,6 +89,12 @@ func pluginGates() [13]gate {
 		{KeyIDCheck, anyMajor, above, ver(8, 40, 7), false, "utils/update.ts:461"},
 		{CountsDownloadFail, 6, atLeast, ver(6, 14, 25), true, "plugins/stats.ts:21,81"},
 		{CountsDownloadFail, anyMajor, atLeast, ver(7, 17, 0), false, "plugins/stats.ts:20,80"},
+		// isDeprecatedPluginVersion with the brotli minimums
+		// (utils/utils.ts:70-72, :109; the v8 bound is its default).
+		{Manifest, 5, atLeast, ver(5, 10, 0), false, "utils/update.ts:220,245"},
+		{Manifest, 6, atLeast, ver(6, 25, 0), false, "utils/update.ts:220,245"},
+		{Manifest, 7, atLeast, ver(7, 0, 35), false, "utils/update.ts:220,245"},
+		{Manifest, 8, atLeast, ver(8, 0, 0), false, "utils/update.ts:220,245"},
 	}
 }
 

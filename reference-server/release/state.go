@@ -68,12 +68,20 @@ const Unknown = "unknown"
 func Internal(name string) bool { return name == protocol.Builtin || name == Unknown }
 
 // Bundle is the metadata of one bundle. Its bytes are a zip on disk (Path),
-// or at an external URL, or nowhere.
+// or at an external URL, or nowhere, and may also be per-file (Manifest).
 type Bundle struct {
-	AppID     string
-	Name      string
-	Size      int64
-	SHA256    string
+	AppID  string
+	Name   string
+	Size   int64
+	SHA256 string
+	// Checksum is what devices get as the bundle's checksum when it is not
+	// SHA256 (the zip's own): an encrypted bundle's encrypted checksum.
+	Checksum string
+	// SessionKey is an encrypted bundle's session_key ("iv:key").
+	SessionKey string
+	// Manifest lists the bundle's files for per-file (delta) downloads,
+	// in upload order; never changed once set.
+	Manifest  []ManifestFile
 	MinNative string
 	// Path of the zip on disk; empty when the bundle has no bytes here.
 	Path string
@@ -94,11 +102,43 @@ type Bundle struct {
 	// URL devices download it from: ExternalURL, else the server's own
 	// download URL for a zip it holds; set when the snapshot is published.
 	URL string
-	// Reply and ReplyMeta are the encoded /updates replies offering the
-	// bundle without and with its metadata, set with URL so that the hot
-	// path does not encode the same bytes each time.
-	Reply, ReplyMeta []byte
+	// Replies are the encoded /updates replies offering the bundle, by
+	// ReplyKind, set with URL so that the hot path does not encode the
+	// same bytes each time.
+	Replies [4][]byte
 }
+
+// ManifestFile is one file of a per-file bundle: its path on the device
+// (with .br when compressed), the hash devices verify (SHA-256 of the
+// original bytes, or its encryption) and the stored bytes the CDN serves
+// (their SHA-256, and length).
+type ManifestFile struct {
+	FileName string `json:"file_name"`
+	FileHash string `json:"file_hash"`
+	Object   string `json:"object"`
+	Size     int64  `json:"size"`
+}
+
+// ReplyKind picks one of a bundle's encoded offers: with the bundle's
+// metadata (link, comment), with its manifest, both or neither.
+func ReplyKind(metadata, manifest bool) int {
+	k := 0
+	if metadata {
+		k |= 1
+	}
+	if manifest {
+		k |= 2
+	}
+	return k
+}
+
+// HasBytes reports whether devices can be offered the bundle: a zip here,
+// an external URL or a manifest (utils/update.ts:452).
+func (b *Bundle) HasBytes() bool { return b.Path != "" || b.ExternalURL != "" || len(b.Manifest) > 0 }
+
+// NoZipURL is what the backend sends as the url of a bundle that has a
+// manifest and no zip (utils/update.ts:679-682).
+const NoZipURL = "https://404.capgo.app/no.zip"
 
 // Live reports whether an app has a bundle of this name that is not
 // deleted; the builtin and unknown bundles always exist.

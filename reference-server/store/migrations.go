@@ -100,4 +100,18 @@ var migrations = [...]string{
 	ALTER TABLE bundles ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE bundles ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE apps ADD COLUMN expose_metadata INTEGER NOT NULL DEFAULT 0;`,
+	// 4: encrypted bundles (the session key and the checksum devices get)
+	// and per-file bundles (their manifest, in upload order).
+	`ALTER TABLE bundles ADD COLUMN session_key TEXT NOT NULL DEFAULT '';
+	ALTER TABLE bundles ADD COLUMN checksum TEXT NOT NULL DEFAULT '';
+	CREATE TABLE manifest_files (
+		app_id    TEXT NOT NULL,
+		bundle    TEXT NOT NULL,
+		position  INTEGER NOT NULL,
+		file_name TEXT NOT NULL,
+		file_hash TEXT NOT NULL,
+		object    TEXT NOT NULL,
+		size      INTEGER NOT NULL,
+		PRIMARY KEY (app_id, bundle, position)
+	);`,
 }

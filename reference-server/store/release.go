@@ -37,11 +37,11 @@ func (s *Store) Load(ctx context.Context) (*release.Snapshot, []Override, error)
 		return nil, nil, fmt.Errorf("store: load apps: %w", err)
 	}
 	err = query(ctx, s.db, `SELECT app_id, name, size, sha256, min_native, path, created_at,
-		external_url, link, comment, key_id, deleted FROM bundles`, func(r *sql.Rows) error {
+		external_url, link, comment, key_id, deleted, session_key, checksum FROM bundles`, func(r *sql.Rows) error {
 		var b release.Bundle
 		var at int64
 		if err := r.Scan(&b.AppID, &b.Name, &b.Size, &b.SHA256, &b.MinNative, &b.Path, &at,
-			&b.ExternalURL, &b.Link, &b.Comment, &b.KeyID, &b.Deleted); err != nil {
+			&b.ExternalURL, &b.Link, &b.Comment, &b.KeyID, &b.Deleted, &b.SessionKey, &b.Checksum); err != nil {
 			return err
 		}
 		b.CreatedAt = fromMS(at)
@@ -52,6 +52,21 @@ func (s *Store) Load(ctx context.Context) (*release.Snapshot, []Override, error)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: load bundles: %w", err)
+	}
+	err = query(ctx, s.db, `SELECT app_id, bundle, file_name, file_hash, object, size FROM manifest_files
+		ORDER BY app_id, bundle, position`, func(r *sql.Rows) error {
+		var app, bundle string
+		var f release.ManifestFile
+		if err := r.Scan(&app, &bundle, &f.FileName, &f.FileHash, &f.Object, &f.Size); err != nil {
+			return err
+		}
+		if a := snap.Apps[app]; a != nil && a.Bundles[bundle] != nil {
+			a.Bundles[bundle].Manifest = append(a.Bundles[bundle].Manifest, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: load manifests: %w", err)
 	}
 	byID := map[int64]*release.Channel{}
 	err = query(ctx, s.db, `SELECT id, app_id, name, policy, bundle, previous_bundle, guard, last_trip_at, created_at
@@ -234,10 +249,19 @@ func createBundle(ctx context.Context, tx *sql.Tx, b *release.Bundle) error {
 		return errOr(err, fmt.Errorf("bundle %s: %w", b.Name, ErrExists))
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO bundles(app_id, name, size, sha256, min_native, path, created_at,
-		external_url, link, comment, key_id, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		external_url, link, comment, key_id, deleted, session_key, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.AppID, b.Name, b.Size, b.SHA256, b.MinNative, b.Path, ms(b.CreatedAt),
-		b.ExternalURL, b.Link, b.Comment, b.KeyID, b.Deleted)
-	return err
+		b.ExternalURL, b.Link, b.Comment, b.KeyID, b.Deleted, b.SessionKey, b.Checksum)
+	if err != nil {
+		return err
+	}
+	for i, f := range b.Manifest {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO manifest_files(app_id, bundle, position, file_name, file_hash, object, size)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.AppID, b.Name, i, f.FileName, f.FileHash, f.Object, f.Size); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // updateBundle writes what may change of a bundle: its metadata, its file
