@@ -11,7 +11,7 @@ import (
 // Per-file (manifest) and encrypted bundles, in their own app so that the
 // main fixture's counts stay as they are.
 const (
-	deltaApp = "com.example.delta"
+	deltaApp       = "com.example.delta"
 	srcDownloadURL = "utils/downloadUrl.ts:87-106"
 )
 
