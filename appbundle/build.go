@@ -170,3 +170,36 @@ func Decompress(w io.Writer, compressed io.Reader) error {
 	}
 	return nil
 }
+
+// Upload is a built bundle as the reference server's admin API creates
+// it (POST /admin/apps/{app}/bundles), once its files are stored (PUT
+// /admin/apps/{app}/files/{object} of the zip and of every manifest
+// file).
+type Upload struct {
+	Name       string        `json:"name,omitempty"`
+	Zip        string        `json:"zip"`
+	Manifest   []UploadEntry `json:"manifest,omitempty"`
+	SessionKey string        `json:"session_key,omitempty"`
+	Checksum   string        `json:"checksum,omitempty"`
+	KeyID      string        `json:"key_id,omitempty"`
+}
+
+// UploadEntry is one manifest file of an Upload.
+type UploadEntry struct {
+	FileName string `json:"file_name"`
+	FileHash string `json:"file_hash"`
+	Object   string `json:"object"`
+}
+
+// Upload describes b for the admin API under a version name.
+func (b *Built) Upload(name string) Upload {
+	u := Upload{Name: name, Zip: SHA256Hex(b.Zip), KeyID: b.KeyID}
+	if b.SessionKey != "" {
+		u.SessionKey, u.Checksum = b.SessionKey, b.Checksum
+	}
+	for i := range b.Manifest {
+		e := &b.Manifest[i]
+		u.Manifest = append(u.Manifest, UploadEntry{FileName: e.FileName, FileHash: e.FileHash, Object: e.Object()})
+	}
+	return u
+}

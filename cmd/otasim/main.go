@@ -80,6 +80,7 @@ func commands() []*cli.Command {
 		reportCommand(),
 		runsCommand(),
 		compareCommand(),
+		bundleCommand(),
 	}
 	for _, c := range cmds {
 		withUsageExit(c)
