@@ -21,6 +21,8 @@ type CheckResult struct {
 	Bundle uint8
 	// NoURL: the offer has no valid url.
 	NoURL bool
+	// Manifest: the offer carries a per-file manifest.
+	Manifest bool
 }
 
 // setsNext reports whether the mode sets a downloaded bundle as next
@@ -146,11 +148,11 @@ func (m Machine) CheckReply(s *State, dev uint32, now int64, r CheckResult) {
 		m.builtinReply(s, dev, now, direct)
 		return
 	}
-	if r.NoURL {
+	if r.NoURL && !r.Manifest {
 		m.Env.Stat(dev, protocol.ActionDownloadFail, s.Running, None)
 		return
 	}
-	m.offer(s, dev, now, r.Bundle, direct)
+	m.offer(s, dev, now, r.Bundle, direct, r.Manifest)
 }
 
 // periodicReply: the periodic tick only goes on to a full check
@@ -184,7 +186,7 @@ func (m Machine) builtinReply(s *State, dev uint32, now int64, direct bool) {
 // the running one needs nothing; one in error is refused with
 // download_fail; one on the device is applied or set as next again; one
 // being fetched is left alone; any other is downloaded.
-func (m Machine) offer(s *State, dev uint32, now int64, b uint8, direct bool) {
+func (m Machine) offer(s *State, dev uint32, now int64, b uint8, direct, manifest bool) {
 	if b == s.Running {
 		return
 	}
@@ -202,5 +204,5 @@ func (m Machine) offer(s *State, dev uint32, now int64, b uint8, direct bool) {
 	if s.Downloading != None {
 		return // the same version is already downloading (A/CapgoUpdater.java:1395); one at a time
 	}
-	m.startDownload(s, dev, b, direct)
+	m.startDownload(s, dev, b, direct, manifest)
 }

@@ -7,8 +7,13 @@ type DownloadResult struct {
 	Bundle uint8
 	// Share is the part of the bundle's bytes that arrived (0 to 1).
 	Share float64
-	// OK: every byte arrived; ChecksumOK: their SHA-256 matched.
+	// OK: every byte arrived; ChecksumOK: their SHA-256 (of the decrypted
+	// bytes when they were decrypted) matched the checksum (opened with the
+	// app's key when it opened).
 	OK, ChecksumOK bool
+	Crypt
+	// Manifest is the outcome of a per-file download (nil for a zip).
+	Manifest *ManifestResult
 }
 
 // progressAction is the download_NN action of a mark (0 to 90 by tens).
@@ -37,19 +42,25 @@ func (m Machine) progress(s *State, dev uint32, p *Platform, mark, b uint8) {
 // startDownload fetches b (A/CapgoUpdater.java:1382 downloadBackground,
 // I/CapgoUpdater.swift:1943 download). A direct update decided at the
 // check applies the bundle as soon as it is in.
-func (m Machine) startDownload(s *State, dev uint32, b uint8, direct bool) {
+func (m Machine) startDownload(s *State, dev uint32, b uint8, direct, manifest bool) {
 	p := m.Env.Platform(dev)
 	s.Downloading = b
-	s.clear(FlagDownloadDirect)
+	s.clear(FlagDownloadDirect | FlagDownloadManifest)
 	if direct {
 		s.set(FlagDownloadDirect)
+	}
+	start := protocol.ActionDownloadZipStart
+	if manifest {
+		// A/DownloadService.java:441, I/CapgoUpdater.swift:1392.
+		s.set(FlagDownloadManifest)
+		start = protocol.ActionManifestStart
 	}
 	s.set(FlagAttempt)
 	m.Env.Note(dev, Note{Kind: NoteAttempt, Bundle: b})
 	if p.ZipPosted {
-		m.Env.Post(dev, protocol.ActionDownloadZipStart, b)
+		m.Env.Post(dev, start, b)
 	} else {
-		m.Env.Stat(dev, protocol.ActionDownloadZipStart, b, None)
+		m.Env.Stat(dev, start, b, None)
 	}
 	for _, mark := range p.StartMarks {
 		m.progress(s, dev, p, mark, b)
@@ -67,7 +78,11 @@ func (m Machine) DownloadDone(s *State, dev uint32, now int64, r DownloadResult)
 	b, p := r.Bundle, m.Env.Platform(dev)
 	direct := s.Has(FlagDownloadDirect)
 	s.Downloading = None
-	s.clear(FlagDownloadDirect)
+	s.clear(FlagDownloadDirect | FlagDownloadManifest)
+	if r.Manifest != nil {
+		m.manifestDone(s, dev, now, r, direct)
+		return
+	}
 	for _, mark := range p.ByteMarks {
 		// The first bytes already count as 10 (A/DownloadService.java:362).
 		if r.Share > 0 && (float64(mark) <= r.Share*100 || mark == p.ByteMarks[0]) {
@@ -83,8 +98,14 @@ func (m Machine) DownloadDone(s *State, dev uint32, now int64, r DownloadResult)
 		m.fail(s, dev, b, protocol.ActionDownloadFail)
 		return
 	}
+	if p.DecryptBeforeUnzip && m.undecrypted(s, dev, p, r) {
+		return
+	}
 	if p.ZipPosted {
 		m.Env.Post(dev, protocol.ActionDownloadZipDone, b)
+	}
+	if !p.DecryptBeforeUnzip && m.cryptRefused(s, dev, r) {
+		return
 	}
 	if !r.ChecksumOK && !p.ChecksumAfterUnzip {
 		// A/CapgoUpdater.java:853 checksum_fail and :872 download_fail of
@@ -107,6 +128,9 @@ func (m Machine) DownloadDone(s *State, dev uint32, now int64, r DownloadResult)
 	if p.HighWater {
 		s.Mark = 100
 	}
+	if p.ChecksumMustOpen && m.checksumUnopened(s, dev, r) {
+		return
+	}
 	if !r.ChecksumOK {
 		// I/CapacitorUpdaterPlugin.swift:4410 checksum_fail of the new
 		// bundle, deleted, then download_fail of the running one.
@@ -116,6 +140,11 @@ func (m Machine) DownloadDone(s *State, dev uint32, now int64, r DownloadResult)
 		m.fail(s, dev, b, protocol.ActionChecksumFail)
 		return
 	}
+	m.installed(s, dev, now, b, direct)
+}
+
+// installed: bundle b is on the device, ready.
+func (m Machine) installed(s *State, dev uint32, now int64, b uint8, direct bool) {
 	m.abandonNext(s, dev, b)
 	s.Next = b
 	s.clear(FlagNextStored)

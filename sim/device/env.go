@@ -121,6 +121,11 @@ type Env interface {
 	// Post sends one stats event at once as a single object, outside the
 	// queue, without retry.
 	Post(dev uint32, action string, version uint8)
+	// StatFile is a stats event about one file of bundle b's manifest (the
+	// file-th entry of the offer): its version_name is "version:name",
+	// the name in the form the plugin writes (FileName, FileTarget,
+	// FileBase); post sends it as Post does.
+	StatFile(dev uint32, action string, b uint8, file uint32, form uint8, post bool)
 	// After schedules a timer delay ms from now.
 	After(dev uint32, delay int64, kind uint8, arg uint32)
 	// Note tells the metrics.

@@ -46,6 +46,13 @@ func (e *env) Stat(_ uint32, action string, version, old uint8) {
 func (e *env) Post(_ uint32, action string, version uint8) {
 	e.log = append(e.log, "post "+action+" "+name(version))
 }
+func (e *env) StatFile(_ uint32, action string, b uint8, file uint32, form uint8, post bool) {
+	verb := "stat"
+	if post {
+		verb = "post"
+	}
+	e.log = append(e.log, fmt.Sprintf("%s %s %s:f%d%s", verb, action, name(b), file, [...]string{"", ".target", ".base"}[form]))
+}
 func (e *env) After(_ uint32, delay int64, kind uint8, arg uint32) {
 	e.log = append(e.log, fmt.Sprintf("after %d %s", delay,
 		[...]string{"", "ready", "ready_timeout", "window", "periodic", "process_exit", "app_loaded"}[kind]))
@@ -467,16 +474,17 @@ type nopEnv struct {
 	p Platform
 }
 
-func (n *nopEnv) Behaviour(uint32) *Behaviour      { return &n.b }
-func (n *nopEnv) Platform(uint32) *Platform        { return &n.p }
-func (*nopEnv) InWindow(uint32, int64) bool        { return true }
-func (*nopEnv) UntilWindow(uint32, int64) int64    { return -1 }
-func (*nopEnv) NotReady(uint32, uint8) bool        { return false }
-func (*nopEnv) Send(uint32, uint8, uint8)          {}
-func (*nopEnv) Stat(uint32, string, uint8, uint8)  {}
-func (*nopEnv) Post(uint32, string, uint8)         {}
-func (*nopEnv) After(uint32, int64, uint8, uint32) {}
-func (*nopEnv) Note(uint32, Note)                  {}
+func (n *nopEnv) Behaviour(uint32) *Behaviour                       { return &n.b }
+func (n *nopEnv) Platform(uint32) *Platform                         { return &n.p }
+func (*nopEnv) InWindow(uint32, int64) bool                         { return true }
+func (*nopEnv) UntilWindow(uint32, int64) int64                     { return -1 }
+func (*nopEnv) NotReady(uint32, uint8) bool                         { return false }
+func (*nopEnv) Send(uint32, uint8, uint8)                           {}
+func (*nopEnv) Stat(uint32, string, uint8, uint8)                   {}
+func (*nopEnv) Post(uint32, string, uint8)                          {}
+func (*nopEnv) After(uint32, int64, uint8, uint32)                  {}
+func (*nopEnv) StatFile(uint32, string, uint8, uint32, uint8, bool) {}
+func (*nopEnv) Note(uint32, Note)                                   {}
 
 func BenchmarkTransition(b *testing.B) {
 	m := Machine{Env: &nopEnv{p: Android()}}

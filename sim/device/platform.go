@@ -66,6 +66,48 @@ type Platform struct {
 	// Android's HttpURLConnection has only a 60 s read timeout
 	// (A/DownloadService.java:631).
 	DownloadDeadline int64
+
+	// Encrypted bundles (encryption v2) and per-file (manifest) downloads:
+	// see crypt.go and manifest.go.
+
+	// ChecksumRequired: an app with a public key refuses a zip that comes
+	// without a checksum, with checksum_required, before decrypting
+	// (A/CapgoUpdater.java:835); iOS does so only for the app's own
+	// download() calls (I/CapacitorUpdaterPlugin.swift:1585).
+	ChecksumRequired bool
+	// DecryptBeforeUnzip: the zip is decrypted as soon as its bytes are in,
+	// after download_70, and a failure ends the attempt there (I/
+	// CapgoUpdater.swift:2036); Android decrypts in finishDownload
+	// (A/CapgoUpdater.java:842), after download_zip_complete.
+	DecryptBeforeUnzip bool
+	// ChecksumMustOpen: with a public key, every offer's checksum must
+	// open with it, a plain bundle's and a manifest's included; one that
+	// does not fails the update after the download and the bundle stays
+	// on the device, so the next offer fails without a download
+	// (I/CapacitorUpdaterPlugin.swift:4405, :4362); Android opens the
+	// checksum only of a zip with a session key (A/CapgoUpdater.java:841).
+	ChecksumMustOpen bool
+	// ManifestKeepsFailed: a failed per-file download leaves the bundle in
+	// error on the device and it is never fetched again (I/CapgoUpdater.
+	// swift:1385 its folder is made first, :1554 status error; I/
+	// CapacitorUpdaterPlugin.swift:4362, :4390); Android starts over at the
+	// next offer (a new bundle id, A/CapgoUpdater.java:1393).
+	ManifestKeepsFailed bool
+	// ManifestStopsAtFailure: after a file fails no other file is started
+	// (I/CapgoUpdater.swift:1495); Android fetches every file
+	// (A/DownloadService.java:525).
+	ManifestStopsAtFailure bool
+	// ManifestCountMarks: per-file progress is (p*60/100+10) for p the
+	// share of files done, sent each time it is a multiple of ten, repeats
+	// included (I/CapgoUpdater.swift:1525, :416; I/CapacitorUpdaterPlugin.
+	// swift:1241); Android clamps p to 10..70 under the high-water mark
+	// (A/DownloadService.java:550, :362) and adds 70 and 90 through
+	// finishDownload (A/CapgoUpdater.java:828, :884).
+	ManifestCountMarks bool
+	// ManifestConcurrency is how many files are fetched at once: twice the
+	// cores, 8 to 64 (A/DownloadService.java:112, I/CapgoUpdater.swift:31),
+	// 16 for the 8-core phones of today.
+	ManifestConcurrency int
 }
 
 // Android is the plugin's Android code.
@@ -74,7 +116,7 @@ func Android() Platform {
 		Name: "android", AppReadyTimeout: 30_000, TimeoutOnce: true, ZipPosted: true,
 		ByteMarks:  []uint8{10, 20, 30, 40, 50, 60, 70},
 		AfterMarks: []uint8{80, 90}, HighWater: true, DownloadFailOnNew: true,
-		PeriodicInBackground: true,
+		PeriodicInBackground: true, ChecksumRequired: true, ManifestConcurrency: 16,
 	}
 }
 
@@ -84,6 +126,8 @@ func IOS() Platform {
 		Name: "ios", AppReadyTimeout: AppReadyTimeout,
 		StartMarks: []uint8{0}, AfterMarks: []uint8{70, 80, 90},
 		ChecksumAfterUnzip: true, BusyBlocksCheck: true, RecheckOnError: true,
-		DownloadDeadline: 25_000,
+		DownloadDeadline: 25_000, DecryptBeforeUnzip: true, ChecksumMustOpen: true,
+		ManifestKeepsFailed: true, ManifestStopsAtFailure: true, ManifestCountMarks: true,
+		ManifestConcurrency: 16,
 	}
 }

@@ -68,6 +68,11 @@ const (
 	// getLatest, whose reply is read apart (A/CapacitorUpdaterPlugin.java
 	// :4391).
 	FlagCheckPeriodic
+	// FlagDownloadManifest: the download in flight is per-file (the offer
+	// carried a manifest, which the plugin uses whenever there is one:
+	// A/CapacitorUpdaterPlugin.java:5017, I/CapacitorUpdaterPlugin.swift
+	// :4374).
+	FlagDownloadManifest
 )
 
 // perProcess are the flags a cold start clears.
