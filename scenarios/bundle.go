@@ -7,6 +7,41 @@ type Bundle struct {
 	// MinNative is the lowest native version_build it runs on.
 	MinNative string  `yaml:"min_native"`
 	Defects   Defects `yaml:"defects"`
+	// Delivery is how devices get it: "zip" (the whole archive) or
+	// "manifest" (per file, only the files they do not hold).
+	Delivery string `yaml:"delivery"`
+	// Files makes it a bundle of that many real files (the simulator
+	// builds them from the seed and uploads them); 0 lets the server
+	// build a two-file zip of Size.
+	Files int `yaml:"files"`
+	// ChangedFiles is the share of files that differ from the bundle
+	// before it in the list (the builtin for the first); nil is all.
+	ChangedFiles *float64 `yaml:"changed_files"`
+	// Encrypted: the bundle is encrypted (encryption v2) with the app's
+	// key, which the devices then have.
+	Encrypted bool `yaml:"encrypted"`
+	// SameFilesAs names an earlier bundle whose files this one has, to
+	// deliver the same release another way; adoption counts them as one.
+	SameFilesAs string `yaml:"same_files_as"`
+}
+
+// Deliveries.
+const (
+	DeliveryZip      = "zip"
+	DeliveryManifest = "manifest"
+)
+
+// Synthetic reports whether the simulator builds the bundle's files.
+func (b *Bundle) Synthetic() bool {
+	return b.Files > 0 || b.Delivery == DeliveryManifest || b.Encrypted || b.SameFilesAs != ""
+}
+
+// Changed is the share of changed files (1 when not set).
+func (b *Bundle) Changed() float64 {
+	if b.ChangedFiles == nil {
+		return 1
+	}
+	return *b.ChangedFiles
 }
 
 // Defects are the ways a bundle misbehaves on devices.

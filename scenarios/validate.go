@@ -198,6 +198,32 @@ func (c *checker) semver(path, v string) {
 	}
 }
 
+// MaxFiles bounds a synthetic bundle's files.
+const MaxFiles = 10_000
+
+// checkDelivery checks how a bundle is delivered and built.
+func (c *checker) checkDelivery(p string, b Bundle, before map[string]bool) {
+	switch b.Delivery {
+	case "", DeliveryZip, DeliveryManifest:
+	default:
+		c.add(p+".delivery", "unknown delivery %s (expected zip or manifest)", quoteShort(b.Delivery))
+	}
+	if b.Files < 0 || b.Files > MaxFiles {
+		c.add(p+".files", "%d files (expected 1 to %d)", b.Files, MaxFiles)
+	}
+	if b.ChangedFiles != nil {
+		c.rate(p+".changed_files", *b.ChangedFiles)
+	}
+	if b.SameFilesAs != "" {
+		switch {
+		case !before[b.SameFilesAs]:
+			c.add(p+".same_files_as", "%s is not a bundle listed before this one", quoteShort(b.SameFilesAs))
+		case b.Files != 0 || b.ChangedFiles != nil || b.Size != 0:
+			c.add(p+".same_files_as", "a bundle with the same files as another gives no size, files or changed_files")
+		}
+	}
+}
+
 func (c *checker) checkBundles() {
 	if len(c.s.Bundles) > MaxBundles {
 		c.add("bundles", "%d bundles (expected at most %d)", len(c.s.Bundles), MaxBundles)
@@ -213,8 +239,10 @@ func (c *checker) checkBundles() {
 		case b.Version == c.s.App.Builtin:
 			c.add(p+".version", "%s is the builtin version (expected a version other than app.builtin)", b.Version)
 		}
+		c.checkDelivery(p, b, seen)
 		seen[b.Version] = true
 		switch {
+		case b.SameFilesAs != "" && b.Size == 0:
 		case b.Size == 0:
 			c.missingOr(p+".size", "0", "a size from 1KiB to 2GiB, such as 5MB")
 		case b.Size < MinSize || b.Size > MaxSize:

@@ -15,6 +15,8 @@ type bundleTable struct {
 	specs []*scenarios.Bundle // nil for builtin and unknown versions
 	sha   []string
 	size  []int64
+	// synth holds the bundles the simulator built (nil for others).
+	synth []*synthBundle
 }
 
 func newBundleTable(sc *scenarios.Scenario) bundleTable {
@@ -37,7 +39,13 @@ func (t *bundleTable) add(name string, spec *scenarios.Bundle) uint8 {
 		size = int64(spec.Size)
 	}
 	t.size = append(t.size, size)
+	t.synth = append(t.synth, nil)
 	return idx
+}
+
+// delivery is how a bundle is delivered (metrics.Zip or .Manifest).
+func (t *bundleTable) manifest(idx uint8) bool {
+	return int(idx) < len(t.specs) && t.specs[idx] != nil && t.specs[idx].Delivery == scenarios.DeliveryManifest
 }
 
 // lookup returns the index of a version, adding an unknown one while there

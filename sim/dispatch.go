@@ -38,11 +38,15 @@ type job struct {
 	chKind     uint8 // device.ReqChannel*
 	url        string
 	checksum   string
+	session    string
 	size       int64
 	bundle     uint8
 	nStats     int
 	events     []protocol.StatsEvent
 	opt        client.DownloadOptions
+	crypt      device.Crypt
+	manifest   *manifestJob // a per-file download
+	fopt       client.FilesOptions
 	shapeRTT   time.Duration // speed 1: the device's round trip, enforced
 	picked     time.Time     // when a worker took the job
 	// local: the device's network failed it; nothing was sent.
@@ -103,7 +107,14 @@ func (e *engine) dispatch(j *job) {
 		}
 		if p.Failure > 0 && e.pop.Uniform(j.dev, purposeNetFail, uint64(j.intendedMs)) < p.Failure && j.size > 1 {
 			// The connection drops mid-download: the attempt fails.
-			j.opt.CutAfter = 1 + int64(e.pop.Uniform(j.dev, purposeCut, uint64(j.intendedMs))*float64(j.size-1))
+			cut := e.pop.Uniform(j.dev, purposeCut, uint64(j.intendedMs))
+			if mj := j.manifest; mj != nil {
+				if len(mj.fetch) > 0 {
+					mj.cutAt = int(cut * float64(len(mj.fetch)))
+				}
+			} else {
+				j.opt.CutAfter = 1 + int64(cut*float64(j.size-1))
+			}
 		}
 	}
 	if j.kind == jobDownload {
@@ -113,6 +124,7 @@ func (e *engine) dispatch(j *job) {
 		j.shapeRTT = time.Duration(e.rtt(j.dev, j.intendedMs)) * time.Millisecond
 		if j.kind == jobDownload {
 			j.opt.Shape = client.Shaping{RTT: j.shapeRTT, BytesPerSec: int64(p.Bandwidth)}
+			j.fopt.Shape = j.opt.Shape
 			j.shapeRTT = 0
 		}
 	}
@@ -174,6 +186,12 @@ func (e *engine) modelled(j *job) int64 {
 		return 0
 	}
 	ms := e.rtt(j.dev, j.intendedMs)
+	if mj := j.manifest; mj != nil && len(mj.fetch) > 0 {
+		// Files are fetched ManifestConcurrency at a time: a round trip
+		// for each wave.
+		c := max(e.Platform(j.dev).ManifestConcurrency, 1)
+		ms *= int64((len(mj.fetch) + c - 1) / c)
+	}
 	if j.kind == jobDownload && p.Bandwidth > 0 {
 		ms += int64(math.Ceil(float64(j.size) / float64(p.Bandwidth) * 1000))
 	}
@@ -254,6 +272,15 @@ func (e *engine) work(ctx context.Context, j *job) {
 	case jobPost:
 		j.res = e.cl.StatsEvent(ctx, &j.events[0], &j.st)
 	case jobDownload:
+		if mj := j.manifest; mj != nil {
+			e.workFiles(ctx, j, mj)
+			return
+		}
+		if j.crypt.DecryptFailed {
+			// The session key does not open: the bytes are fetched, not
+			// decrypted.
+			j.opt.Session = nil
+		}
 		j.dl = e.cl.Download(ctx, j.url, j.checksum, j.opt)
 		j.res = j.dl.Result
 	}
@@ -285,8 +312,10 @@ func (e *engine) complete(j *job) {
 	case jobStats, jobPost:
 		e.rec.API(metrics.Stats, cohort, latency, service, r.Status, failed)
 	case jobDownload:
-		ok := j.dl.Complete
-		e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond, ok)
+		if j.manifest == nil {
+			ok := j.dl.Complete
+			e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond, ok)
+		}
 	}
 	if e.stopping {
 		// The run is over: only acknowledged stats still count (the server
@@ -323,17 +352,7 @@ func (e *engine) deliver(j *job) {
 	case jobChannel:
 		e.m.ChannelReply(s, i, now, e.channelResult(j))
 	case jobDownload:
-		ok := !j.local && j.dl.Complete
-		sumOK := ok && j.dl.ChecksumOK
-		if d := e.bundles.defects(j.bundle); sumOK && d != nil && d.CorruptDownload > 0 &&
-			e.pop.Uniform(i, purposeCorrupt, uint64(j.intendedMs)) < d.CorruptDownload {
-			sumOK = false // the device's copy is corrupted (storage, proxy)
-		}
-		share := 0.0
-		if j.size > 0 && !j.local {
-			share = min(float64(j.dl.Bytes)/float64(j.size), 1)
-		}
-		e.m.DownloadDone(s, i, now, device.DownloadResult{Bundle: j.bundle, Share: share, OK: ok, ChecksumOK: sumOK})
+		e.deliverDownload(j, s, now)
 	case jobStats:
 		e.statsDone(j)
 	}
@@ -397,11 +416,12 @@ func (e *engine) checkResult(j *job) device.CheckResult {
 		return cr
 	}
 	cr.Bundle = idx
-	if pu, err := url.Parse(u.URL); u.URL == "" || err != nil || pu.Scheme == "" {
+	if pu, err := url.Parse(u.URL); (u.URL == "" || err != nil || pu.Scheme == "") && len(u.Manifest) == 0 {
 		cr.NoURL = true
 		return cr
 	}
-	e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum}
+	cr.Manifest = len(u.Manifest) > 0
+	e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum, session: u.SessionKey, manifest: u.Manifest}
 	return cr
 }
 

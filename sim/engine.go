@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,8 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/otasim/otasim/appbundle"
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/device"
@@ -61,6 +64,9 @@ type engine struct {
 	devs  []device.State
 	attrs []population.Attrs
 	ran   []uint64 // bundles each device has run (bit per bundle)
+	// cached has a bit per bundle whose files are in the device's delta
+	// cache (manifest.go).
+	cached []uint64
 
 	bundles  bundleTable
 	profiles []scenarios.NetworkProfile // by population profile index
@@ -72,7 +78,19 @@ type engine struct {
 	versionCodes [][]string
 
 	// per-device side state, only while needed
-	dl map[uint32]pendingDownload
+	dl      map[uint32]pendingDownload
+	partial map[uint32]*partialFiles
+	// files are the synthetic bundles' files; deliv the delivery metrics;
+	// key the app's key pair when it has encrypted bundles (devices hold
+	// pub), opened the encrypted hashes already opened with it;
+	// curManifest the manifest of the download being delivered.
+	files       *fileReg
+	deliv       *metrics.Deliveries
+	key         *rsa.PrivateKey
+	pub         *rsa.PublicKey
+	keyID       string
+	opened      map[string]string
+	curManifest []protocol.ManifestFile
 	// busy counts a device's checks, self-assigns and downloads in
 	// flight; modelledUntil is when the modelled network ends the last
 	// of them; ending holds session ends waiting for them.
@@ -109,7 +127,8 @@ type engine struct {
 }
 
 type pendingDownload struct {
-	url, checksum string
+	url, checksum, session string
+	manifest               []protocol.ManifestFile
 }
 
 // Run runs the scenario. It returns the results also when ctx is cancelled
@@ -130,7 +149,8 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 
 func newEngine(cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg, set: cfg.settings(), sc: cfg.Scenario, log: cfg.Logger, now: cfg.Now,
-		dl: map[uint32]pendingDownload{}, busy: map[uint32]uint8{}, modelledUntil: map[uint32]int64{},
+		dl: map[uint32]pendingDownload{}, partial: map[uint32]*partialFiles{}, opened: map[string]string{},
+		files: &fileReg{byHash: map[string]uint32{}}, busy: map[uint32]uint8{}, modelledUntil: map[uint32]int64{},
 		ending: map[uint32]int64{}, stats: map[uint32]*statsQueue{}, fleet: map[string]*results.BundleCounts{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -158,6 +178,7 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	e.initPlatforms()
 	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
+	e.deliv = metrics.NewDeliveries(len(pop.Cohorts), len(pop.Profiles))
 	e.m = device.Machine{Env: e}
 	e.endMs = e.set.duration.Milliseconds()
 	e.running = make([][]int64, len(pop.Cohorts))
@@ -255,7 +276,11 @@ func (e *engine) setup(ctx context.Context) error {
 		// A server without /healthz may still have an admin API.
 		e.log.Debug("healthz", "err", err)
 	}
-	got, err := e.cfg.Admin.Setup(sctx, e.sc)
+	built, err := e.buildBundles()
+	if err != nil {
+		return err
+	}
+	got, err := e.cfg.Admin.Setup(sctx, e.sc, built)
 	if err != nil {
 		return fmt.Errorf("sim: set up the server: %w", err)
 	}
@@ -265,11 +290,38 @@ func (e *engine) setup(ctx context.Context) error {
 	return nil
 }
 
+// buildBundles makes the app's key pair when a bundle is encrypted and
+// builds the bundles the simulator uploads itself.
+func (e *engine) buildBundles() (map[string]*appbundle.Built, error) {
+	for _, b := range e.sc.Bundles {
+		if b.Encrypted && e.key == nil {
+			k, err := appbundle.GenerateKey()
+			if err != nil {
+				return nil, fmt.Errorf("sim: %w", err)
+			}
+			e.key, e.pub = k, &k.PublicKey
+			e.keyID = appbundle.KeyID(appbundle.PublicPEM(e.pub))
+		}
+	}
+	synth, reg, err := buildSynthetic(e.sc, e.set.seed, &e.bundles, e.key)
+	if err != nil {
+		return nil, err
+	}
+	e.files = reg
+	built := map[string]*appbundle.Built{}
+	for v, sb := range synth {
+		built[v] = sb.built
+		e.bundles.synth[e.bundles.index[v]] = sb
+	}
+	return built, nil
+}
+
 func (e *engine) initDevices() {
 	n := e.pop.N
 	e.devs = make([]device.State, n)
 	e.attrs = make([]population.Attrs, n)
 	e.ran = make([]uint64, n)
+	e.cached = make([]uint64, n)
 	e.q = sched.NewQueue(n + 1024)
 	for i := range uint32(n) {
 		a := e.pop.Attrs(i)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/device"
+	"github.com/otasim/otasim/sim/metrics"
 	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/sched"
 )
@@ -75,8 +76,13 @@ func (e *engine) Send(dev uint32, kind uint8, arg uint8) {
 		j := e.newJob(jobDownload, dev)
 		p := e.dl[dev]
 		delete(e.dl, dev)
-		j.url, j.checksum, j.bundle = p.url, p.checksum, arg
-		j.size = e.bundles.size[arg]
+		j.url, j.checksum, j.session, j.bundle = p.url, p.checksum, p.session, arg
+		if len(p.manifest) > 0 {
+			e.prepareFiles(j, p)
+		} else {
+			j.size = e.bundles.size[arg]
+			e.zipCrypt(j)
+		}
 		e.dispatch(j)
 	}
 }
@@ -93,6 +99,11 @@ func (e *engine) Note(dev uint32, n device.Note) {
 		e.rec.Attempt(c, b)
 	case device.NoteSuccess:
 		e.rec.Success(c, b, time.Duration(n.Arg)*time.Millisecond)
+		kind := metrics.Zip
+		if e.bundles.manifest(n.Bundle) {
+			kind = metrics.Manifest
+		}
+		e.deliv.Install(kind, c, int(e.attrs[dev].Profile), n.Arg)
 	case device.NoteFailure:
 		e.rec.Failure(c, b, n.Action)
 		if n.Action == protocol.ActionUpdateFail {
@@ -145,7 +156,7 @@ func (e *engine) info(dev uint32, version uint8) protocol.Info {
 		VersionBuild: e.pop.Native(a), VersionCode: e.versionCodes[a.Cohort][a.Native],
 		VersionOS: pl.versionOS, VersionName: e.versionName(dev, version),
 		PluginVersion: c.PluginVersion, IsProd: true, InstallSource: pl.installSource,
-		DefaultChannel: ch,
+		DefaultChannel: ch, KeyID: e.keyID,
 	}
 }
 

@@ -28,14 +28,16 @@ func (e *engine) experiments(sum *results.Summary) []results.Experiment {
 			continue
 		}
 		ctl := arms[0]
+		ctlIdx := e.cohortIndex(ctl)
 		x := results.Experiment{Segment: seg, Control: ctl}
 		ca := sum.Adoption.BySegment[ctl]
 		cs := sum.SuccessRate.BySegment[ctl]
 		for _, arm := range arms[1:] {
 			aa := sum.Adoption.BySegment[arm]
 			as := sum.SuccessRate.BySegment[arm]
+			bytes, install := e.deliv.Compare(ctlIdx, e.cohortIndex(arm))
 			x.Arms = append(x.Arms, results.ArmComparison{
-				Arm: arm,
+				Arm: arm, BytesPerDownload: bytes, InstallTimeS: install,
 				Adoption: difference(shareCount(ca.FinalShare, ca.ActiveDevices), int64(ca.ActiveDevices),
 					shareCount(aa.FinalShare, aa.ActiveDevices), int64(aa.ActiveDevices)),
 				SuccessRate: difference(cs.Successes, cs.Attempts, as.Successes, as.Attempts),
@@ -63,4 +65,14 @@ func difference(k1, n1, k2, n2 int64) results.Difference {
 		d.Diff + math.Sqrt((w2[1]-p2)*(w2[1]-p2)+(p1-w1[0])*(p1-w1[0])),
 	}
 	return d
+}
+
+// cohortIndex is the index of a cohort by name.
+func (e *engine) cohortIndex(name string) int {
+	for i, c := range e.cohorts {
+		if c == name {
+			return i
+		}
+	}
+	return 0
 }

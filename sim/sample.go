@@ -79,6 +79,7 @@ func (e *engine) sample(at int64) {
 			m = map[string][]float64{}
 			b.s.Adoption[name] = m
 		}
+		b.lastCohort[c] = 0
 		for k := range nB {
 			all[k] += counts[c*nB+k]
 			share := 0.0
@@ -86,8 +87,8 @@ func (e *engine) sample(at int64) {
 				share = float64(counts[c*nB+k]) / float64(active[c])
 			}
 			appendPadded(m, e.bundles.names[k], n, share)
-			if e.bundles.names[k] == e.timeline.judged {
-				b.lastCohort[c] = share
+			if e.judged(e.bundles.names[k]) {
+				b.lastCohort[c] += share
 			}
 		}
 	}
@@ -97,14 +98,15 @@ func (e *engine) sample(at int64) {
 		m = map[string][]float64{}
 		b.s.Adoption["all"] = m
 	}
+	b.lastShare = 0
 	for k := range nB {
 		share := 0.0
 		if total > 0 {
 			share = float64(all[k]) / float64(total)
 		}
 		appendPadded(m, e.bundles.names[k], n, share)
-		if e.bundles.names[k] == e.timeline.judged {
-			b.lastShare = share
+		if e.judged(e.bundles.names[k]) {
+			b.lastShare += share
 		}
 	}
 	b.lastActive = total

@@ -24,7 +24,10 @@ const (
 )
 
 type stat struct {
-	action  string
+	action string
+	// named, when set, is the version_name (a manifest file's
+	// "version:name") instead of version's.
+	named   string
 	version uint8
 	old     uint8
 	at      int64
@@ -38,6 +41,15 @@ type statsQueue struct {
 }
 
 func (e *engine) Stat(dev uint32, action string, version, old uint8) {
+	e.queueStat(dev, stat{action: action, version: version, old: old})
+}
+
+// statNamed queues an event whose version_name is given.
+func (e *engine) statNamed(dev uint32, action, versionName string) {
+	e.queueStat(dev, stat{action: action, named: versionName, old: device.None})
+}
+
+func (e *engine) queueStat(dev uint32, st stat) {
 	q := e.stats[dev]
 	if q == nil {
 		q = &statsQueue{}
@@ -47,7 +59,8 @@ func (e *engine) Stat(dev uint32, action string, version, old uint8) {
 		q.evs = q.evs[1:]
 		e.droppedStats++
 	}
-	q.evs = append(q.evs, stat{action: action, version: version, old: old, at: e.curAt, proc: e.devs[dev].ProcStart})
+	st.at, st.proc = e.curAt, e.devs[dev].ProcStart
+	q.evs = append(q.evs, st)
 	e.scheduleFlush(dev, q, e.curAt)
 }
 
@@ -101,6 +114,9 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 	base := vclock.Epoch().UnixMilli()
 	ev.Info = j.info
 	ev.VersionName = e.versionName(j.dev, st.version)
+	if st.named != "" {
+		ev.VersionName = st.named
+	}
 	if st.old != device.None {
 		ev.OldVersionName = e.versionName(j.dev, st.old)
 	}
@@ -126,11 +142,16 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 // without retry (A/DownloadService.java:372 sendStatsAsync,
 // A/CapgoUpdater.java:2167 sendRateLimitStatistic): no timestamp.
 func (e *engine) Post(dev uint32, action string, version uint8) {
+	e.postNamed(dev, action, e.versionName(dev, version))
+}
+
+// postNamed posts one event whose version_name is given.
+func (e *engine) postNamed(dev uint32, action, versionName string) {
 	j := e.newJob(jobPost, dev)
 	j.events = make([]protocol.StatsEvent, 1)
 	ev := &j.events[0]
 	ev.Info = j.info
-	ev.VersionName = e.versionName(dev, version)
+	ev.VersionName = versionName
 	ev.Action = action
 	e.dispatch(j)
 }

@@ -49,6 +49,7 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	}
 	sum.API = e.rec.APISummary(e.cohorts)
 	sum.CDN = e.rec.CDN(e.pop.Profiles)
+	sum.CDN.Deliveries = e.deliv.Summary(e.pop.Profiles)
 	sum.SuccessRate = e.rec.SuccessRate(e.cohorts)
 	sum.InstallTime = e.rec.InstallTime(e.cohorts)
 	sum.Engagement = e.rec.EngagementSummary(e.cohorts)
@@ -178,6 +179,7 @@ func (e *engine) deviceStateBytes() int64 {
 	return int64(cap(e.devs))*int64(unsafe.Sizeof(device.State{})) +
 		int64(cap(e.attrs))*int64(unsafe.Sizeof(population.Attrs{})) +
 		int64(cap(e.ran))*int64(unsafe.Sizeof(uint64(0))) +
+		int64(cap(e.cached))*int64(unsafe.Sizeof(uint64(0))) +
 		e.q.Bytes()
 }
 
@@ -195,7 +197,7 @@ func (e *engine) adoption() results.Adoption {
 		a.FirstActionS = &from
 	}
 	one := func(key string) (t50, t90, t95 *float64, final float64) {
-		share := s.Adoption[key][t.judged]
+		share := e.judgedShare(s.Adoption[key])
 		if len(share) > 0 {
 			final = share[len(share)-1]
 		}
@@ -334,4 +336,36 @@ func adoptionLag(sum *results.Summary, metric string) string {
 func hoursMinutes(s float64) string {
 	m := int(s / 60)
 	return fmt.Sprintf("%dh%02dm", m/60, m%60)
+}
+
+// judged reports whether a bundle counts as the judged one: it is, or it
+// has the same files (same_files_as: the same release delivered another
+// way).
+func (e *engine) judged(name string) bool {
+	return name != "" && e.timeline.judged != "" && e.filesOf(name) == e.filesOf(e.timeline.judged)
+}
+
+// filesOf is the bundle whose files a bundle has.
+func (e *engine) filesOf(name string) string {
+	if b, ok := e.sc.BundleByVersion(name); ok && b.SameFilesAs != "" {
+		return b.SameFilesAs
+	}
+	return name
+}
+
+// judgedShare sums the share columns of the judged bundle and its twins.
+func (e *engine) judgedShare(byBundle map[string][]float64) []float64 {
+	var out []float64
+	for name, col := range byBundle {
+		if !e.judged(name) {
+			continue
+		}
+		if out == nil {
+			out = make([]float64, len(col))
+		}
+		for i := range min(len(col), len(out)) {
+			out[i] += col[i]
+		}
+	}
+	return out
 }

@@ -94,7 +94,7 @@ func (e *engine) initTimeline() {
 	for i := range t.steps {
 		st := &t.steps[i]
 		at := st.At.D().Milliseconds()
-		if t.firstMs < 0 && ((st.Release != nil && st.Release.Bundle == t.judged) || (st.Rollout != nil && st.Rollout.Bundle == t.judged)) {
+		if t.firstMs < 0 && ((st.Release != nil && e.judged(st.Release.Bundle)) || (st.Rollout != nil && e.judged(st.Rollout.Bundle))) {
 			t.firstMs = at
 		}
 		if at <= e.endMs {

@@ -48,7 +48,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	}
 	if cfg.Admin != nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		_, err := cfg.Admin.Setup(sctx, sc)
+		_, err := cfg.Admin.Setup(sctx, sc, nil)
 		cancel()
 		if err != nil {
 			return cli.Exit(fmt.Sprintf("set up the server: %v", err), exitError)

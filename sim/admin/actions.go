@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/otasim/otasim/appbundle"
 	"net/http"
 
 	"github.com/otasim/otasim/scenarios"
@@ -86,9 +87,10 @@ func (c *Client) Do(ctx context.Context, appID string, st *scenarios.Step) error
 }
 
 // Setup creates the scenario's app, its bundles (the builtin marker
-// included) and its channels; it returns the bundles as the server holds
+// included; those built by the simulator, in built, uploaded with their
+// files) and its channels; it returns the bundles as the server holds
 // them, by version.
-func (c *Client) Setup(ctx context.Context, sc *scenarios.Scenario) (map[string]Bundle, error) {
+func (c *Client) Setup(ctx context.Context, sc *scenarios.Scenario, built map[string]*appbundle.Built) (map[string]Bundle, error) {
 	app := sc.App.ID
 	if err := c.CreateApp(ctx, app); err != nil {
 		return nil, err
@@ -98,7 +100,13 @@ func (c *Client) Setup(ctx context.Context, sc *scenarios.Scenario) (map[string]
 		return nil, err
 	}
 	for _, b := range sc.Bundles {
-		got, err := c.CreateBundle(ctx, app, b.Version, int64(b.Size), b.MinNative)
+		var got Bundle
+		var err error
+		if bb := built[b.Version]; bb != nil {
+			got, err = c.UploadBundle(ctx, app, b.Version, b.MinNative, bb)
+		} else {
+			got, err = c.CreateBundle(ctx, app, b.Version, int64(b.Size), b.MinNative)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,10 +2,13 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/otasim/otasim/appbundle"
 )
 
 // Shaping imposes a device network profile on the real connection (runs
@@ -27,6 +30,9 @@ type DownloadOptions struct {
 	Deadline time.Duration
 	// UserAgent is the device's User-Agent (the client's default when "").
 	UserAgent string
+	// Session decrypts an encrypted bundle (AES-128-CBC) before its
+	// checksum is checked: the checksum is then of the plain zip.
+	Session *appbundle.SessionKey
 }
 
 // Download is the outcome of a bundle download.
@@ -36,9 +42,12 @@ type Download struct {
 	Bytes int64
 	// TTFB is from Sent to the first byte of the body.
 	TTFB time.Duration
-	// Complete: the whole body arrived; ChecksumOK: its SHA-256 matched.
+	// Complete: the whole body arrived; ChecksumOK: its SHA-256 (of the
+	// decrypted bytes with a session key) matched.
 	Complete   bool
 	ChecksumOK bool
+	// DecryptFailed: with a session key, the bytes did not decrypt.
+	DecryptFailed bool
 }
 
 // Download fetches url and checks the bytes as they arrive against
@@ -56,7 +65,15 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d := Download{Result: Result{RetryAfter: -1}}
-	h := c.verified.checker(checksum)
+	key := checksum
+	if opt.Session != nil {
+		key = fmt.Sprintf("enc|%s|%x%x", checksum, opt.Session.Key, opt.Session.IV)
+	}
+	h := c.verified.checker(key)
+	if opt.Session != nil && h.ref == nil {
+		// Keep the ciphertext to decrypt once it is in.
+		h.want, h.capture = "", true
+	}
 	bp := c.read.Get().(*[]byte)
 	defer c.read.Put(bp)
 	d.Sent = time.Now()
@@ -82,12 +99,32 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	}
 	d.Done = time.Now()
 	if d.Complete {
-		d.ChecksumOK = h.ok()
+		switch {
+		case opt.Session != nil && h.ref == nil:
+			d.ChecksumOK, d.DecryptFailed = decryptedOK(h, opt.Session, checksum)
+		default:
+			d.ChecksumOK = h.ok()
+		}
 		if d.ChecksumOK {
-			c.verified.keep(checksum, h)
+			c.verified.keepAs(key, h)
 		}
 	}
 	return d
+}
+
+// decryptedOK decrypts a captured encrypted download and checks the plain
+// bytes' SHA-256 (A/CapgoUpdater.java:842-850, I/CapgoUpdater.swift:2036,
+// :2047).
+func decryptedOK(h *checker, sk *appbundle.SessionKey, checksum string) (ok, decryptFailed bool) {
+	if !h.capture || int64(len(h.kept)) != h.off {
+		return false, false // too large to keep: counted as a checksum failure
+	}
+	plain, err := sk.Decrypt(h.kept)
+	if err != nil {
+		return false, true
+	}
+	sum := sha256.Sum256(plain)
+	return checksumOK(sum[:], checksum) && checksum != "", false
 }
 
 // fetch reads url into h; limit ≥ 0 stops after that many bytes (a cut).

@@ -40,11 +40,14 @@ func (v *verifiedBundles) checker(checksum string) *checker {
 }
 
 // keep stores a download whose bytes matched checksum.
-func (v *verifiedBundles) keep(checksum string, c *checker) {
+func (v *verifiedBundles) keep(checksum string, c *checker) { v.keepAs(checksum, c) }
+
+// keepAs stores a verified download under key.
+func (v *verifiedBundles) keepAs(key string, c *checker) {
 	if !c.capture || c.ref != nil || int64(len(c.kept)) != c.off {
 		return
 	}
-	key := strings.ToLower(checksum)
+	key = strings.ToLower(key)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if _, ok := v.by[key]; ok || v.total+c.off > maxVerifiedTotal {
@@ -109,4 +112,29 @@ func (c *checker) ok() bool {
 	}
 	var sum [sha256.Size]byte
 	return checksumOK(c.h.Sum(sum[:0]), c.want)
+}
+
+// get returns a verified copy stored under key.
+func (v *verifiedBundles) get(key string) ([]byte, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	b, ok := v.by[key]
+	return b, ok
+}
+
+// put stores a verified copy under key, within the bounds.
+func (v *verifiedBundles) put(key string, b []byte) {
+	if len(b) > maxVerified {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.by[key]; ok || v.total+int64(len(b)) > maxVerifiedTotal {
+		return
+	}
+	if v.by == nil {
+		v.by = map[string][]byte{}
+	}
+	v.by[key] = b
+	v.total += int64(len(b))
 }

@@ -164,6 +164,9 @@ type CDN struct {
 	TTFBMs           Quantiles             `json:"ttfb_ms"`
 	ModelledMsPer5MB Quantiles             `json:"modelled_ms_per_5mb"`
 	ByProfile        map[string]CDNProfile `json:"by_profile"`
+	// Deliveries compares zip and per-file delivery; MsPer5MB and the
+	// counts above are of zip downloads.
+	Deliveries
 }
 
 // CDNProfile is CDN for the devices of one network profile.
@@ -327,6 +330,10 @@ type ArmComparison struct {
 	// TimeTo50S of the judged bundle, control then arm (null: not
 	// reached).
 	TimeTo50S [2]*float64 `json:"time_to_50_s"`
+	// BytesPerDownload compares the bytes of a completed bundle download;
+	// InstallTimeS the install time (virtual seconds).
+	BytesPerDownload MeanDifference `json:"bytes_per_download"`
+	InstallTimeS     MeanDifference `json:"install_time_s"`
 }
 
 // Difference is arm minus control for a proportion, with its 95% interval
