@@ -179,6 +179,9 @@ func (e *engine) recordDelivery(j *job, ok bool) {
 			bytes += r.Bytes
 			e.deliv.File(r.Latency.Microseconds(), r.Outcome == client.FileOK)
 		}
+		if j.local || (mj.cutAt >= 0 && mj.cutAt < len(mj.fetch)) {
+			e.deliv.FileLost() // the device's network dropped it
+		}
 		e.deliv.Reused(int(mj.reused))
 	}
 	a := &e.attrs[j.dev]

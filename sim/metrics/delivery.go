@@ -90,6 +90,10 @@ func (d *Deliveries) File(latencyMicros int64, ok bool) {
 	_ = d.fileLat.RecordValue(min(max(latencyMicros, 1), maxMicros))
 }
 
+// FileLost counts a manifest file the device's network failed before it
+// reached the CDN.
+func (d *Deliveries) FileLost() { d.files.count++; d.files.failures++ }
+
 // Reused counts manifest files a device already held.
 func (d *Deliveries) Reused(n int) { d.files.reused += int64(n) }
 
