@@ -85,6 +85,12 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		sr.Attempts, sr.Successes, 100*sr.Overall, sr.InProgress, fmtCounts(sr.Failures))
 	fmt.Fprintf(w, "CDN: %d downloads, p50 %.1f ms per 5 MB (modelled device network p50 %.0f ms)\n",
 		s.CDN.Downloads, s.CDN.MsPer5MB.P50, s.CDN.ModelledMsPer5MB.P50)
+	if m, ok := s.CDN.ByDelivery["manifest"]; ok && m.BytesFullZip > 0 {
+		fmt.Fprintf(w, "per-file: %d downloads, %d files fetched (%d failed), %d reused; %.1f MB instead of %.1f MB of zips (%.0f%% saved); install p50 %s (zip %s)\n",
+			m.Downloads, s.CDN.ManifestFiles.Count, s.CDN.ManifestFiles.Failures, s.CDN.ManifestFiles.Reused,
+			float64(m.Bytes)/1e6, float64(m.BytesFullZip)/1e6, 100*(1-float64(m.Bytes)/float64(m.BytesFullZip)),
+			fmtDur(m.InstallTimeS.P50), fmtDur(s.CDN.ByDelivery["zip"].InstallTimeS.P50))
+	}
 	if u, ok := s.API["updates"]; ok {
 		fmt.Fprintf(w, "/updates: %d requests, mean %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors\n",
 			u.Count, u.MeanMs, u.P95Ms, u.P99Ms, u.Errors)
@@ -102,6 +108,11 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 				x.Segment, a.Arm, x.Control, 100*a.Adoption.Diff, 100*a.Adoption.Interval[0], 100*a.Adoption.Interval[1],
 				100*a.SuccessRate.Diff, 100*a.SuccessRate.Interval[0], 100*a.SuccessRate.Interval[1],
 				fmtValue(a.TimeTo50S[1], "s"), fmtValue(a.TimeTo50S[0], "s"))
+			if b := a.BytesPerDownload; b.ControlN > 0 && b.ArmN > 0 && b.Control != b.Arm {
+				fmt.Fprintf(w, "  bytes per download %+.0f KB [%+.0f, %+.0f] (%.0f vs %.0f KB), install time %+.0f s [%+.0f, %+.0f]\n",
+					b.Diff/1e3, b.Interval[0]/1e3, b.Interval[1]/1e3, b.Arm/1e3, b.Control/1e3,
+					a.InstallTimeS.Diff, a.InstallTimeS.Interval[0], a.InstallTimeS.Interval[1])
+			}
 		}
 	}
 	h := s.Harness
