@@ -60,11 +60,11 @@ const (
 	// of a downloaded bundle.
 	ActionFinishDownloadFail = "finish_download_fail"
 
-	ActionManifestStart         = "download_manifest_start"
-	ActionManifestDone          = "download_manifest_complete"
-	ActionManifestFileFail      = "download_manifest_file_fail"
-	ActionManifestChecksumFail  = "download_manifest_checksum_fail"
-	ActionManifestBrotliFail    = "download_manifest_brotli_fail"
+	ActionManifestStart        = "download_manifest_start"
+	ActionManifestDone         = "download_manifest_complete"
+	ActionManifestFileFail     = "download_manifest_file_fail"
+	ActionManifestChecksumFail = "download_manifest_checksum_fail"
+	ActionManifestBrotliFail   = "download_manifest_brotli_fail"
 
 	ActionChecksumRequired = "checksum_required"
 	ActionChecksumFail     = "checksum_fail"

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/reference-server/refserver"
 )
 
 // The builder's output, uploaded as README.md shows, is what the reference
@@ -49,44 +46,18 @@ func TestBundleBuildUploads(t *testing.T) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(dir, "s.db"), AdminToken: "tok-tok-tok", PublicURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
-	call := func(method, path string, body []byte) (int, []byte) {
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer tok-tok-tok")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.Bytes()
-	}
+	ts := startTestServer(t)
+	base := ts.base
+	call := func(method, path string, body []byte) { ts.admin(t, method, path, body) }
 	const a = "/admin/apps/com.example.built"
 	call("POST", "/admin/apps", []byte(`{"app_id":"com.example.built"}`))
 	entries, _ := os.ReadDir(filepath.Join(dir, "b.files"))
 	for _, e := range entries {
 		data, _ := os.ReadFile(filepath.Join(dir, "b.files", e.Name()))
-		if st, raw := call("PUT", a+"/files/"+e.Name(), data); st != 201 {
-			t.Fatalf("put %s: %d %s", e.Name(), st, raw)
-		}
+		call("PUT", a+"/files/"+e.Name(), data)
 	}
 	spec, _ := os.ReadFile(manifest)
-	if st, raw := call("POST", a+"/bundles", spec); st != 201 {
-		t.Fatalf("create: %d %s", st, raw)
-	}
+	call("POST", a+"/bundles", spec)
 	call("POST", a+"/channels", []byte(`{"name":"production","bundle":"1.2.0","public":true}`))
 	info, _ := json.Marshal(protocol.Info{Platform: "android", DeviceID: "c0000000-0000-4000-8000-000000000001",
 		AppID: "com.example.built", VersionBuild: "1.0.0", VersionName: "builtin", PluginVersion: protocol.PluginVersion, IsProd: true})

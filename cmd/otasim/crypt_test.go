@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/otasim/otasim/appbundle"
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/reference-server/refserver"
 	"github.com/otasim/otasim/sim/client"
 )
 
@@ -34,29 +30,10 @@ func TestEncryptedRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(t.TempDir(), "s.db"), AdminToken: "token-token", PublicURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-done }()
-	admin := func(method, path string, body []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer token-token")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %v %v", method, path, err, resp)
-		}
-		resp.Body.Close()
-	}
+	ts := startTestServer(t)
+	base := ts.base
+	ctx := context.Background()
+	admin := func(method, path string, body []byte) { t.Helper(); ts.admin(t, method, path, body) }
 	const app = "/admin/apps/com.example.enc"
 	admin("POST", "/admin/apps", []byte(`{"app_id":"com.example.enc"}`))
 	admin("PUT", app+"/files/"+appbundle.SHA256Hex(b.Zip), b.Zip)
