@@ -2,80 +2,115 @@ package appbundle
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
-
 	"testing"
 )
 
-// testKey is one RSA-2048 key pair for the package's tests (generating one
-// takes a while).
+// nodeInterop is run by Node.js with the paths of a private and a public
+// key in the CLI's PKCS#1 PEM format. It does with node:crypto what the
+// Capgo CLI does (C/src/api/crypto.ts:17 generateSessionKey, :35
+// encryptSource, :79 encryptChecksumV3, :44 decryptSource), the same calls
+// with the same padding, so that this package and the CLI's own crypto are
+// checked against each other in both directions. Its input on stdin is a
+// session_key made by this package; it prints one JSON object.
+const nodeInterop = `
+const fs = require('node:fs')
+const c = require('node:crypto')
+const [priv, pub] = process.argv.slice(1).map(p => fs.readFileSync(p, 'utf8'))
+const padding = c.constants.RSA_PKCS1_PADDING
+const key = c.randomBytes(16), iv = c.randomBytes(16)
+const sessionKey = iv.toString('base64') + ':' + c.privateEncrypt({ key: priv, padding }, key).toString('base64')
+const plain = Buffer.from('bundle bytes '.repeat(1000))
+const cipher = c.createCipheriv('aes-128-cbc', key, iv)
+const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()])
+const sum = c.createHash('sha256').update(plain).digest('hex')
+const checksum = c.privateEncrypt({ key: priv, padding }, Buffer.from(sum, 'hex')).toString('hex')
+const ours = fs.readFileSync(0, 'utf8').trim().split(':')
+const opened = c.publicDecrypt({ key: pub, padding }, Buffer.from(ours[1], 'base64'))
+console.log(JSON.stringify({ sessionKey, ciphertext: ciphertext.toString('base64'), plain: plain.toString('base64'),
+  sum, checksum, keyHex: key.toString('hex'), ourKeyHex: opened.toString('hex') }))
+`
 
-// contract is the plugin's own interoperability vectors, made with Node's
-// crypto.privateEncrypt as the CLI encrypts (capacitor-updater e235d09,
-// native-contract-tests/crypto-rsa.json, read by A/../RsaContractTest.java
-// and I/../RsaContractTests.swift).
-type contract struct {
-	PublicKeyPem     string `json:"publicKeyPem"`
-	RSAPublicDecrypt []struct {
-		ID     string                         `json:"id"`
-		Input  struct{ CiphertextHex string } `json:"input"`
-		Expect struct{ PlaintextHex string }  `json:"expect"`
-	} `json:"rsaPublicDecrypt"`
-	DecryptChecksum []struct {
-		Input  struct{ ChecksumHex string }  `json:"input"`
-		Expect struct{ DecryptedHex string } `json:"expect"`
-	} `json:"decryptChecksum"`
-	DecryptChecksumInvalid []struct {
-		ID    string                       `json:"id"`
-		Input struct{ ChecksumHex string } `json:"input"`
-	} `json:"decryptChecksumInvalid"`
-	CalcKeyID []struct {
-		Input  struct{ PublicKeyPem string } `json:"input"`
-		Expect struct{ KeyID string }        `json:"expect"`
-	} `json:"calcKeyId"`
-}
-
-func TestPluginContractVectors(t *testing.T) {
-	raw, err := os.ReadFile("testdata/crypto-rsa.json")
+// TestNodeCryptoInterop checks encryption v2 against Node's crypto used as
+// the CLI uses it: what Node encrypts opens here, what this package
+// encrypts opens in Node. It needs node (skipped without it, except in CI,
+// whose machine has it).
+func TestNodeCryptoInterop(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is needed for the interop test and CI must have it")
+		}
+		t.Skip("node not found: the interop test with Node's crypto (as the Capgo CLI uses it) is skipped")
+	}
+	k, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c contract
-	if err := json.Unmarshal(raw, &c); err != nil {
+	dir := t.TempDir()
+	privPath, pubPath := filepath.Join(dir, "key"), filepath.Join(dir, "key.pub")
+	if err := os.WriteFile(privPath, PrivatePEM(k), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := ParsePublicPEM([]byte(c.PublicKeyPem))
+	if err := os.WriteFile(pubPath, PublicPEM(&k.PublicKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ours, err := NewSessionKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range c.RSAPublicDecrypt {
-		ct, _ := hex.DecodeString(v.Input.CiphertextHex)
-		got, err := publicDecrypt(pub, ct)
-		if err != nil || hex.EncodeToString(got) != v.Expect.PlaintextHex {
-			t.Errorf("%s: got %x, %v; want %s", v.ID, got, err, v.Expect.PlaintextHex)
-		}
+	wire, err := ours.Wire(k)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, v := range c.DecryptChecksum {
-		if got, err := OpenChecksum(v.Input.ChecksumHex, pub); err != nil || got != v.Expect.DecryptedHex {
-			t.Errorf("OpenChecksum = %s, %v; want %s", got, err, v.Expect.DecryptedHex)
-		}
+	cmd := exec.Command(node, "-e", nodeInterop, privPath, pubPath)
+	cmd.Stdin = strings.NewReader(wire)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.Bytes())
 	}
-	for _, v := range c.DecryptChecksumInvalid {
-		if _, err := OpenChecksum(v.Input.ChecksumHex, pub); err == nil {
-			t.Errorf("%s: OpenChecksum accepted it", v.ID)
-		}
+	var got struct {
+		SessionKey, Ciphertext, Plain, Sum, Checksum, KeyHex, OurKeyHex string
 	}
-	for _, v := range c.CalcKeyID {
-		if got := KeyID([]byte(v.Input.PublicKeyPem)); got != v.Expect.KeyID {
-			t.Errorf("KeyID = %q, want %q", got, v.Expect.KeyID)
-		}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("node printed %q: %v", out, err)
 	}
-	if len(c.RSAPublicDecrypt) == 0 || len(c.CalcKeyID) == 0 {
-		t.Fatal("the contract file holds no vectors")
+	pub, err := ParsePublicPEM(PublicPEM(&k.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, err := OpenSessionKey(got.SessionKey, pub)
+	if err != nil || hex.EncodeToString(sk.Key[:]) != got.KeyHex {
+		t.Fatalf("OpenSessionKey(node's) = %x, %v; want %s", sk.Key, err, got.KeyHex)
+	}
+	ct, _ := base64.StdEncoding.DecodeString(got.Ciphertext)
+	plain, _ := base64.StdEncoding.DecodeString(got.Plain)
+	if back, err := sk.Decrypt(ct); err != nil || !bytes.Equal(back, plain) {
+		t.Fatalf("Decrypt(node's ciphertext): %v", err)
+	}
+	if !bytes.Equal(sk.Encrypt(plain), ct) {
+		t.Error("Encrypt differs from node's aes-128-cbc with the same key and IV")
+	}
+	if sum, err := OpenChecksum(got.Checksum, pub); err != nil || sum != got.Sum {
+		t.Errorf("OpenChecksum(node's) = %s, %v; want %s", sum, err, got.Sum)
+	}
+	if got.OurKeyHex != hex.EncodeToString(ours.Key[:]) {
+		t.Errorf("node's publicDecrypt of our session key = %s, want %x", got.OurKeyHex, ours.Key)
+	}
+	enc, err := EncryptChecksum(got.Sum, k)
+	if err != nil || enc != got.Checksum {
+		// PKCS#1 v1.5 type 1 padding is deterministic: the same key and
+		// message give the same block as Node's privateEncrypt.
+		t.Errorf("EncryptChecksum = %.32s…, %v; want node's %.32s…", enc, err, got.Checksum)
 	}
 }
 
