@@ -273,6 +273,21 @@ var brokenCases = []struct {
 		},
 	},
 	{
+		name: "error rates, aborts and the response timeout out of range",
+		yaml: strings.Replace(minimal, "run: {duration: 6h}", "run: {duration: 6h, response_timeout: 0s}", 1) +
+			"targets:\n  api_error_rate: 2\n  disable: [api_errors, cdn_error]\n  abort_on_fail:\n    - {target: api_errors, delay: -1s}\n    - {target: nope}\n" +
+			"  extra:\n    - {metric: api.updates.p99_ms, max: 100, delay: 1m}\n",
+		want: []string{
+			"x.yaml:1:39: run.response_timeout: 0s is out of range (expected a duration above 0 and at most 10m)",
+			"x.yaml:11:19: targets.api_error_rate: 2 is out of range (expected a number from 0 to 1)",
+			"x.yaml:12:25: targets.disable[1]: unknown target \"cdn_error\" (expected one of adoption, cdn, success_rate, api, api_errors, cdn_errors)",
+			"x.yaml:14:16: targets.abort_on_fail[0].target: target api_errors is disabled",
+			"x.yaml:14:35: targets.abort_on_fail[0].delay: -1s is negative (expected a duration such as 90s or 24h)",
+			"x.yaml:15:16: targets.abort_on_fail[1].target: unknown target \"nope\" (expected one of adoption, cdn, success_rate, api, api_errors, cdn_errors, or api_errors.ENDPOINT)",
+			"x.yaml:17:53: targets.extra[0].delay: a delay is for abort_on_fail: true",
+		},
+	},
+	{
 		name: "load profile without its fields",
 		yaml: minimal + "load: {profile: constant}\n",
 		want: []string{

@@ -37,14 +37,22 @@ func DefaultSegments(devices int, runFor Duration) []Segment {
 	}
 }
 
-// Documented targets (the published figures).
+// Documented targets (the published figures), and the default error
+// rates beside them.
 const (
 	DefaultAdoptionWithin = Duration(24 * time.Hour)
 	DefaultAdoptionShare  = 0.95
 	DefaultCDNms          = 114.0
 	DefaultSuccessRate    = 0.82
 	DefaultAPIMeanMs      = 434.0
+	DefaultAPIErrorRate   = 0.01
+	DefaultCDNErrorRate   = 0.01
 )
+
+// DefaultResponseTimeout is capacitor-updater's responseTimeout (20 s:
+// android/src/main/java/ee/forgr/capacitor_updater/CapacitorUpdaterPlugin.java:884,
+// ios/Sources/CapacitorUpdaterPlugin/CapacitorUpdaterPlugin.swift:285, v8.51.14).
+const DefaultResponseTimeout = Duration(20 * time.Second)
 
 func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
 
@@ -70,6 +78,9 @@ func applyDefaults(s *Scenario, defaultName string, present func(path string) bo
 	}
 	if !present("run.workers") {
 		r.Workers = 256
+	}
+	if !present("run.response_timeout") {
+		r.ResponseTimeout = DefaultResponseTimeout
 	}
 
 	if s.App.ID == "" {
@@ -139,6 +150,12 @@ func applyDefaults(s *Scenario, defaultName string, present func(path string) bo
 	}
 	if t.APIMeanMs == nil {
 		t.APIMeanMs = ptr(DefaultAPIMeanMs)
+	}
+	if t.APIErrorRate == nil {
+		t.APIErrorRate = ptr(DefaultAPIErrorRate)
+	}
+	if t.CDNErrorRate == nil {
+		t.CDNErrorRate = ptr(DefaultCDNErrorRate)
 	}
 }
 

@@ -23,8 +23,12 @@ func Metrics() []Metric {
 		{"success_rate.attempts", "count", true, "update attempts"},
 		{"success_rate.successes", "count", true, "successful installs"},
 		{"success_rate.failed", "count", true, "failed attempts, every action"},
-		{"cdn.downloads", "count", false, "bundle downloads"},
-		{"cdn.ms_per_5mb.p50", "ms", false, "real transfer time (intended request time to last byte) normalised to 5 MB, median"},
+		{"cdn.downloads", "count", false, "successful bundle downloads"},
+		{"cdn.failures", "count", false, "failed bundle downloads (HTTP error, timeout, connection, checksum)"},
+		{"cdn.error_rate", "ratio", false, "failed bundle downloads over every download"},
+		{"cdn.ms_per_download.p50", "ms", false, "real transfer time of a download (intended request time to last byte), median"},
+		{"cdn.ms_per_download.p95", "ms", false, "the same, 95th percentile"},
+		{"cdn.ms_per_5mb.p50", "ms", false, "real transfer time (intended request time to last byte) normalised to 5 MB, median, bundles of 1 MB or more"},
 		{"cdn.ms_per_5mb.p95", "ms", false, "the same, 95th percentile"},
 		{"cdn.ms_per_5mb.p99", "ms", false, "the same, 99th percentile"},
 		{"install_time.p50_s", "s", true, "virtual seconds from a device's first offer of a bundle to running it, median"},
@@ -40,10 +44,11 @@ func Metrics() []Metric {
 	for _, ep := range []string{"updates", "stats", "channel_self"} {
 		ms = append(ms,
 			Metric{"api." + ep + ".count", "count", true, "requests to /" + ep},
-			Metric{"api." + ep + ".errors", "count", true, "requests to /" + ep + " that failed (transport, 5xx, 429)"},
+			Metric{"api." + ep + ".errors", "count", true, "requests to /" + ep + " that failed (HTTP error, protocol error, timeout, network error)"},
+			Metric{"api." + ep + ".error_rate", "ratio", true, "failed requests to /" + ep + " over every request"},
 		)
 		for _, st := range []string{"mean", "p50", "p90", "p95", "p99", "max"} {
-			ms = append(ms, Metric{"api." + ep + "." + st + "_ms", "ms", true, st + " latency of /" + ep + " from the intended send time"})
+			ms = append(ms, Metric{"api." + ep + "." + st + "_ms", "ms", true, st + " latency of /" + ep + "'s successful replies from the intended send time"})
 		}
 	}
 	return ms

@@ -44,6 +44,10 @@ type Run struct {
 	// share; Workers the number of requests in flight at most.
 	Connections int `yaml:"connections"`
 	Workers     int `yaml:"workers"`
+	// ResponseTimeout is the plugin's responseTimeout: how long a device
+	// waits for a reply (and a download for its next byte) before the
+	// request fails as a timeout, in real time. Default 20s.
+	ResponseTimeout Duration `yaml:"response_timeout"`
 }
 
 // Target says which server the devices talk to. Empty: the reference

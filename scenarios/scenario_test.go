@@ -62,6 +62,13 @@ func TestDefaults(t *testing.T) {
 		{Name: "cdn", Metric: "cdn.ms_per_5mb.p50", Threshold: 114, Op: "<=", Unit: "ms", Documented: true},
 		{Name: "success_rate", Metric: "success_rate.overall", Threshold: 0.82, Op: ">=", Unit: "ratio", Documented: true},
 		{Name: "api", Metric: "api.updates.mean_ms", Threshold: 434, Op: "<=", Unit: "ms", Documented: true},
+		{Name: "api_errors.updates", Metric: "api.updates.error_rate", Threshold: 0.01, Op: "<=", Unit: "ratio"},
+		{Name: "api_errors.stats", Metric: "api.stats.error_rate", Threshold: 0.01, Op: "<=", Unit: "ratio"},
+		{Name: "api_errors.channel_self", Metric: "api.channel_self.error_rate", Threshold: 0.01, Op: "<=", Unit: "ratio"},
+		{Name: "cdn_errors", Metric: "cdn.error_rate", Threshold: 0.01, Op: "<=", Unit: "ratio"},
+	}
+	if s.Run.ResponseTimeout.D() != 20*time.Second {
+		t.Errorf("response timeout %v, want the plugin's 20s", s.Run.ResponseTimeout)
 	}
 	if !slices.Equal(specs, want) {
 		t.Errorf("targets:\n got %+v\nwant %+v", specs, want)

@@ -23,37 +23,71 @@ type Targets struct {
 	CDNms *float64 `yaml:"cdn_p50_ms_per_5mb,omitempty"`
 	// SuccessRate: successful installs over attempts (default 0.82).
 	SuccessRate *float64 `yaml:"success_rate,omitempty"`
-	// APIMeanMs: mean /updates latency (default 434ms).
+	// APIMeanMs: mean /updates latency of successful replies (default
+	// 434ms).
 	APIMeanMs *float64 `yaml:"api_mean_ms,omitempty"`
-	// Disable lists documented targets to leave out: adoption, cdn,
-	// success_rate, api.
+	// APIErrorRate: at most this share of the requests to each endpoint
+	// (updates, stats, channel_self) fail (default 0.01).
+	APIErrorRate *float64 `yaml:"api_error_rate,omitempty"`
+	// CDNErrorRate: at most this share of bundle downloads fail (default
+	// 0.01).
+	CDNErrorRate *float64 `yaml:"cdn_error_rate,omitempty"`
+	// Disable lists default targets to leave out: adoption, cdn,
+	// success_rate, api, api_errors, cdn_errors.
 	Disable []string `yaml:"disable,omitempty"`
+	// AbortOnFail lists default targets that stop the run when they are
+	// crossed and do not recover within their delay (k6's abortOnFail).
+	AbortOnFail []Abort `yaml:"abort_on_fail,omitempty"`
 	// Extra thresholds on any summary metric, optionally per segment.
 	Extra []Threshold `yaml:"extra,omitempty"`
 }
 
-// Threshold is an extra pass/fail check on a metric of the summary:
-// exactly one of Max and Min.
-type Threshold struct {
-	Name    string   `yaml:"name"`    // default: the metric, with "@segment"
-	Metric  string   `yaml:"metric"`  // one of MetricNames()
-	Segment string   `yaml:"segment"` // optional: a segment, or "segment/arm"
-	Max     *float64 `yaml:"max,omitempty"`
-	Min     *float64 `yaml:"min,omitempty"`
+// Abort stops the run early when Target (a default target's name, e.g.
+// api_errors, or one endpoint's: api_errors.updates) is crossed for
+// longer than Delay of the run's time.
+type Abort struct {
+	Target string   `yaml:"target"`
+	Delay  Duration `yaml:"delay"`
 }
 
-// Names of the documented targets.
+// Threshold is an extra pass/fail check on a metric of the summary:
+// exactly one of Max and Min. With AbortOnFail it stops the run when
+// crossed for longer than Delay.
+type Threshold struct {
+	Name        string   `yaml:"name"`    // default: the metric, with "@segment"
+	Metric      string   `yaml:"metric"`  // one of MetricNames()
+	Segment     string   `yaml:"segment"` // optional: a segment, or "segment/arm"
+	Max         *float64 `yaml:"max,omitempty"`
+	Min         *float64 `yaml:"min,omitempty"`
+	AbortOnFail bool     `yaml:"abort_on_fail"`
+	Delay       Duration `yaml:"delay"`
+}
+
+// Names of the default targets: the four documented ones, then the error
+// rates.
 const (
 	TargetAdoption    = "adoption"
 	TargetCDN         = "cdn"
 	TargetSuccessRate = "success_rate"
 	TargetAPI         = "api"
+	TargetAPIErrors   = "api_errors"
+	TargetCDNErrors   = "cdn_errors"
 )
 
 // DocumentedTargets lists the four published targets in report order.
 func DocumentedTargets() []string {
 	return []string{TargetAdoption, TargetCDN, TargetSuccessRate, TargetAPI}
 }
+
+// DefaultTargets lists every default target in report order: the
+// documented four and the error rates.
+func DefaultTargets() []string {
+	return append(DocumentedTargets(), TargetAPIErrors, TargetCDNErrors)
+}
+
+// APIEndpoints are the endpoints api_errors judges, one target each
+// (api_errors.updates, ...).
+func APIEndpoints() []string { return []string{"updates", "stats", "channel_self"} }
 
 // TargetSpec is one resolved pass/fail check: the metric of the summary
 // (one of MetricNames(), per segment when Segment is set) compared with
@@ -68,6 +102,16 @@ type TargetSpec struct {
 	Documented bool   // one of the four published targets
 	// Bundle is the bundle the adoption target judges ("" otherwise).
 	Bundle string
+	// Abort stops the run when the target is crossed for longer than
+	// AbortDelay (abort_on_fail).
+	Abort      bool
+	AbortDelay Duration
+}
+
+// Of reports whether the spec is the default target name or one of its
+// parts (api_errors covers api_errors.updates).
+func (t TargetSpec) Of(name string) bool {
+	return t.Name == name || strings.HasPrefix(t.Name, name+".")
 }
 
 // Pass reports whether a measured value meets the target.
@@ -87,8 +131,9 @@ func (t TargetSpec) String() string {
 	return s
 }
 
-// TargetSpecs resolves the targets: the documented four first (less those
-// disabled), then the extra thresholds in file order.
+// TargetSpecs resolves the targets: the default ones first (less those
+// disabled; api_errors is one spec per endpoint), then the extra
+// thresholds in file order.
 func (s *Scenario) TargetSpecs() []TargetSpec {
 	t := s.Targets
 	val := func(p *float64, def float64) float64 {
@@ -106,21 +151,32 @@ func (s *Scenario) TargetSpecs() []TargetSpec {
 	if bundle == "" {
 		bundle = s.ReleasedBundle()
 	}
+	defaults := []TargetSpec{
+		{Name: TargetAdoption, Metric: fmt.Sprintf("adoption.time_to_%.0f_s", share*100), Threshold: within.Seconds(), Op: "<=", Unit: "s", Bundle: bundle, Documented: true},
+		{Name: TargetCDN, Metric: "cdn.ms_per_5mb.p50", Threshold: val(t.CDNms, DefaultCDNms), Op: "<=", Unit: "ms", Documented: true},
+		{Name: TargetSuccessRate, Metric: "success_rate.overall", Threshold: val(t.SuccessRate, DefaultSuccessRate), Op: ">=", Unit: "ratio", Documented: true},
+		{Name: TargetAPI, Metric: "api.updates.mean_ms", Threshold: val(t.APIMeanMs, DefaultAPIMeanMs), Op: "<=", Unit: "ms", Documented: true},
+	}
+	for _, ep := range APIEndpoints() {
+		defaults = append(defaults, TargetSpec{Name: TargetAPIErrors + "." + ep, Metric: "api." + ep + ".error_rate",
+			Threshold: val(t.APIErrorRate, DefaultAPIErrorRate), Op: "<=", Unit: "ratio"})
+	}
+	defaults = append(defaults, TargetSpec{Name: TargetCDNErrors, Metric: "cdn.error_rate",
+		Threshold: val(t.CDNErrorRate, DefaultCDNErrorRate), Op: "<=", Unit: "ratio"})
 	var out []TargetSpec
-	for _, d := range []TargetSpec{
-		{Name: TargetAdoption, Metric: fmt.Sprintf("adoption.time_to_%.0f_s", share*100), Threshold: within.Seconds(), Op: "<=", Unit: "s", Bundle: bundle},
-		{Name: TargetCDN, Metric: "cdn.ms_per_5mb.p50", Threshold: val(t.CDNms, DefaultCDNms), Op: "<=", Unit: "ms"},
-		{Name: TargetSuccessRate, Metric: "success_rate.overall", Threshold: val(t.SuccessRate, DefaultSuccessRate), Op: ">=", Unit: "ratio"},
-		{Name: TargetAPI, Metric: "api.updates.mean_ms", Threshold: val(t.APIMeanMs, DefaultAPIMeanMs), Op: "<=", Unit: "ms"},
-	} {
-		if slices.Contains(t.Disable, d.Name) {
+	for _, d := range defaults {
+		if slices.ContainsFunc(t.Disable, d.Of) {
 			continue
 		}
-		d.Documented = true
+		for _, a := range t.AbortOnFail {
+			if d.Of(a.Target) {
+				d.Abort, d.AbortDelay = true, a.Delay
+			}
+		}
 		out = append(out, d)
 	}
 	for _, x := range t.Extra {
-		spec := TargetSpec{Name: x.Name, Metric: x.Metric, Segment: x.Segment}
+		spec := TargetSpec{Name: x.Name, Metric: x.Metric, Segment: x.Segment, Abort: x.AbortOnFail, AbortDelay: x.Delay}
 		if m, ok := LookupMetric(x.Metric); ok {
 			spec.Unit = m.Unit
 		}
@@ -161,13 +217,37 @@ func (c *checker) checkTargets() {
 	if t.APIMeanMs != nil && !(*t.APIMeanMs > 0) {
 		c.add("targets.api_mean_ms", "%v is out of range (expected a number of milliseconds above 0)", *t.APIMeanMs)
 	}
+	if t.APIErrorRate != nil {
+		c.rate("targets.api_error_rate", *t.APIErrorRate)
+	}
+	if t.CDNErrorRate != nil {
+		c.rate("targets.cdn_error_rate", *t.CDNErrorRate)
+	}
+	defaults := strings.Join(DefaultTargets(), ", ")
 	for i, d := range t.Disable {
-		if !slices.Contains(DocumentedTargets(), d) {
-			c.add(indexPath("targets.disable", i), "unknown target %s (expected adoption, cdn, success_rate or api)", quoteShort(d))
+		if !slices.Contains(DefaultTargets(), d) {
+			c.add(indexPath("targets.disable", i), "unknown target %s (expected one of %s)", quoteShort(d), defaults)
+		}
+	}
+	for i, a := range t.AbortOnFail {
+		p := indexPath("targets.abort_on_fail", i)
+		known := slices.Contains(DefaultTargets(), a.Target) || slices.ContainsFunc(APIEndpoints(), func(ep string) bool {
+			return a.Target == TargetAPIErrors+"."+ep
+		})
+		switch {
+		case a.Target == "":
+			c.add(p+".target", "missing (expected a default target: %s)", defaults)
+		case !known:
+			c.add(p+".target", "unknown target %s (expected one of %s, or api_errors.ENDPOINT)", quoteShort(a.Target), defaults)
+		case slices.Contains(t.Disable, a.Target):
+			c.add(p+".target", "target %s is disabled", a.Target)
+		}
+		if a.Delay < 0 {
+			c.add(p+".delay", "%s is negative (expected a duration of 0 or more)", a.Delay)
 		}
 	}
 	names := map[string]bool{}
-	for _, d := range DocumentedTargets() {
+	for _, d := range DefaultTargets() {
 		names[d] = true
 	}
 	for i, x := range t.Extra {
@@ -188,6 +268,11 @@ func (c *checker) checkTargets() {
 		}
 		if (x.Max == nil) == (x.Min == nil) {
 			c.add(p, "expected exactly one of max or min")
+		}
+		if x.Delay < 0 {
+			c.add(p+".delay", "%s is negative (expected a duration of 0 or more)", x.Delay)
+		} else if x.Delay > 0 && !x.AbortOnFail {
+			c.add(p+".delay", "a delay is for abort_on_fail: true")
 		}
 		if name := x.Name; name != "" {
 			if names[name] {

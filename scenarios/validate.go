@@ -23,7 +23,9 @@ const (
 	MaxSize    = ByteSize(2 << 30)
 	// MinPeriodicCheck is the plugin's floor for periodic checks.
 	MinPeriodicCheck = Duration(600 * time.Second)
-	shareTolerance   = 0.001
+	// MaxResponseTimeout bounds run.response_timeout.
+	MaxResponseTimeout = Duration(10 * time.Minute)
+	shareTolerance     = 0.001
 )
 
 // issue is one semantic problem, located by YAML path; parse turns it into
@@ -98,6 +100,9 @@ func (c *checker) checkRun() {
 	}
 	c.intRange("run.connections", r.Connections, 1, 100_000)
 	c.intRange("run.workers", r.Workers, 1, 100_000)
+	if !(r.ResponseTimeout > 0 && r.ResponseTimeout <= MaxResponseTimeout) {
+		c.add("run.response_timeout", "%s is out of range (expected a duration above 0 and at most %s)", r.ResponseTimeout, MaxResponseTimeout)
+	}
 }
 
 func (c *checker) checkTarget() {

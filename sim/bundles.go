@@ -76,6 +76,14 @@ func (t *bundleTable) setSHA(name, sha string, size int64) {
 	}
 }
 
+// sized records the size of a bundle the scenario does not know from its
+// first complete download.
+func (t *bundleTable) sized(idx uint8, bytes int64) {
+	if int(idx) < len(t.size) && t.size[idx] == 0 && t.specs[idx] == nil {
+		t.size[idx] = bytes
+	}
+}
+
 func (t *bundleTable) errorRate(idx uint8) float64 {
 	if int(idx) < len(t.specs) && t.specs[idx] != nil {
 		return t.specs[idx].Defects.ErrorRate

@@ -34,10 +34,11 @@ type Config struct {
 	Now func() time.Time
 
 	// Overrides of the scenario; zero keeps the scenario's value.
-	Devices  int
-	Speed    float64
-	Duration time.Duration
-	Seed     uint64
+	Devices         int
+	Speed           float64
+	Duration        time.Duration
+	Seed            uint64
+	ResponseTimeout time.Duration
 
 	RunID string
 	// Progress is called about every ProgressEvery of wall time (default
@@ -46,7 +47,8 @@ type Config struct {
 	ProgressEvery time.Duration
 	Logger        *slog.Logger
 	// DrainTimeout bounds the wait for requests in flight at the end
-	// (default 5 s; 3 s when interrupted).
+	// (default the response timeout and a second, so that every request
+	// ends in a reply or a timeout; 3 s when interrupted).
 	DrainTimeout time.Duration
 	// HeapProfile, when set, receives a pprof heap profile taken when the
 	// clock reaches the end, while the whole fleet is still in memory.
@@ -74,6 +76,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Duration < 0 {
 		errs = append(errs, fmt.Errorf("duration %v: must not be negative", c.Duration))
+	}
+	if c.ResponseTimeout < 0 || c.ResponseTimeout > scenarios.MaxResponseTimeout.D() {
+		errs = append(errs, fmt.Errorf("response timeout %v: want 0 (the scenario's) or up to %v", c.ResponseTimeout, scenarios.MaxResponseTimeout))
 	}
 	sc := c.Scenario
 	if c.Duration == 0 && sc.Run.Duration <= 0 {
@@ -106,6 +111,8 @@ type settings struct {
 	connections int
 	drain       time.Duration
 	maxBacklog  int
+
+	responseTimeout time.Duration
 }
 
 func (c *Config) settings() settings {
@@ -143,8 +150,15 @@ func (c *Config) settings() settings {
 	if s.maxBacklog <= 0 {
 		s.maxBacklog = maxBacklog
 	}
+	s.responseTimeout = sc.Run.ResponseTimeout.D()
+	if c.ResponseTimeout > 0 {
+		s.responseTimeout = c.ResponseTimeout
+	}
+	if s.responseTimeout <= 0 {
+		s.responseTimeout = scenarios.DefaultResponseTimeout.D()
+	}
 	if s.drain <= 0 {
-		s.drain = 5 * time.Second
+		s.drain = s.responseTimeout + time.Second
 	}
 	return s
 }

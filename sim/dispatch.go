@@ -13,6 +13,7 @@ import (
 	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/metrics"
+	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/sched"
 	"github.com/otasim/otasim/sim/vclock"
 )
@@ -303,19 +304,36 @@ func (e *engine) complete(j *job) {
 	latency := max(r.Done.Sub(j.intended), 0)
 	service := max(r.Done.Sub(sent), 0)
 	cohort := int(e.attrs[j.dev].Cohort)
-	failed := r.Err != nil || r.Status >= 500 || r.Status == 429 || r.Status == 0
 	switch j.kind {
 	case jobCheck:
-		e.rec.API(metrics.Updates, cohort, latency, service, r.Status, failed)
+		e.rec.API(metrics.Updates, cohort, latency, service, r.Status, r.Outcome, r.Cause)
 	case jobChannel:
-		e.rec.API(metrics.Channel, cohort, latency, service, r.Status, failed)
+		e.rec.API(metrics.Channel, cohort, latency, service, r.Status, r.Outcome, r.Cause)
 	case jobStats, jobPost:
-		e.rec.API(metrics.Stats, cohort, latency, service, r.Status, failed)
+		e.rec.API(metrics.Stats, cohort, latency, service, r.Status, r.Outcome, r.Cause)
 	case jobDownload:
-		if j.manifest == nil {
-			ok := j.dl.Complete
-			e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond, ok)
+		if mj := j.manifest; mj != nil {
+			// Per-file: counted by outcome beside the zips (its files'
+			// times are the deliveries').
+			if o, cause, cut := manifestOutcome(mj); !cut {
+				e.rec.FilesDownload(int(e.attrs[j.dev].Profile), o, cause)
+				e.observe(o)
+			}
+			break
 		}
+		if j.dl.Cut {
+			break // the device's modelled network dropped it: not the server's outcome
+		}
+		e.rec.Download(int(e.attrs[j.dev].Profile), j.dl.Bytes, latency, j.dl.TTFB, time.Duration(e.modelled(j))*time.Millisecond,
+			r.Outcome, r.Cause)
+		if r.Outcome == results.OutcomeSuccess {
+			e.bundles.sized(j.bundle, j.dl.Bytes) // a bundle the scenario does not know
+		}
+	}
+	if j.kind != jobDownload {
+		e.observe(r.Outcome)
+	} else if j.manifest == nil && !j.dl.Cut {
+		e.observe(r.Outcome)
 	}
 	if e.stopping {
 		// The run is over: only acknowledged stats still count (the server

@@ -21,6 +21,7 @@ import (
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/sched"
 	"github.com/otasim/otasim/sim/vclock"
+	"github.com/otasim/otasim/sim/verdict"
 )
 
 // Engine event kinds (device.Timer* kinds are below FirstEngineTimer).
@@ -124,6 +125,14 @@ type engine struct {
 	fleet        map[string]*results.BundleCounts // counts the server acknowledged
 	warnings     []string
 	droppedStats int64
+
+	// loss finds the spans in which the target answered nothing; abort
+	// stops the run on abort_on_fail (abort.go); abandoned counts the
+	// requests the drain gave up on.
+	loss      *metrics.LossWatch
+	abort     abortState
+	abortedBy string
+	abandoned int64
 }
 
 type pendingDownload struct {
@@ -164,7 +173,7 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	e.pop = pop
 	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections,
-		DownloadConnections: e.set.dlWorkers})
+		DownloadConnections: e.set.dlWorkers, ResponseTimeout: e.set.responseTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -179,6 +188,8 @@ func newEngine(cfg *Config) (*engine, error) {
 	e.initPlatforms()
 	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
 	e.deliv = metrics.NewDeliveries(len(pop.Cohorts), len(pop.Profiles))
+	e.loss = metrics.NewLossWatch(metrics.LossWindow, metrics.LossMinFailures)
+	e.abort.watch = verdict.NewWatch(e.sc.TargetSpecs())
 	e.m = device.Machine{Env: e}
 	e.endMs = e.set.duration.Milliseconds()
 	e.running = make([][]int64, len(pop.Cohorts))
@@ -393,6 +404,9 @@ func (e *engine) loop(ctx context.Context) bool {
 				break drainDone
 			}
 		}
+		if e.checkAbort() {
+			return false // results are written as for a run that ended
+		}
 		if wall := e.now(); e.cfg.Progress != nil && wall.Sub(lastProgress) >= progressEvery {
 			lastProgress = wall
 			e.cfg.Progress(e.progress())
@@ -451,6 +465,7 @@ func (e *engine) drain(d time.Duration) {
 		case j := <-e.done:
 			e.complete(j)
 		case <-deadline.C:
+			e.abandoned = e.inFlight
 			e.warnings = append(e.warnings, fmt.Sprintf("%d requests still in flight at the end were abandoned", e.inFlight))
 			return
 		}
@@ -527,6 +542,11 @@ func (e *engine) progress() results.Progress {
 		InFlight: e.inFlight, LagP99Ms: float64(e.rec.LagP99().Microseconds()) / 1000,
 	}
 	p.Active, p.Adoption = e.series.lastActive, e.series.lastShare
+	if e.loss.Lost() {
+		out := e.loss.Outages()
+		at := out[len(out)-1].LostAtS
+		p.TargetLostAtS = &at
+	}
 	p.RequestsPerS = e.series.lastRate
 	if e.timeline.judged != "" {
 		p.AdoptionBySegment = make(map[string]float64, len(e.cohorts))

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/vclock"
+	"github.com/otasim/otasim/sim/verdict"
 )
 
 // Bounds beyond which the generator is said to have fallen behind.
@@ -25,9 +25,6 @@ const (
 
 func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted bool) (*results.Run, error) {
 	endV := min(e.virtualMs(), e.endMs)
-	if interrupted {
-		endV = min(e.virtualMs(), e.endMs)
-	}
 	sum := results.Summary{
 		Schema: results.SchemaSummary, RunID: e.cfg.RunID, Scenario: e.sc.Name, ScenarioSource: e.sc.Source,
 		Seed: e.set.seed, Devices: e.pop.N, Speed: e.set.speed,
@@ -89,16 +86,13 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	}
 	// Events still due at the end of an uninterrupted run were never
 	// handled because the workers could not keep up.
-	dropped := !interrupted && float64(h.DroppedEvents) > lateShareBound*float64(h.Events+h.DroppedEvents)
-	h.FellBehind = dropped || h.ScheduleLagP99Ms > lagBoundMs || (h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events))
+	h.Reasons = fellBehind(h, interrupted || e.abortedBy != "")
+	h.FellBehind = len(h.Reasons) > 0
 	if h.FellBehind {
-		msg := fmt.Sprintf("THE LOAD GENERATOR FELL BEHIND: schedule lag p99 %.0f ms (bound %.0f ms), %d of %d events late",
-			h.ScheduleLagP99Ms, lagBoundMs, h.LateEvents, h.Events)
-		if dropped {
-			msg += fmt.Sprintf(", %d events due before the end never handled", h.DroppedEvents)
-		}
-		e.warnings = append(e.warnings, msg+"; latencies include the generator's own delay")
+		e.warnings = append(e.warnings, "THE LOAD GENERATOR FELL BEHIND: "+strings.Join(h.Reasons, "; ")+
+			"; latencies include the generator's own delay")
 	}
+	h.Abandoned = e.abandoned
 	if e.push.skipped > 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("%d sessions polled instead of holding a push socket (more than %d open)", e.push.skipped, maxPushConns))
 	}
@@ -136,16 +130,33 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		cancel()
 	}
 	sum.Warnings = append(sum.Warnings, e.warnings...)
-	sum.Targets = judge(e.sc.TargetSpecs(), &sum)
-	sum.Pass = true
-	for _, t := range sum.Targets {
-		sum.Pass = sum.Pass && t.Pass
-	}
+	sum.TargetLost = e.loss.Outages()
+	sum.AbortedBy = e.abortedBy
+	sum.Targets = verdict.Targets(e.sc.TargetSpecs(), &sum)
+	verdict.Decide(&sum)
 	hs, err := e.rec.Histograms(e.cohorts, e.pop.Profiles)
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	return &results.Run{Summary: sum, Series: e.series.s, Histograms: hs}, nil
+}
+
+// fellBehind gives each limit of the generator's health that tripped,
+// with its measured value; none when it kept its schedule.
+func fellBehind(h *results.Harness, interrupted bool) []string {
+	var out []string
+	if h.ScheduleLagP99Ms > lagBoundMs {
+		out = append(out, fmt.Sprintf("schedule lag p99 %.0f ms > %.0f ms", h.ScheduleLagP99Ms, lagBoundMs))
+	}
+	if h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events) {
+		out = append(out, fmt.Sprintf("%.1f%% of events late (more than %.0f ms) > %.0f%%",
+			100*float64(h.LateEvents)/float64(h.Events), h.LateBoundMs, 100*lateShareBound))
+	}
+	if due := h.Events + h.DroppedEvents; !interrupted && due > 0 && float64(h.DroppedEvents) > lateShareBound*float64(due) {
+		out = append(out, fmt.Sprintf("%.1f%% of the events due before the end never handled > %.0f%%",
+			100*float64(h.DroppedEvents)/float64(due), 100*lateShareBound))
+	}
+	return out
 }
 
 // cpuSeconds is the CPU time (user and system) the process used, from
@@ -237,105 +248,6 @@ func (e *engine) rollbackSummary(eng map[string]map[string]results.Engagement) r
 		out.TimeTo95BackS = &v
 	}
 	return out
-}
-
-// judge evaluates the targets against the summary.
-func judge(specs []targetSpec, sum *results.Summary) []results.TargetResult {
-	out := []results.TargetResult{}
-	for _, sp := range specs {
-		tr := results.TargetResult{Name: sp.Name, Segment: sp.Segment, Metric: sp.Metric, Threshold: sp.Threshold,
-			Comparison: sp.Op, Unit: sp.Unit}
-		v, ok := metricValue(sum, sp.Metric, sp.Segment)
-		switch {
-		case ok && !math.IsNaN(v):
-			tr.Value = &v
-			tr.Pass = sp.Pass(v)
-		case strings.HasPrefix(sp.Metric, "adoption.time_to_"):
-			tr.Note = "the share was not reached during the run"
-		default:
-			tr.Note = "no value measured"
-		}
-		if !tr.Pass && sp.Segment == "" && strings.HasPrefix(sp.Metric, "adoption.time_to_") {
-			tr.Note = strings.TrimPrefix(tr.Note+"; "+adoptionLag(sum, sp.Metric), "; ")
-		}
-		if sp.Bundle != "" {
-			tr.Note = strings.TrimSuffix("bundle "+sp.Bundle+"; "+tr.Note, "; ")
-		}
-		out = append(out, tr)
-	}
-	return out
-}
-
-// adoptionLag explains a fleet adoption target that failed: the share at
-// the end, then each cohort below the target share with its own share,
-// its own time to the target share and what holds it back (a
-// maintenance window, few launches a day), the slowest first.
-func adoptionLag(sum *results.Summary, metric string) string {
-	pct := 95
-	if _, err := fmt.Sscanf(metric, "adoption.time_to_%d_s", &pct); err != nil {
-		return ""
-	}
-	want := float64(pct) / 100
-	a := &sum.Adoption
-	var b strings.Builder
-	fmt.Fprintf(&b, "%.1f%% of %d active devices ran %s at the end", 100*a.FinalShare, a.ActiveDevices, a.Bundle)
-	type lag struct {
-		name  string
-		share float64
-		text  string
-	}
-	var lags []lag
-	var reached []string
-	for _, co := range sum.Cohorts {
-		ca, ok := a.BySegment[co.Name]
-		if !ok || ca.ActiveDevices == 0 {
-			continue
-		}
-		var at *float64
-		switch pct {
-		case 50:
-			at = ca.TimeTo50S
-		case 90:
-			at = ca.TimeTo90S
-		case 95:
-			at = ca.TimeTo95S
-		}
-		if ca.FinalShare >= want {
-			if at != nil {
-				reached = append(reached, fmt.Sprintf("%s after %s", co.Name, hoursMinutes(*at)))
-			}
-			continue
-		}
-		why := fmt.Sprintf("%.1f sessions a day", co.SessionsPerDay)
-		if co.MaintenanceWindow != "" {
-			why = "applies updates only in its " + co.MaintenanceWindow + " local window"
-		}
-		if at != nil {
-			why += fmt.Sprintf("; it was at %d%% after %s, then fell back", pct, hoursMinutes(*at))
-		}
-		lags = append(lags, lag{co.Name, ca.FinalShare,
-			fmt.Sprintf("%s %.1f%% of %d active (%s)", co.Name, 100*ca.FinalShare, ca.ActiveDevices, why)})
-	}
-	sort.SliceStable(lags, func(i, j int) bool { return lags[i].share < lags[j].share })
-	if len(lags) > 0 {
-		fmt.Fprintf(&b, "; below %d%%: ", pct)
-		for i, l := range lags {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(l.text)
-		}
-	}
-	if len(reached) > 0 {
-		fmt.Fprintf(&b, "; at %d%%: %s", pct, strings.Join(reached, ", "))
-	}
-	return b.String()
-}
-
-// hoursMinutes prints virtual seconds as "13h05m".
-func hoursMinutes(s float64) string {
-	m := int(s / 60)
-	return fmt.Sprintf("%dh%02dm", m/60, m%60)
 }
 
 // judged reports whether a bundle counts as the judged one: it is, or it

@@ -17,10 +17,12 @@ func compareCommand() *cli.Command {
 		Usage:     "compare two runs: a side-by-side table with deltas and a page with their curves overlaid",
 		ArgsUsage: "A B (run folders, run ids or prefixes, latest, latest~N)",
 		Description: "Prints every metric of both runs with B − A, and B judged against A with the\n" +
-			"baseline tolerances (docs/reports.md). Writes compare-A-B.html (or --out).",
+			"baseline tolerances (docs/reports.md). Writes compare-A-B.html beside the runs\n" +
+			"(the folder holding B's run folder, else the run history's folder), or --out.\n" +
+			"Flags may come before or after the runs.",
 		Flags: []cli.Flag{
 			runsDBFlag(), echartsFlag(),
-			&cli.StringFlag{Name: "out", Usage: "the comparison page (default compare-<A>-<B>.html in the working folder)"},
+			&cli.StringFlag{Name: "out", Usage: "the comparison page (default compare-<A>-<B>.html beside the runs)"},
 		},
 		Action: compareAction,
 	}
@@ -58,7 +60,12 @@ func compareAction(c *cli.Context) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = fmt.Sprintf("compare-%s-%s.html", safeName(a.id), safeName(b.id))
+		// Beside the runs, never in whatever folder the command ran in.
+		dir := filepath.Dir(c.String("runs-db"))
+		if b.folder != "" {
+			dir = filepath.Dir(filepath.Clean(b.folder))
+		}
+		out = filepath.Join(dir, fmt.Sprintf("compare-%s-%s.html", safeName(a.id), safeName(b.id)))
 	}
 	doc, err := cmp.Document(a.run, b.run, opts)
 	if err != nil {

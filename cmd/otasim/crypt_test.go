@@ -45,7 +45,7 @@ func TestEncryptedRoundTrip(t *testing.T) {
 	admin("POST", app+"/channels", []byte(`{"name":"production","bundle":"1.1.0","public":true}`))
 
 	cl, err := client.New(client.Config{Endpoints: client.Endpoints{Updates: base + "/updates", Stats: base + "/stats", Channel: base + "/channel_self"},
-		Connections: 2, APITimeout: 10 * time.Second, DownloadTimeout: 30 * time.Second})
+		Connections: 2, ResponseTimeout: 10 * time.Second, DownloadTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,20 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes, documented in README.md.
+// Exit codes, documented in README.md and in --help.
 const (
-	exitOK         = 0
-	exitError      = 1
-	exitUsage      = 2
-	exitTargetFail = 3
+	exitOK           = 0 // PASS, or a command that is not a run
+	exitError        = 1 // an error: invalid scenario, unreachable target, unwritable folder
+	exitUsage        = 2 // bad usage: an unknown flag, a missing or bad argument
+	exitTargetFail   = 3 // FAIL: a target failed, the target was lost, a metric regressed
+	exitInconclusive = 4 // INCONCLUSIVE: the harness could not measure honestly
 )
+
+// exitCodesHelp lists the exit codes for --help.
+const exitCodesHelp = "Exit codes: 0 PASS (or success), 1 error, 2 bad usage, 3 FAIL (a target failed,\n" +
+	"the target was lost, or a metric regressed against the baseline), 4 INCONCLUSIVE\n" +
+	"(the harness could not measure honestly: the generator fell behind, the run was\n" +
+	"cut short, timeline actions a target depends on were skipped)."
 
 func main() {
 	os.Exit(run(os.Args))
@@ -28,7 +35,7 @@ func main() {
 
 func run(args []string) int {
 	app := newApp()
-	err := app.Run(args)
+	err := execute(app, args)
 	if err == nil {
 		return exitOK
 	}
@@ -43,6 +50,10 @@ func run(args []string) int {
 	return exitError
 }
 
+// execute runs the app on a command line whose flags may come before or
+// after each command's arguments (args.go).
+func execute(app *cli.App, args []string) error { return app.Run(flagsFirst(app, args)) }
+
 func newApp() *cli.App {
 	return &cli.App{
 		Name:    "otasim",
@@ -55,7 +66,7 @@ func newApp() *cli.App {
 			"Capgo protocol, on SQLite) with a simulator of virtual devices across user\n" +
 			"segments, and measures adoption, CDN latency, update success rate and API\n" +
 			"response time against the published targets.\n\n" +
-			"Exit codes: 0 success, 1 error, 2 bad usage, 3 a target or baseline check failed.",
+			"Flags may come before or after a command's arguments.\n\n" + exitCodesHelp,
 		Commands:             commands(),
 		EnableBashCompletion: true,
 		HideHelpCommand:      false,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,18 +15,20 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/refserver"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim"
 	"github.com/otasim/otasim/sim/admin"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/load"
+	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/vclock"
 )
@@ -40,9 +43,10 @@ func runCommand() *cli.Command {
 			"With --target URL (or --updates-url, --stats-url, --channel-url), runs against\n" +
 			"another Capgo-compatible server; timeline actions it cannot carry out (no\n" +
 			"--admin-token) are skipped and listed.\n\n" +
-			"Writes summary.json, series.json and histograms.json to --out and prints the\n" +
-			"targets with PASS/FAIL. Exit code 0 when every target passes, 3 when one\n" +
-			"fails, 1 on an error. Ctrl-C stops the run and writes a partial summary.",
+			"Writes summary.json, series.json and histograms.json to --out, prints every\n" +
+			"target and the run's verdict (PASS, FAIL or INCONCLUSIVE, with its reasons).\n" +
+			"Flags may come before or after the scenario. Ctrl-C stops the run and\n" +
+			"writes a partial summary (INCONCLUSIVE unless a target already failed).\n\n" + exitCodesHelp,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Usage: "base URL of a Capgo-compatible server (default: the in-process reference server)"},
 			&cli.StringFlag{Name: "updates-url", Usage: "URL of /updates (default <target>/updates)"},
@@ -55,6 +59,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "devices", Usage: "number of devices (default: the scenario's)"},
 			&cli.Float64Flag{Name: "speed", Usage: "virtual seconds per real second; 1 is real time (default: the scenario's)"},
 			&cli.DurationFlag{Name: "duration", Usage: "virtual duration of the run (default: the scenario's)"},
+			&cli.DurationFlag{Name: "response-timeout", Usage: "how long a device waits for a reply, or a download for its next byte, in real time: the plugin's responseTimeout (default: the scenario's run.response_timeout, 20s)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
@@ -70,76 +75,7 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-// flagsAfterScenario reports whether flags follow the scenario
-// (`otasim run quickstart --devices 100`), which the flag parser leaves as
-// arguments.
-func flagsAfterScenario(c *cli.Context) bool {
-	return c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-")
-}
-
-// rerunFlagsFirst runs the command again with every flag before the
-// scenario.
-func rerunFlagsFirst(c *cli.Context) error {
-	args := append([]string{c.App.Name, c.Command.Name}, setFlagArgs(c)...)
-	args = append(args, c.Args().Slice()[1:]...)
-	return c.App.RunContext(c.Context, append(args, "--", c.Args().First()))
-}
-
-// setFlagArgs gives back the flags set on c as arguments that parse to the
-// same values: one --name=value per value of a repeatable flag, and each
-// scalar in the form its own flag type parses.
-func setFlagArgs(c *cli.Context) []string {
-	var args []string
-	for _, f := range c.Command.Flags {
-		name := f.Names()[0]
-		if !c.IsSet(name) {
-			continue
-		}
-		var vals []string
-		switch f.(type) {
-		case *cli.StringSliceFlag:
-			vals = c.StringSlice(name)
-		case *cli.IntSliceFlag:
-			for _, v := range c.IntSlice(name) {
-				vals = append(vals, strconv.Itoa(v))
-			}
-		case *cli.Int64SliceFlag:
-			for _, v := range c.Int64Slice(name) {
-				vals = append(vals, strconv.FormatInt(v, 10))
-			}
-		case *cli.Float64SliceFlag:
-			for _, v := range c.Float64Slice(name) {
-				vals = append(vals, strconv.FormatFloat(v, 'g', -1, 64))
-			}
-		case *cli.StringFlag, *cli.PathFlag:
-			vals = []string{c.String(name)}
-		case *cli.BoolFlag:
-			vals = []string{strconv.FormatBool(c.Bool(name))}
-		case *cli.IntFlag:
-			vals = []string{strconv.Itoa(c.Int(name))}
-		case *cli.Int64Flag:
-			vals = []string{strconv.FormatInt(c.Int64(name), 10)}
-		case *cli.Uint64Flag:
-			vals = []string{strconv.FormatUint(c.Uint64(name), 10)}
-		case *cli.Float64Flag:
-			vals = []string{strconv.FormatFloat(c.Float64(name), 'g', -1, 64)}
-		case *cli.DurationFlag:
-			vals = []string{c.Duration(name).String()}
-		default:
-			// Any other flag's value prints in the form it parses.
-			vals = []string{fmt.Sprint(c.Value(name))}
-		}
-		for _, v := range vals {
-			args = append(args, "--"+name+"="+v)
-		}
-	}
-	return args
-}
-
 func runRun(c *cli.Context) error {
-	if flagsAfterScenario(c) {
-		return rerunFlagsFirst(c)
-	}
 	if c.NArg() != 1 {
 		return cli.Exit("run takes one scenario (a bundled name or a file); see 'otasim scenarios list'", exitUsage)
 	}
@@ -147,18 +83,8 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
-	var problems []string
-	if c.Int("devices") < 0 {
-		problems = append(problems, "--devices must not be negative")
-	}
-	if c.Float64("speed") < 0 {
-		problems = append(problems, "--speed must not be negative")
-	}
-	if c.Duration("duration") < 0 {
-		problems = append(problems, "--duration must not be negative")
-	}
-	if len(problems) > 0 {
-		return cli.Exit(strings.Join(problems, "; "), exitUsage)
+	if msg := runFlagProblems(c); msg != "" {
+		return cli.Exit(msg, exitUsage)
 	}
 	runID := newRunID()
 	out := c.String("out")
@@ -170,16 +96,13 @@ func runRun(c *cli.Context) error {
 			return cli.Exit(fmt.Sprintf("run folder %s already holds a run (%s); choose another --out", out, f), exitUsage)
 		}
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return cli.Exit(fmt.Sprintf("run folder: %v", err), exitError)
-	}
 
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	cfg := sim.Config{
 		Scenario: sc, RunID: runID, Devices: c.Int("devices"), Speed: c.Float64("speed"),
-		Duration: c.Duration("duration"), Seed: c.Uint64("seed"),
+		Duration: c.Duration("duration"), Seed: c.Uint64("seed"), ResponseTimeout: c.Duration("response-timeout"),
 	}
 	_, stderr := writers(c)
 	if !c.Bool("quiet") {
@@ -194,15 +117,23 @@ func runRun(c *cli.Context) error {
 	cfg.Progress = rr.progress(cfg.Progress)
 
 	external := c.String("target") != "" || c.String("updates-url") != "" || sc.Target.UpdatesURL != ""
-	var shutdown func() error
 	if external {
 		if err := externalTarget(c, sc, &cfg); err != nil {
 			return err
 		}
-		if err := reachable(ctx, cfg.Endpoints.Updates); err != nil {
+		if err := probeTarget(ctx, sc, &cfg); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
-	} else {
+	}
+	// The run folder exists from here on; a run that does not start
+	// leaves none behind (one that was there already is left as it was).
+	folder, err := newRunFolder(out)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("run folder: %v", err), exitError)
+	}
+	defer folder.removeUnlessKept()
+	var shutdown func() error
+	if !external {
 		shutdown, err = inProcess(ctx, out, &cfg)
 		if err != nil {
 			return cli.Exit(err.Error(), exitError)
@@ -213,27 +144,13 @@ func runRun(c *cli.Context) error {
 		fmt.Fprintf(stderr, "otasim run %s: %d devices, %s virtual at speed %g, server %s\n",
 			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), cfg.Server.UpdatesURL)
 	}
-	if path := c.String("cpu-profile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfiles, err := startProfiles(c, &cfg)
+	if err != nil {
+		return err
 	}
-	if path := c.String("mem-profile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return cli.Exit(fmt.Sprintf("--mem-profile: %v", err), exitError)
-		}
-		defer f.Close()
-		cfg.HeapProfile = f
-	}
+	defer stopProfiles()
 	if sc.Load != nil { // a plain load test instead of the rollout simulation
-		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr)
+		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr, folder)
 	}
 	run, runErr := sim.Run(ctx, cfg)
 	if shutdown != nil {
@@ -247,16 +164,102 @@ func runRun(c *cli.Context) error {
 	if runErr != nil {
 		return cli.Exit(runErr.Error(), exitError)
 	}
+	folder.keep()
 	return finishRun(ctx, c, out, run, rr, printSummary)
 }
 
-// finishRun writes the run folder, prints the summary table (and
+// runFlagProblems checks the run's numeric flags: a value given must make
+// sense (0 is not a speed).
+func runFlagProblems(c *cli.Context) string {
+	var problems []string
+	for _, f := range []struct {
+		name  string
+		value float64
+	}{
+		{"devices", float64(c.Int("devices"))}, {"speed", c.Float64("speed")},
+		{"duration", c.Duration("duration").Seconds()}, {"response-timeout", c.Duration("response-timeout").Seconds()},
+	} {
+		switch {
+		case f.value < 0:
+			problems = append(problems, "--"+f.name+" must not be negative")
+		case f.value == 0 && c.IsSet(f.name):
+			problems = append(problems, "--"+f.name+" must be above 0")
+		}
+	}
+	if d := c.Duration("response-timeout"); d > scenarios.MaxResponseTimeout.D() {
+		problems = append(problems, fmt.Sprintf("--response-timeout %v is over the limit of %v", d, scenarios.MaxResponseTimeout))
+	}
+	return strings.Join(problems, "; ")
+}
+
+// startProfiles starts the --cpu-profile and --mem-profile the flags ask
+// for; the returned function stops them.
+func startProfiles(c *cli.Context, cfg *sim.Config) (func(), error) {
+	var closers []func()
+	stop := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if path := c.String("cpu-profile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return stop, cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
+		}
+		closers = append(closers, func() { f.Close() })
+		if err := pprof.StartCPUProfile(f); err != nil {
+			stop()
+			return func() {}, cli.Exit(fmt.Sprintf("--cpu-profile: %v", err), exitError)
+		}
+		closers = append(closers, pprof.StopCPUProfile)
+	}
+	if path := c.String("mem-profile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			stop()
+			return func() {}, cli.Exit(fmt.Sprintf("--mem-profile: %v", err), exitError)
+		}
+		closers = append(closers, func() { f.Close() })
+		cfg.HeapProfile = f
+	}
+	return stop, nil
+}
+
+// runFolder is the run folder while the run starts: removed at the end
+// unless the run got far enough to write its results (keep), and only
+// when this run created it.
+type runFolder struct {
+	path    string
+	created bool
+	kept    bool
+}
+
+func newRunFolder(path string) (*runFolder, error) {
+	_, err := os.Stat(path)
+	f := &runFolder{path: path, created: errors.Is(err, os.ErrNotExist)}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *runFolder) keep() { f.kept = true }
+
+func (f *runFolder) removeUnlessKept() {
+	if !f.kept && f.created {
+		_ = os.RemoveAll(f.path)
+	}
+}
+
+// finishRun judges the run against its baseline (which becomes part of
+// its verdict), writes the run folder, prints the summary table (and
 // summary.json with --json), writes the reports and records the run, then
-// turns the outcome into the documented exit code. A simulation and a load
-// run end the same way.
+// turns the verdict into the documented exit code. A simulation and a
+// load run end the same way.
 func finishRun(ctx context.Context, c *cli.Context, out string, run *results.Run, rr *runReports,
 	print func(io.Writer, *results.Summary, string)) error {
 	stdout, stderr := writers(c)
+	rr.judgeBaseline(run) // before anything is written: the stored verdict is the whole verdict
 	writeErr := results.Write(out, run)
 	tableTo := stdout
 	if c.Bool("json") {
@@ -268,17 +271,17 @@ func finishRun(ctx context.Context, c *cli.Context, out string, run *results.Run
 	if writeErr != nil {
 		return cli.Exit(fmt.Sprintf("writing the run folder: %v", writeErr), exitError)
 	}
-	reportErr := rr.finish(ctx, out, run, tableTo) // report.html, junit.xml, history, baseline
-	if run.Summary.Interrupted {
-		return cli.Exit("interrupted: partial results written", exitError)
+	if err := rr.finish(ctx, out, run, tableTo); err != nil { // report.html, junit.xml, history, baseline table
+		return err
 	}
-	if reportErr != nil {
-		return reportErr
+	printVerdict(tableTo, &run.Summary)
+	switch run.Summary.Verdict {
+	case results.VerdictPass:
+		return nil
+	case results.VerdictInconclusive:
+		return cli.Exit("", exitInconclusive)
 	}
-	if !run.Summary.Pass {
-		return cli.Exit("", exitTargetFail)
-	}
-	return nil
+	return cli.Exit("", exitTargetFail)
 }
 
 func firstNonEmpty(v ...string) string {
@@ -327,24 +330,31 @@ func joinURL(base, path string) string {
 	return base + path
 }
 
-// reachable fails fast, with a clear message, when nothing listens at the
-// target.
-func reachable(ctx context.Context, target string) error {
-	u, err := url.Parse(target)
+// probeTimeout bounds the start-up check of an external target.
+const probeTimeout = 5 * time.Second
+
+// probeTarget sends the fleet's first device's check to the target before
+// the run starts and wants an HTTP answer within probeTimeout: a target
+// that refuses connections, or accepts them and never answers, is
+// reported at once instead of measured as a fleet of failures.
+func probeTarget(ctx context.Context, sc *scenarios.Scenario, cfg *sim.Config) error {
+	seed := sc.Run.Seed
+	if cfg.Seed != 0 {
+		seed = cfg.Seed
+	}
+	pop, err := population.New(sc, seed, cfg.Devices)
 	if err != nil {
 		return err
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
-	}
-	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", host)
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: 1})
 	if err != nil {
-		return fmt.Errorf("target %s is unreachable: %w", target, err)
+		return err
 	}
-	return conn.Close()
+	defer cl.Close()
+	var info protocol.Info
+	load.NewFleet(pop, sc.App.ID).Info(0, &info)
+	_, err = cl.Probe(ctx, &info, probeTimeout)
+	return err
 }
 
 // inProcess starts the reference server on loopback with its database in

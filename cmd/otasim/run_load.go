@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/otasim/otasim/sim/load"
 	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/verdict"
 )
 
 // runLoad runs the scenario's load profile instead of the rollout
@@ -26,7 +26,7 @@ import (
 // rr writes the report, junit.xml and the history entry, as for a
 // simulation.
 func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error,
-	rr *runReports) error {
+	rr *runReports, folder *runFolder) error {
 	_, stderr := writers(c)
 	stop := func() {
 		if shutdown != nil {
@@ -57,7 +57,11 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	workers := sc.Run.Workers
 	// One connection per worker: a worker waiting for a connection would
 	// count the wait as service time.
-	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: max(sc.Run.Connections, workers)})
+	timeout := sc.Run.ResponseTimeout.D()
+	if cfg.ResponseTimeout > 0 {
+		timeout = cfg.ResponseTimeout
+	}
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: max(sc.Run.Connections, workers), ResponseTimeout: timeout})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
@@ -69,7 +73,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	if strings.HasPrefix(cfg.Endpoints.Updates, "http://") {
 		// Plain HTTP takes the fast path: fasthttp, a connection per
 		// worker, no net/http transport in between (see load.Wire).
-		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, 0); err != nil {
+		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, timeout); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
 	}
@@ -81,6 +85,9 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	}
 	if cfg.Progress != nil { // not --quiet
 		lc.Progress = loadProgress(stderr, isTerminal(stderr))
+	}
+	if w := verdict.NewWatch(sc.TargetSpecs()); w != nil {
+		lc.Abort = func(p load.Progress) string { return w.Check(liveLoadSummary(p), p.Elapsed.Seconds()) }
 	}
 	if !c.Bool("quiet") {
 		fmt.Fprintf(stderr, "otasim run %s: load profile %s against %s, %d devices, %d workers\n", sc.Name,
@@ -99,7 +106,25 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
+	folder.keep()
 	return finishRun(ctx, c, out, run, rr, printLoadSummary)
+}
+
+// liveLoadSummary is what a load run's targets read, from a progress
+// snapshot: /updates' requests, failures and mean latency so far.
+func liveLoadSummary(p load.Progress) *results.Summary {
+	done := p.OK + p.Failed
+	e := results.Endpoint{Count: done, Errors: p.Failed}
+	e.Outcomes[results.OutcomeSuccess] = p.OK
+	e.Outcomes[results.OutcomeNetworkError] = p.Failed // the class does not matter to a target
+	if done > 0 {
+		e.ErrorRate = float64(p.Failed) / float64(done)
+	}
+	if p.OK > 0 {
+		mean := float64(p.OKLatency.Microseconds()) / 1000 / float64(p.OK)
+		e.MeanMs = &mean
+	}
+	return &results.Summary{Load: &results.Load{}, API: map[string]results.Endpoint{"updates": e}}
 }
 
 func describeLoad(l *scenarios.LoadProfile, d time.Duration) string {
@@ -129,6 +154,9 @@ func loadProgress(w io.Writer, tty bool) func(load.Progress) {
 		lastSent, lastAt = p.Sent, p.Elapsed
 		line := fmt.Sprintf("%.0f/%.0f s  %.0f req/s  sent %d  failed %d  late %d  dropped %d  in flight %d",
 			p.Elapsed.Seconds(), p.Length.Seconds(), rps, p.Sent, p.Failed, p.Late, p.Dropped, p.InFlight)
+		if p.LostAtS != nil {
+			line += fmt.Sprintf("  TARGET LOST at %.0f s", *p.LostAtS)
+		}
 		if tty {
 			fmt.Fprintf(w, "\r\033[K%s", line)
 			return
@@ -141,37 +169,44 @@ func loadProgress(w io.Writer, tty bool) func(load.Progress) {
 }
 
 // loadRun fills the run folder's files from a load test: the load section,
-// /updates latencies and the harness in the summary, the histograms, and
-// requests per second as the series.
+// /updates by outcome (latencies of the successful replies) and the
+// harness in the summary, the verdict, the histograms, and requests per
+// second as the series.
 func loadRun(sc *scenarios.Scenario, cfg *sim.Config, seed uint64, devices int, started time.Time, res *load.Result) (*results.Run, error) {
 	ls := res.Summary()
-	lat := load.Quantiles(res.Latency)
-	ep := results.Endpoint{Count: lat.Count, Errors: res.Failed, MeanMs: lat.Mean, P50Ms: lat.P50, P90Ms: lat.P90,
-		P95Ms: lat.P95, P99Ms: lat.P99, MaxMs: lat.Max, Service: &ls.ServiceMs, ByStatus: ls.ByStatus}
+	ep := results.Endpoint{Count: res.Outcomes.Total(), Errors: res.Outcomes.Failed(), ErrorRate: results.ErrorRate(res.Outcomes),
+		Outcomes: res.Outcomes, Service: &ls.ServiceMs, ByStatus: ls.ByStatus}
+	ep.SetLatency(ls.LatencyMs)
+	if ep.Errors > 0 {
+		failed := load.Quantiles(res.FailedTime)
+		ep.Failed, ep.Causes = &failed, res.Causes
+	}
 	s := results.Summary{RunID: cfg.RunID, Scenario: sc.Name, ScenarioSource: sc.Source, Seed: seed, Devices: devices,
 		Speed: 1, VirtualSeconds: res.Wall.Seconds(), WallSeconds: time.Since(started).Seconds(), Interrupted: res.Interrupted,
 		StartedAt: started.UTC().Format(time.RFC3339), VirtualEpoch: started.UTC().Format(time.RFC3339), Server: cfg.Server,
-		API: map[string]results.Endpoint{"updates": ep}, Load: &ls, Pass: true,
+		API: map[string]results.Endpoint{"updates": ep}, Load: &ls, TargetLost: res.Outages, AbortedBy: res.Aborted,
 		Harness: results.Harness{ScheduleLagP99Ms: ls.ScheduleLagMs.P99, ScheduleLagMaxMs: ls.ScheduleLagMs.Max,
 			LateEvents: res.Late, LateBoundMs: ls.LateBoundMs, DroppedEvents: res.Dropped + res.Unsent, Events: res.Due,
 			Requests: res.Sent, PeakInFlight: res.PeakInFlight, Workers: res.Workers, Connections: res.Workers,
-			CPUSeconds: res.CPU.Seconds(), FellBehind: ls.Saturated},
-		Warnings: []string{}, Targets: []results.TargetResult{}}
+			CPUSeconds: res.CPU.Seconds(), FellBehind: ls.Saturated, Reasons: ls.Reasons, Abandoned: res.Cut},
+		Warnings: []string{}, SkippedActions: []results.ActionResult{}}
 	for _, r := range ls.Reasons {
 		s.Warnings = append(s.Warnings, "generator saturated: "+r)
 	}
-	if t := sc.Targets.APIMeanMs; t != nil && !slices.Contains(sc.Targets.Disable, scenarios.TargetAPI) {
-		v := lat.Mean
-		tr := results.TargetResult{Name: scenarios.TargetAPI, Metric: "api_mean_ms", Threshold: *t, Comparison: "<=",
-			Value: &v, Unit: "ms", Pass: lat.Count > 0 && v <= *t}
-		s.Targets = append(s.Targets, tr)
-		s.Pass = tr.Pass
+	if l := sc.Load; l.Profile == scenarios.ProfileMax && ls.CPUShare >= 0.9 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("the process used %.0f%% of the CPU: a max profile measures the generator and the server together", 100*ls.CPUShare))
 	}
+	s.Targets = verdict.Targets(sc.TargetSpecs(), &s)
+	verdict.Decide(&s)
 	run := &results.Run{Summary: s, Histograms: results.Histograms{Histograms: map[string]results.Histogram{}}}
 	for _, x := range []struct {
 		name string
 		h    *hdrhistogram.Histogram
-	}{{"api.updates.latency", res.Latency}, {"api.updates.service", res.Service}, {"schedule_lag", res.Lag}} {
+	}{{"api.updates.latency", res.Latency}, {"api.updates.service", res.Service}, {"api.updates.failed", res.FailedTime},
+		{"schedule_lag", res.Lag}} {
+		if x.h.TotalCount() == 0 {
+			continue
+		}
 		enc, err := results.Encode(x.h, "us")
 		if err != nil {
 			return nil, err
@@ -203,7 +238,14 @@ func printLoadSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintf(w, "requests: %d sent, %d failed, %d cut; achieved %.1f/s\n", l.Sent, l.Failed, l.Cut, l.AchievedRPS)
 	}
 	q := func(name string, x results.Quantiles) {
+		if x.Count == 0 {
+			fmt.Fprintf(w, "%-28s —  (n=0)\n", name)
+			return
+		}
 		fmt.Fprintf(w, "%-28s p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %8.3f ms  (n=%d)\n", name, x.P50, x.P90, x.P99, x.Max, x.Count)
+	}
+	if e, ok := s.API["updates"]; ok {
+		fmt.Fprintln(w, endpointLine("updates", e))
 	}
 	q("latency (intended time):", l.LatencyMs)
 	q("service time:", l.ServiceMs)
@@ -211,15 +253,19 @@ func printLoadSummary(w io.Writer, s *results.Summary, dir string) {
 		q("schedule lag:", l.ScheduleLagMs)
 	}
 	fmt.Fprintf(w, "status: %s; generator CPU %.1f s (%.0f%% of the machine)\n", fmtCounts(l.ByStatus), l.CPUSeconds, 100*l.CPUShare)
+	for _, o := range s.TargetLost {
+		fmt.Fprintf(w, "TARGET LOST at %.0f s (%d failures)\n", o.LostAtS, o.Failures)
+	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintln(w, "WARNING:", warn)
 	}
+	fmt.Fprintln(w)
+	var judged []results.TargetResult
 	for _, t := range s.Targets {
-		res := "PASS"
-		if !t.Pass {
-			res = "FAIL"
+		if t.Status != results.StatusNA { // a load run only checks /updates
+			judged = append(judged, t)
 		}
-		fmt.Fprintf(w, "target %s: %s %s: %s\n", t.Name, fmtValue(t.Value, t.Unit), fmtThreshold(t), res)
 	}
+	printTargets(w, judged)
 	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
 }

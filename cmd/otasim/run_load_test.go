@@ -42,7 +42,7 @@ load:
 	}
 	out := filepath.Join(dir, "run")
 	stdout, stderr, code := runScenariosCLI(t, "run", scenario, "--out", out, "--runs-db", filepath.Join(dir, "runs.db"))
-	if code != exitOK {
+	if !isVerdict(code) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	// The load run's own header, not the rollout simulation's.
@@ -68,6 +68,7 @@ load:
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantVerdict(t, &run.Summary, code, results.VerdictPass, false, "")
 	l := run.Summary.Load
 	if l == nil {
 		t.Fatal("summary has no load section")

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/otasim/otasim/reports/format"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -24,10 +25,23 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progressPrinter redraws one line on a terminal, or prints a plain line
-// every 5 s otherwise.
+// every 5 s otherwise; the target being lost, and found again, gets a
+// line of its own at once.
 func progressPrinter(w io.Writer, tty bool) func(results.Progress) {
 	var last time.Time
+	lost := false
 	return func(p results.Progress) {
+		if (p.TargetLostAtS != nil) != lost {
+			lost = p.TargetLostAtS != nil
+			if tty {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			if lost {
+				fmt.Fprintf(w, "TARGET LOST at %s: every request has failed since (the run goes on)\n", fmtDur(*p.TargetLostAtS))
+			} else {
+				fmt.Fprintf(w, "target answering again at %s\n", fmtDur(p.VirtualS))
+			}
+		}
 		line := fmt.Sprintf("virtual %s/%s  devices %d (active %d)  %s %.1f%%  %.0f req/s  requests %d  failures %d  in flight %d  lag p99 %.0f ms",
 			fmtDur(p.VirtualS), fmtDur(p.DurationS), p.Devices, p.Active, p.Bundle, 100*p.Adoption,
 			p.RequestsPerS, p.Requests, p.Failures, p.InFlight, p.LagP99Ms)
@@ -77,23 +91,24 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprint(w, "  INTERRUPTED")
 	}
 	fmt.Fprintln(w)
-	a := s.Adoption
-	fmt.Fprintf(w, "adoption of %s: final %.1f%% of %d active devices; 50%% after %s, 90%% after %s, 95%% after %s\n",
-		a.Bundle, 100*a.FinalShare, a.ActiveDevices, fmtValue(a.TimeTo50S, "s"), fmtValue(a.TimeTo90S, "s"), fmtValue(a.TimeTo95S, "s"))
+	if a := s.Adoption; a.Bundle != "" {
+		fmt.Fprintf(w, "adoption of %s: final %.1f%% of %d active devices; 50%% after %s, 90%% after %s, 95%% after %s\n",
+			a.Bundle, 100*a.FinalShare, a.ActiveDevices, fmtValue(a.TimeTo50S, "s"), fmtValue(a.TimeTo90S, "s"), fmtValue(a.TimeTo95S, "s"))
+	}
 	sr := s.SuccessRate
 	fmt.Fprintf(w, "updates: %d attempts, %d installed (%.1f%%), %d in progress, failures %s\n",
 		sr.Attempts, sr.Successes, 100*sr.Overall, sr.InProgress, fmtCounts(sr.Failures))
-	fmt.Fprintf(w, "CDN: %d downloads, p50 %.1f ms per 5 MB (modelled device network p50 %.0f ms)\n",
-		s.CDN.Downloads, s.CDN.MsPer5MB.P50, s.CDN.ModelledMsPer5MB.P50)
+	fmt.Fprintln(w, cdnLine(&s.CDN))
 	if m, ok := s.CDN.ByDelivery["manifest"]; ok && m.BytesFullZip > 0 {
 		fmt.Fprintf(w, "per-file: %d downloads, %d files fetched (%d failed), %d reused; %.1f MB instead of %.1f MB of zips (%.0f%% saved); install p50 %s (zip %s)\n",
 			m.Downloads, s.CDN.ManifestFiles.Count, s.CDN.ManifestFiles.Failures, s.CDN.ManifestFiles.Reused,
 			float64(m.Bytes)/1e6, float64(m.BytesFullZip)/1e6, 100*(1-float64(m.Bytes)/float64(m.BytesFullZip)),
 			fmtDur(m.InstallTimeS.P50), fmtDur(s.CDN.ByDelivery["zip"].InstallTimeS.P50))
 	}
-	if u, ok := s.API["updates"]; ok {
-		fmt.Fprintf(w, "/updates: %d requests, mean %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors\n",
-			u.Count, u.MeanMs, u.P95Ms, u.P99Ms, u.Errors)
+	for _, name := range []string{"updates", "stats", "channel_self"} {
+		if e, ok := s.API[name]; ok && e.Count > 0 {
+			fmt.Fprintln(w, endpointLine(name, e))
+		}
 	}
 	for _, g := range s.Rollback.GuardTrips {
 		fmt.Fprintf(w, "guard tripped at %s: %s (%s)\n", fmtDur(g.AtS), g.Action, g.Detail)
@@ -136,28 +151,85 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		fmt.Fprintln(w, "WARNING:", warn)
 	}
 	fmt.Fprintln(w)
+	printTargets(w, s.Targets)
+	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
+}
+
+// printTargets prints the targets table, then why each target that did
+// not pass did not (e.g. which segments held adoption back).
+func printTargets(w io.Writer, targets []results.TargetResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tVALUE\tTHRESHOLD\tRESULT")
-	for _, t := range s.Targets {
+	for _, t := range targets {
 		name := t.Name
 		if t.Segment != "" && !strings.Contains(name, "@") {
 			name += "@" + t.Segment
 		}
-		res := "PASS"
-		if !t.Pass {
-			res = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), res)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), statusWord(t.Status))
 	}
 	tw.Flush()
-	// Why a target failed, when the run can tell (e.g. which segments
-	// held adoption back).
-	for _, t := range s.Targets {
-		if !t.Pass && t.Note != "" {
+	for _, t := range targets {
+		if t.Status != results.StatusPass && t.Note != "" {
 			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Note)
 		}
 	}
-	fmt.Fprintf(w, "\nrun folder: %s (summary.json, series.json, histograms.json)\n", dir)
+}
+
+func statusWord(st results.TargetStatus) string {
+	switch st {
+	case results.StatusPass:
+		return "PASS"
+	case results.StatusInconclusive:
+		return "INCONCLUSIVE"
+	case results.StatusNA:
+		return "N/A"
+	}
+	return "FAIL"
+}
+
+// printVerdict prints the run's verdict and why, last, where a reader of
+// a CI log looks.
+func printVerdict(w io.Writer, s *results.Summary) {
+	fmt.Fprintf(w, "\nVERDICT: %s\n", s.Verdict)
+	for _, r := range s.VerdictReasons {
+		fmt.Fprintln(w, "  -", r)
+	}
+}
+
+// endpointLine is one endpoint's requests, failures and latencies of the
+// successful replies ("—" when none succeeded).
+func endpointLine(name string, e results.Endpoint) string {
+	line := fmt.Sprintf("/%s: %d requests, %d failed (%.1f%%)", name, e.Count, e.Errors, 100*e.ErrorRate)
+	if e.Errors > 0 {
+		line += " [" + format.Failures(e.Outcomes, e.Causes) + "]"
+	}
+	return line + fmt.Sprintf("; successful replies: mean %s, p95 %s, p99 %s", fmtMs(e.MeanMs), fmtMs(e.P95Ms), fmtMs(e.P99Ms))
+}
+
+// cdnLine is the downloads: successes, failures, time per download, and
+// per 5 MB for bundles of at least 1 MB.
+func cdnLine(c *results.CDN) string {
+	line := fmt.Sprintf("CDN: %d downloads, %d failed", c.Downloads, c.Failures)
+	if c.Failures > 0 {
+		line += " [" + format.Failures(c.Outcomes, c.Causes) + "]"
+	}
+	if c.Downloads == 0 {
+		return line
+	}
+	line += fmt.Sprintf("; per download p50 %.1f ms", c.MsPerDownload.P50)
+	if c.MsPer5MB.Count > 0 {
+		line += fmt.Sprintf(", per 5 MB p50 %.1f ms (modelled device network p50 %.0f ms)", c.MsPer5MB.P50, c.ModelledMsPer5MB.P50)
+	} else {
+		line += " (bundles under 1 MB: no time per 5 MB)"
+	}
+	return line
+}
+
+func fmtMs(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f ms", *v)
 }
 
 func fmtCounts(m map[string]int64) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/otasim/otasim/reports/html"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/verdict"
 )
 
 // The reports' part of `otasim run`: report.html and junit.xml in the run
@@ -29,8 +30,9 @@ import (
 //	flags:        Flags: append([]cli.Flag{...}, runReportFlags()...)
 //	before run:   rr, err := startRunReports(ctx, c, sc, runID); defer rr.close()
 //	              cfg.Progress = rr.progress(cfg.Progress)
-//	after write:  reportErr := rr.finish(ctx, out, run, tableTo)
-//	exit:         writeErr, interrupted, then reportErr, then !Pass.
+//	before write: rr.judgeBaseline(run)   (the regressions join the verdict)
+//	after write:  err := rr.finish(ctx, out, run, tableTo)
+//	exit:         writeErr, then err, then the verdict.
 
 // runReportFlags are the flags of `otasim run` the reports own.
 func runReportFlags() []cli.Flag {
@@ -38,7 +40,7 @@ func runReportFlags() []cli.Flag {
 		runsDBFlag(),
 		&cli.BoolFlag{Name: "no-history", Usage: "do not record the run in the run history"},
 		echartsFlag(),
-		&cli.StringFlag{Name: "baseline", Usage: "compare with a stored run (a run folder, an id, latest or latest~N: latest is the newest complete run of the same scenario) and exit 3 when a metric regresses beyond its tolerance"},
+		&cli.StringFlag{Name: "baseline", Usage: "compare with a stored run (a run folder, an id, latest or latest~N: latest is the newest run of the same scenario whose verdict was PASS); a metric that regresses beyond its tolerance makes the run FAIL (exit 3), and it is stored so"},
 		&cli.StringSliceFlag{Name: "tolerance", Usage: "override a baseline tolerance: METRIC=20% (relative), METRIC=5 (absolute) or METRIC=20%,5; repeat for more (docs/reports.md lists the metrics and defaults)"},
 		&cli.StringFlag{Name: "dashboard", Usage: "serve a live dashboard of the run at this address, e.g. 127.0.0.1:8089"},
 	}
@@ -52,9 +54,10 @@ type runReports struct {
 	noHistory bool
 	hash      string
 
-	base   *results.Run // nil: no baseline
-	baseID string
-	over   baseline.Overrides
+	base    *results.Run // nil: no baseline
+	baseID  string
+	over    baseline.Overrides
+	verdict *baseline.Verdict // the comparison, once judged
 
 	dash     *dashboard.Server
 	dashDone chan error
@@ -114,9 +117,9 @@ func (r *runReports) loadBaseline(ctx context.Context, ref, scenario, runID stri
 			return cli.Exit("--baseline: "+err.Error(), exitError)
 		}
 		defer db.Close()
-		id, err := db.Resolve(ctx, "latest", history.Scope{Scenario: scenario, Exclude: runID, Complete: true})
+		id, err := db.Resolve(ctx, "latest", history.Scope{Scenario: scenario, Exclude: runID, Verdict: results.VerdictPass})
 		if errors.Is(err, history.ErrNotFound) {
-			fmt.Fprintf(r.stderr, "baseline: none yet (no complete run of %s in %s): this run will be the first\n", scenario, r.dbPath)
+			fmt.Fprintf(r.stderr, "baseline: none yet (no run of %s with verdict PASS in %s): this run will be the first\n", scenario, r.dbPath)
 			return nil
 		}
 		if err != nil {
@@ -168,21 +171,28 @@ func (r *runReports) progress(next func(results.Progress)) func(results.Progress
 	}
 }
 
+// judgeBaseline compares the run with its baseline, when it has one and
+// was not interrupted, and adds the regressions to the run's verdict, so
+// that the verdict written and recorded is the whole one.
+func (r *runReports) judgeBaseline(run *results.Run) {
+	if r == nil || r.base == nil || run.Summary.Interrupted {
+		return
+	}
+	v := baseline.Check(&r.base.Summary, &run.Summary, r.over)
+	r.verdict = &v
+	run.Summary.Baseline = v.Result()
+	verdict.Decide(&run.Summary)
+}
+
 // finish runs after the run folder is written: report.html and junit.xml,
-// the history, the baseline. It prints what it did to w (the summary's
-// writer) and returns an error carrying the exit code: 3 for a baseline
-// regression, 1 when an artifact could not be written or recorded.
+// the history, the baseline table. It prints what it did to w (the
+// summary's writer) and returns an error with exit code 1 when an
+// artifact could not be written or recorded.
 func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w io.Writer) error {
 	// An interrupted run is reported and recorded too.
 	ctx = context.WithoutCancel(ctx)
 	var errs []string
-	// The baseline first: its verdict goes into junit.xml too.
-	var verdict *baseline.Verdict
-	if r.base != nil && !run.Summary.Interrupted {
-		v := baseline.Check(&r.base.Summary, &run.Summary, r.over)
-		verdict = &v
-	}
-	if err := reports.WriteRunArtifacts(ctx, out, run, reports.Options{HTML: r.opts, Baseline: verdict}); err != nil {
+	if err := reports.WriteRunArtifacts(ctx, out, run, reports.Options{HTML: r.opts, Baseline: r.verdict}); err != nil {
 		errs = append(errs, err.Error())
 	} else {
 		fmt.Fprintf(w, "report: %s\n", filepath.Join(out, reports.ReportFile))
@@ -194,7 +204,7 @@ func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w
 		if err := r.record(ctx, out, run); err != nil {
 			errs = append(errs, err.Error())
 		} else {
-			fmt.Fprintf(w, "recorded in %s as %s\n", r.dbPath, run.Summary.RunID)
+			fmt.Fprintf(w, "recorded in %s as %s (%s)\n", r.dbPath, run.Summary.RunID, run.Summary.Verdict)
 		}
 	}
 	if r.dash != nil {
@@ -205,27 +215,22 @@ func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w
 		final.VirtualS = run.Summary.VirtualSeconds
 		r.dash.Finish(final)
 	}
-	regressed := false
 	switch {
-	case r.base != nil && verdict == nil:
+	case r.base != nil && r.verdict == nil:
 		fmt.Fprintln(w, "baseline: not checked, the run was interrupted")
-	case verdict != nil:
+	case r.verdict != nil:
 		fmt.Fprintln(w)
-		if err := verdict.Write(w); err != nil {
+		if err := r.verdict.Write(w); err != nil {
 			return err
 		}
-		if verdict.Regressed {
-			regressed = true
-			fmt.Fprintf(w, "BASELINE: REGRESSED against %s (%d metrics beyond tolerance)\n", r.baseID, len(verdict.Regressions()))
+		if r.verdict.Regressed {
+			fmt.Fprintf(w, "BASELINE: REGRESSED against %s (%d metrics beyond tolerance)\n", r.baseID, len(r.verdict.Regressions()))
 		} else {
 			fmt.Fprintf(w, "BASELINE: ok against %s\n", r.baseID)
 		}
 	}
 	if len(errs) > 0 {
 		return cli.Exit(strings.Join(errs, "\n"), exitError)
-	}
-	if regressed {
-		return cli.Exit("", exitTargetFail)
 	}
 	return nil
 }

@@ -16,8 +16,10 @@ func runsCommand() *cli.Command {
 		Name:  "runs",
 		Usage: "list the recorded runs, newest first",
 		Description: "Every `otasim run` is recorded in the run history (--runs-db, default\n" +
-			"runs/runs.db). A run is named by its id, a unique prefix of it, latest or\n" +
-			"latest~N in `otasim report`, `otasim compare` and `otasim run --baseline`.",
+			"runs/runs.db) with its whole verdict: PASS, FAIL or INCONCLUSIVE, a baseline\n" +
+			"comparison included. A run is named by its id, a unique prefix of it, latest\n" +
+			"or latest~N in `otasim report`, `otasim compare` and `otasim run --baseline`\n" +
+			"(where latest is the newest run of the scenario whose verdict was PASS).",
 		Flags: []cli.Flag{
 			runsDBFlag(),
 			&cli.StringFlag{Name: "scenario", Usage: "only runs of this scenario"},
@@ -54,14 +56,11 @@ func runsAction(c *cli.Context) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTARTED\tSCENARIO\tDEVICES\tRESULT\tVIRTUAL\tWALL\tVERSION")
+	fmt.Fprintln(tw, "ID\tSTARTED\tSCENARIO\tDEVICES\tVERDICT\tVIRTUAL\tWALL\tVERSION")
 	for _, e := range list {
-		res := "PASS"
-		switch {
-		case e.Interrupted:
-			res = "INTERRUPTED"
-		case !e.Pass:
-			res = "FAIL"
+		res := string(e.Verdict)
+		if e.Interrupted {
+			res += " (interrupted)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", e.ID, e.StartedAt, e.Scenario, e.Devices, res,
 			format.Seconds(e.VirtualSeconds), format.Seconds(e.WallSeconds), e.Version)

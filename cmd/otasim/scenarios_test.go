@@ -19,7 +19,7 @@ func runScenariosCLI(t *testing.T, args ...string) (stdout, stderr string, code 
 	var out, errOut bytes.Buffer
 	app := newApp()
 	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"otasim"}, args...))
+	err := execute(app, append([]string{"otasim"}, args...))
 	code = exitOK
 	if err != nil {
 		code = exitError

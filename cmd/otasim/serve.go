@@ -27,7 +27,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"OTASIM_ADDR"}, Usage: "listen address"},
 			&cli.StringFlag{Name: "db", Value: "otasim.db", EnvVars: []string{"OTASIM_DB"}, Usage: "SQLite database file (bundles go to <db>.bundles/)"},
 			&cli.BoolFlag{Name: "demo", Usage: "seed the demo app, bundles and channels (only what is missing)"},
-			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "bearer token of the admin API (generated and printed when empty)"},
+			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: fmt.Sprintf("bearer token of the admin API, at least %d characters (generated and printed when empty)", refserver.MinAdminTokenLen)},
 			&cli.StringFlag{Name: "public-url", EnvVars: []string{"OTASIM_PUBLIC_URL"}, Usage: "base URL of bundle downloads in /updates replies (default http://<addr>)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
@@ -58,6 +58,9 @@ func runServe(c *cli.Context) error {
 	log, err := newLogger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
+	}
+	if tok := c.String("admin-token"); tok != "" && len(tok) < refserver.MinAdminTokenLen {
+		return cli.Exit(fmt.Sprintf("--admin-token (or OTASIM_ADMIN_TOKEN) must be at least %d characters, got %d", refserver.MinAdminTokenLen, len(tok)), exitUsage)
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()

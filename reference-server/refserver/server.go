@@ -45,6 +45,9 @@ const (
 	MaxStatsBody   = 1 << 20
 )
 
+// MinAdminTokenLen is the shortest admin token accepted.
+const MinAdminTokenLen = 8
+
 // Config configures a Server. Only DBPath is required.
 type Config struct {
 	// DBPath is the SQLite file; bundle files go to DBPath + ".bundles".
@@ -53,7 +56,8 @@ type Config struct {
 	// "http://127.0.0.1:8080". Empty: "http://" + the listener's address,
 	// set by Serve.
 	PublicURL string
-	// AdminToken guards /admin/. Empty: one is generated (see AdminToken).
+	// AdminToken guards /admin/: at least MinAdminTokenLen characters.
+	// Empty: one is generated (see AdminToken).
 	AdminToken string
 	// Now is the clock of every domain time (stats, guard windows and
 	// cooldowns, history, device activity). Default time.Now. HTTP
@@ -93,8 +97,8 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("refserver: PublicURL %q must start with http:// or https://", c.PublicURL))
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 8 {
-		errs = append(errs, errors.New("refserver: AdminToken must be at least 8 characters"))
+	if c.AdminToken != "" && len(c.AdminToken) < MinAdminTokenLen {
+		errs = append(errs, fmt.Errorf("refserver: AdminToken must be at least %d characters", MinAdminTokenLen))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("refserver: ShutdownTimeout must not be negative"))

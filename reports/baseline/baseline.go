@@ -30,14 +30,28 @@ func (t Tolerance) Allowed(base float64) float64 {
 	return math.Max(t.Relative*math.Abs(base), t.Absolute)
 }
 
-// String reads like "20% or 5".
-func (t Tolerance) String() string {
+// String reads like "20% or 5" (In gives the unit).
+func (t Tolerance) String() string { return t.In("") }
+
+// In reads like "20% or 5 ms": the relative part of the baseline value,
+// the absolute part in the metric's unit (a ratio's in points: "0.02 (2
+// pts)"; seconds as a duration).
+func (t Tolerance) In(unit string) string {
 	var parts []string
 	if t.Relative > 0 {
 		parts = append(parts, strconv.FormatFloat(t.Relative*100, 'g', -1, 64)+"%")
 	}
 	if t.Absolute > 0 || len(parts) == 0 {
-		parts = append(parts, strconv.FormatFloat(t.Absolute, 'g', -1, 64))
+		abs := strconv.FormatFloat(t.Absolute, 'g', -1, 64)
+		switch unit {
+		case "ms":
+			abs += " ms"
+		case "s":
+			abs = format.Seconds(t.Absolute)
+		case "ratio":
+			abs += " (" + strconv.FormatFloat(t.Absolute*100, 'g', -1, 64) + " pts)"
+		}
+		parts = append(parts, abs)
 	}
 	return strings.Join(parts, " or ")
 }
@@ -133,6 +147,17 @@ type Verdict struct {
 	Notes []string
 }
 
+// Result is what the run's verdict keeps of the comparison: the
+// baseline's id and one sentence per regression.
+func (v Verdict) Result() *results.BaselineCheck {
+	out := &results.BaselineCheck{RunID: v.BaseID, Regressions: []string{}}
+	for _, r := range v.Regressions() {
+		out.Regressions = append(out.Regressions, fmt.Sprintf("%s %s now, %s in the baseline (%s)", r.Metric,
+			format.Value(r.Current, r.Unit), format.Value(r.Base, r.Unit), r.Why))
+	}
+	return out
+}
+
 // Regressions lists the metrics that regressed.
 func (v Verdict) Regressions() []Row {
 	var out []Row
@@ -224,7 +249,7 @@ func (v Verdict) Write(w io.Writer) error {
 			res += " (" + r.Why + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric, format.Value(r.Base, r.Unit), format.Value(r.Current, r.Unit),
-			delta, r.Tolerance, res)
+			delta, r.Tolerance.In(r.Unit), res)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -29,15 +29,31 @@ func TestCheck(t *testing.T) {
 	}{
 		{"identical", func(s *results.Summary) {}, nil,
 			map[string]Status{"api.updates.mean_ms": StatusOK, "success_rate.overall": StatusOK}, false},
-		{"latency within tolerance", func(s *results.Summary) { e := s.API["updates"]; e.MeanMs *= 1.15; s.API["updates"] = e }, nil,
+		{"latency within tolerance", func(s *results.Summary) {
+			e := s.API["updates"]
+			e.MeanMs = scaled(e.MeanMs, 1.15)
+			s.API["updates"] = e
+		}, nil,
 			map[string]Status{"api.updates.mean_ms": StatusOK}, false},
-		{"latency regressed", func(s *results.Summary) { e := s.API["updates"]; e.MeanMs *= 1.5; s.API["updates"] = e }, nil,
+		{"latency regressed", func(s *results.Summary) {
+			e := s.API["updates"]
+			e.MeanMs = scaled(e.MeanMs, 1.5)
+			s.API["updates"] = e
+		}, nil,
 			map[string]Status{"api.updates.mean_ms": StatusRegressed}, true},
-		{"latency regressed but override allows", func(s *results.Summary) { e := s.API["updates"]; e.MeanMs *= 1.5; s.API["updates"] = e },
+		{"latency regressed but override allows", func(s *results.Summary) {
+			e := s.API["updates"]
+			e.MeanMs = scaled(e.MeanMs, 1.5)
+			s.API["updates"] = e
+		},
 			Overrides{"api.updates.mean_ms": {Relative: 0.6}}, map[string]Status{"api.updates.mean_ms": StatusOK}, false},
-		{"latency improved", func(s *results.Summary) { e := s.API["updates"]; e.MeanMs /= 2; s.API["updates"] = e }, nil,
+		{"latency improved", func(s *results.Summary) {
+			e := s.API["updates"]
+			e.MeanMs = scaled(e.MeanMs, 0.5)
+			s.API["updates"] = e
+		}, nil,
 			map[string]Status{"api.updates.mean_ms": StatusImproved}, false},
-		{"tiny latency noise stays ok", func(s *results.Summary) { e := s.API["stats"]; e.MeanMs += 4; s.API["stats"] = e }, nil,
+		{"tiny latency noise stays ok", func(s *results.Summary) { e := s.API["stats"]; e.MeanMs = shifted(e.MeanMs, 4); s.API["stats"] = e }, nil,
 			map[string]Status{"api.stats.mean_ms": StatusOK}, false},
 		{"success rate dropped", func(s *results.Summary) { s.SuccessRate.Overall -= 0.05 }, nil,
 			map[string]Status{"success_rate.overall": StatusRegressed}, true},
@@ -147,3 +163,6 @@ func FuzzParseOverride(f *testing.F) {
 		}
 	})
 }
+
+func scaled(p *float64, k float64) *float64  { v := *p * k; return &v }
+func shifted(p *float64, d float64) *float64 { v := *p + d; return &v }

@@ -1,9 +1,8 @@
 package baseline
 
 import (
-	"strings"
-
 	"github.com/otasim/otasim/sim/results"
+	"github.com/otasim/otasim/sim/verdict"
 )
 
 // Worse says which way a metric regresses.
@@ -61,63 +60,11 @@ func LookupMetric(name string) (Metric, bool) {
 }
 
 // Value reads a metric of Metrics() from a summary; false when the run
-// has no value for it (e.g. a share never reached, no download).
+// has no value for it (e.g. a share never reached, no download, no
+// successful reply). The metrics are the targets' (verdict.Value).
 func Value(s *results.Summary, metric string) (float64, bool) {
-	ptr := func(p *float64) (float64, bool) {
-		if p == nil {
-			return 0, false
-		}
-		return *p, true
+	if metric == "adoption.final_share" && s.Adoption.Bundle == "" {
+		return 0, false // the run judged no bundle
 	}
-	switch metric {
-	case "adoption.time_to_50_s":
-		return ptr(s.Adoption.TimeTo50S)
-	case "adoption.time_to_90_s":
-		return ptr(s.Adoption.TimeTo90S)
-	case "adoption.time_to_95_s":
-		return ptr(s.Adoption.TimeTo95S)
-	case "adoption.final_share":
-		return s.Adoption.FinalShare, s.Adoption.Bundle != ""
-	case "success_rate.overall":
-		return s.SuccessRate.Overall, s.SuccessRate.Attempts > 0
-	case "cdn.ms_per_5mb.p50":
-		return s.CDN.MsPer5MB.P50, s.CDN.Downloads > 0
-	case "cdn.ms_per_5mb.p95":
-		return s.CDN.MsPer5MB.P95, s.CDN.Downloads > 0
-	case "install_time.p50_s":
-		q, ok := s.InstallTime["all"]
-		return q.P50, ok && q.Count > 0
-	case "rollback.time_to_95_s":
-		if !s.Rollback.Happened {
-			return 0, false
-		}
-		return ptr(s.Rollback.TimeTo95BackS)
-	case "engagement.error_rate":
-		var sessions, errs int64
-		for _, m := range s.Engagement {
-			for _, e := range m {
-				sessions += e.Sessions
-				errs += e.JSErrors
-			}
-		}
-		return float64(errs) / float64(max(sessions, 1)), sessions > 0
-	}
-	if rest, ok := strings.CutPrefix(metric, "api."); ok {
-		ep, stat, ok := strings.Cut(rest, ".")
-		e, found := s.API[ep]
-		if !ok || !found || e.Count == 0 {
-			return 0, false
-		}
-		switch stat {
-		case "mean_ms":
-			return e.MeanMs, true
-		case "p50_ms":
-			return e.P50Ms, true
-		case "p95_ms":
-			return e.P95Ms, true
-		case "p99_ms":
-			return e.P99Ms, true
-		}
-	}
-	return 0, false
+	return verdict.Value(s, metric, "")
 }

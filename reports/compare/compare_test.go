@@ -13,7 +13,6 @@ import (
 	"github.com/otasim/otasim/reports/html"
 	"github.com/otasim/otasim/reports/internal/browsertest"
 	"github.com/otasim/otasim/reports/internal/fixture"
-	"github.com/otasim/otasim/reports/internal/realrun"
 )
 
 func row(c *Comparison, metric string) *Row {
@@ -36,7 +35,7 @@ func TestCompare(t *testing.T) {
 	if r == nil || r.Delta == nil || r.DeltaPct == nil {
 		t.Fatalf("no delta for api.updates.mean_ms: %+v", r)
 	}
-	if want := b.Summary.API["updates"].MeanMs - a.Summary.API["updates"].MeanMs; *r.Delta != want {
+	if want := *b.Summary.API["updates"].MeanMs - *a.Summary.API["updates"].MeanMs; *r.Delta != want {
 		t.Errorf("delta %v, want %v", *r.Delta, want)
 	}
 	if r.Verdict != baseline.StatusRegressed {
@@ -88,18 +87,8 @@ func TestComparisonInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: not in -short")
 	}
+	js := browsertest.ECharts(t)
 	br := browsertest.New(t)
-	p, err := html.LocateECharts(os.Getenv("OTASIM_ECHARTS_JS"), realrun.ModuleRoot(t))
-	if err != nil || p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the ECharts build is missing (%v)", err)
-		}
-		t.Skip("no ECharts build: run `just echarts`")
-	}
-	js, err := html.ReadECharts(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := fixture.Run(fixture.Params{Seed: 1})
 	b := fixture.Run(fixture.Params{Seed: 2, LatencyMs: 70, Rollback: true})
 	var buf bytes.Buffer

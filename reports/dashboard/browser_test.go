@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/otasim/otasim/reports/html"
 	"github.com/otasim/otasim/reports/internal/browsertest"
-	"github.com/otasim/otasim/reports/internal/realrun"
 )
 
 // TestDashboardInBrowser streams a short run's frames to a real browser
@@ -22,17 +19,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: not in -short")
 	}
-	p, err := html.LocateECharts(os.Getenv("OTASIM_ECHARTS_JS"), realrun.ModuleRoot(t))
-	if err != nil || p == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the ECharts build is missing (%v)", err)
-		}
-		t.Skip("no ECharts build: run `just echarts`")
-	}
-	js, err := html.ReadECharts(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	browsertest.RequireChromium(t)
+	js := browsertest.ECharts(t)
 	s, err := New(Config{Title: "ci-smoke · test", ECharts: js})
 	if err != nil {
 		t.Fatal(err)

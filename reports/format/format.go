@@ -4,6 +4,7 @@ package format
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,23 @@ func Ms(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64) + " ms"
 	}
+}
+
+// OptMs formats milliseconds that may be missing ("—": e.g. the latency of
+// an endpoint with no successful reply).
+func OptMs(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return Ms(*v)
+}
+
+// QuantileMs formats one figure of q in ms, "—" when q has no value.
+func QuantileMs(q results.Quantiles, v float64) string {
+	if q.Count == 0 {
+		return "—"
+	}
+	return Ms(v)
 }
 
 // Seconds formats a duration given in seconds like "5h12m3s".
@@ -110,4 +128,32 @@ func Signed(d float64, unit string) string {
 		return "-" + s
 	}
 	return "+" + s
+}
+
+// Failures lists failed requests by outcome, then by cause:
+// "http_error 250; http_501 250" ("none" when nothing failed).
+func Failures(oc results.OutcomeCounts, causes map[string]int64) string {
+	var parts []string
+	for o := results.OutcomeHTTPError; o < results.NumOutcomes; o++ {
+		if oc[o] > 0 {
+			parts = append(parts, o.String()+" "+strconv.FormatInt(oc[o], 10))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(causes))
+	for k := range causes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var cs []string
+	for _, k := range keys {
+		cs = append(cs, k+" "+strconv.FormatInt(causes[k], 10))
+	}
+	out := strings.Join(parts, ", ")
+	if len(cs) > 0 {
+		out += "; " + strings.Join(cs, ", ")
+	}
+	return out
 }

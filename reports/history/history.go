@@ -138,6 +138,12 @@ func migrations() []string {
 			encoded BLOB NOT NULL,
 			PRIMARY KEY (run_id, name)
 		);`,
+		// The run's whole verdict. Runs recorded before it get theirs
+		// from pass and interrupted (their baseline comparison, if any,
+		// was not kept).
+		`ALTER TABLE runs ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
+		UPDATE runs SET verdict = CASE WHEN interrupted = 1 THEN 'INCONCLUSIVE' WHEN pass = 1 THEN 'PASS' ELSE 'FAIL' END;
+		CREATE INDEX runs_scenario_verdict ON runs(scenario, verdict, started_at, id);`,
 	}
 }
 

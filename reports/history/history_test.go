@@ -2,7 +2,9 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -49,7 +51,7 @@ func TestRecordLoadRoundTrip(t *testing.T) {
 		t.Error("histograms differ after the round trip")
 	}
 	want := Entry{ID: in.Summary.RunID, Scenario: "fixture", ScenarioHash: "abc", Seed: 1<<63 + 5, Version: "v1.2.3",
-		StartedAt: in.Summary.StartedAt, RecordedAt: "2026-01-02T03:04:05Z", Devices: 600, Pass: in.Summary.Pass,
+		StartedAt: in.Summary.StartedAt, RecordedAt: "2026-01-02T03:04:05Z", Devices: 600, Verdict: in.Summary.Verdict, Pass: in.Summary.Pass,
 		WallSeconds: 60.5, VirtualSeconds: 86400, Folder: "runs/x"}
 	if e != want {
 		t.Errorf("entry = %+v\nwant %+v", e, want)
@@ -127,6 +129,7 @@ func TestListAndResolve(t *testing.T) {
 		run := fixture.Run(fixture.Params{Seed: uint64(i), RunID: "2026010" + string(rune('1'+i)) + "T000000Z-run" + sc})
 		run.Summary.Scenario = sc
 		run.Summary.StartedAt = "2026-01-0" + string(rune('1'+i)) + "T00:00:00Z"
+		run.Summary.Verdict = results.VerdictPass
 		if err := d.Record(ctx, run, Meta{}); err != nil {
 			t.Fatal(err)
 		}
@@ -172,17 +175,24 @@ func TestListAndResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
 		}
 	}
-	// Complete skips interrupted runs.
-	run := fixture.Run(fixture.Params{Seed: 9, RunID: "20260109T000000Z-int"})
-	run.Summary.Interrupted, run.Summary.StartedAt = true, "2026-01-09T00:00:00Z"
-	if err := d.Record(ctx, run, Meta{}); err != nil {
-		t.Fatal(err)
+	// A baseline is the newest PASS: newer FAIL and INCONCLUSIVE (an
+	// interrupted run) runs are passed over.
+	for i, v := range []results.Verdict{results.VerdictFail, results.VerdictInconclusive} {
+		run := fixture.Run(fixture.Params{Seed: 9, RunID: fmt.Sprintf("2026010%dT000000Z-%s", 8+i, v)})
+		run.Summary.Scenario, run.Summary.StartedAt = "a", fmt.Sprintf("2026-01-0%dT00:00:00Z", 8+i)
+		run.Summary.Verdict, run.Summary.Interrupted = v, v == results.VerdictInconclusive
+		if err := d.Record(ctx, run, Meta{}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got, _ := d.Resolve(ctx, "latest", Scope{}); got != "20260109T000000Z-int" {
+	if got, _ := d.Resolve(ctx, "latest", Scope{}); got != "20260109T000000Z-INCONCLUSIVE" {
 		t.Errorf("latest = %s", got)
 	}
-	if got, _ := d.Resolve(ctx, "latest", Scope{Complete: true}); got != "20260103T000000Z-runa" {
-		t.Errorf("latest complete = %s", got)
+	if got, _ := d.Resolve(ctx, "latest", Scope{Scenario: "a", Verdict: results.VerdictPass}); got != "20260103T000000Z-runa" {
+		t.Errorf("latest PASS = %s", got)
+	}
+	if e, _ := d.Get(ctx, "20260108T000000Z-FAIL"); e.Verdict != results.VerdictFail || e.Pass {
+		t.Errorf("a FAIL run is listed as %+v", e)
 	}
 	if _, _, err := d.Load(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("load unknown: %v", err)
@@ -224,7 +234,7 @@ func TestBadDatabases(t *testing.T) {
 	// A stored summary of a newer schema.
 	d = newDB(t)
 	run := fixture.Run(fixture.Params{Seed: 3})
-	run.Summary.Schema = "otasim.summary/v2"
+	run.Summary.Schema = "otasim.summary/v99"
 	if err := d.Record(ctx, run, Meta{}); err != nil {
 		t.Fatal(err)
 	}
@@ -298,4 +308,49 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("the history changed: %d runs", len(n))
 		}
 	})
+}
+
+// A history recorded before verdicts were kept gets each run's verdict
+// from its pass and interrupted columns; a baseline is then the newest of
+// its PASS runs.
+func TestMigrateVerdict(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(migrations()[0] + `; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+		INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []struct {
+		pass, interrupted int
+	}{{1, 0}, {0, 0}, {1, 1}} {
+		if _, err := db.Exec(`INSERT INTO runs VALUES (?, 'ci-smoke', '', '1', 'old', ?, '', 5, ?, ?, 1, 1, '', 'otasim.summary/v1', '{}', '{}')`,
+			fmt.Sprintf("r%d", i), fmt.Sprintf("2026-01-0%dT00:00:00Z", i+1), r.pass, r.interrupted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	list, err := d.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]results.Verdict{}
+	for _, e := range list {
+		got[e.ID] = e.Verdict
+	}
+	want := map[string]results.Verdict{"r0": results.VerdictPass, "r1": results.VerdictFail, "r2": results.VerdictInconclusive}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("verdicts %v, want %v", got, want)
+	}
+	if id, err := d.Resolve(ctx, "latest", Scope{Scenario: "ci-smoke", Verdict: results.VerdictPass}); err != nil || id != "r0" {
+		t.Errorf("baseline %q, %v", id, err)
+	}
 }

@@ -27,19 +27,22 @@ type Meta struct {
 
 // Entry is one run as `otasim runs` lists it.
 type Entry struct {
-	ID             string  `json:"id"`
-	Scenario       string  `json:"scenario"`
-	ScenarioHash   string  `json:"scenario_hash"`
-	Seed           uint64  `json:"seed"`
-	Version        string  `json:"otasim_version"`
-	StartedAt      string  `json:"started_at"`
-	RecordedAt     string  `json:"recorded_at"`
-	Devices        int     `json:"devices"`
-	Pass           bool    `json:"pass"`
-	Interrupted    bool    `json:"interrupted"`
-	WallSeconds    float64 `json:"wall_seconds"`
-	VirtualSeconds float64 `json:"virtual_seconds"`
-	Folder         string  `json:"folder"`
+	ID           string `json:"id"`
+	Scenario     string `json:"scenario"`
+	ScenarioHash string `json:"scenario_hash"`
+	Seed         uint64 `json:"seed"`
+	Version      string `json:"otasim_version"`
+	StartedAt    string `json:"started_at"`
+	RecordedAt   string `json:"recorded_at"`
+	Devices      int    `json:"devices"`
+	// Verdict is the run's whole verdict (PASS, FAIL, INCONCLUSIVE);
+	// Pass is Verdict == PASS.
+	Verdict        results.Verdict `json:"verdict"`
+	Pass           bool            `json:"pass"`
+	Interrupted    bool            `json:"interrupted"`
+	WallSeconds    float64         `json:"wall_seconds"`
+	VirtualSeconds float64         `json:"virtual_seconds"`
+	Folder         string          `json:"folder"`
 }
 
 // Record stores a run, replacing a run of the same id, in one
@@ -81,11 +84,11 @@ func (d *DB) Record(ctx context.Context, run *results.Run, meta Meta) error {
 			return fmt.Errorf("history: record: %w", err)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, scenario, scenario_hash, seed, otasim_version, started_at, recorded_at,
-			devices, pass, interrupted, wall_seconds, virtual_seconds, folder, summary_schema, summary, series)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			devices, pass, verdict, interrupted, wall_seconds, virtual_seconds, folder, summary_schema, summary, series)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.RunID, s.Scenario, meta.ScenarioHash, strconv.FormatUint(s.Seed, 10), meta.Version, s.StartedAt,
-			d.now().UTC().Format(time.RFC3339), s.Devices, s.Pass, s.Interrupted, s.WallSeconds, s.VirtualSeconds,
-			meta.Folder, schema, string(sum), string(ser))
+			d.now().UTC().Format(time.RFC3339), s.Devices, s.Verdict == results.VerdictPass, string(verdictOf(s)), s.Interrupted,
+			s.WallSeconds, s.VirtualSeconds, meta.Folder, schema, string(sum), string(ser))
 		if err != nil {
 			return fmt.Errorf("history: record: %w", err)
 		}
@@ -99,14 +102,28 @@ func (d *DB) Record(ctx context.Context, run *results.Run, meta Meta) error {
 	})
 }
 
-const entryColumns = `id, scenario, scenario_hash, seed, otasim_version, started_at, recorded_at, devices, pass, interrupted,
+// verdictOf is the verdict a summary records: its own, or, for a summary
+// judged before verdicts existed, what its pass and interrupted say.
+func verdictOf(s *results.Summary) results.Verdict {
+	switch {
+	case s.Verdict != "":
+		return s.Verdict
+	case s.Interrupted:
+		return results.VerdictInconclusive
+	case s.Pass:
+		return results.VerdictPass
+	}
+	return results.VerdictFail
+}
+
+const entryColumns = `id, scenario, scenario_hash, seed, otasim_version, started_at, recorded_at, devices, pass, verdict, interrupted,
 	wall_seconds, virtual_seconds, folder`
 
 func scanEntry(row interface{ Scan(...any) error }) (Entry, error) {
 	var e Entry
 	var seed string
 	err := row.Scan(&e.ID, &e.Scenario, &e.ScenarioHash, &seed, &e.Version, &e.StartedAt, &e.RecordedAt, &e.Devices,
-		&e.Pass, &e.Interrupted, &e.WallSeconds, &e.VirtualSeconds, &e.Folder)
+		&e.Pass, &e.Verdict, &e.Interrupted, &e.WallSeconds, &e.VirtualSeconds, &e.Folder)
 	if err != nil {
 		return e, err
 	}
@@ -159,8 +176,9 @@ type Scope struct {
 	// Exclude is a run id to skip (the run being judged against its
 	// baseline).
 	Exclude string
-	// Complete skips interrupted runs.
-	Complete bool
+	// Verdict: only runs with this verdict ("" for any). A baseline is
+	// the newest run whose verdict was PASS.
+	Verdict results.Verdict
 }
 
 // Resolve turns a reference into a run id: "latest" (the newest run in
@@ -186,8 +204,9 @@ func (d *DB) Resolve(ctx context.Context, ref string, scope Scope) (string, erro
 			q += ` AND scenario = ?`
 			args = append(args, scope.Scenario)
 		}
-		if scope.Complete {
-			q += ` AND interrupted = 0`
+		if scope.Verdict != "" {
+			q += ` AND verdict = ?`
+			args = append(args, string(scope.Verdict))
 		}
 		q += ` ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`
 		args = append(args, back)
@@ -197,6 +216,9 @@ func (d *DB) Resolve(ctx context.Context, ref string, scope Scope) (string, erro
 			what := "no such run recorded"
 			if scope.Scenario != "" {
 				what = "no such earlier run of " + scope.Scenario + " recorded"
+			}
+			if scope.Verdict != "" {
+				what += " with verdict " + string(scope.Verdict)
 			}
 			return "", fmt.Errorf("%w: %s: %s in %s", ErrNotFound, ref, what, d.path)
 		}
@@ -256,11 +278,11 @@ func (d *DB) Load(ctx context.Context, id string) (*results.Run, Entry, error) {
 	if err := d.db.QueryRowContext(ctx, `SELECT summary_schema, summary, series FROM runs WHERE id = ?`, id).Scan(&schema, &sum, &ser); err != nil {
 		return nil, e, fmt.Errorf("history: load %s: %w", id, err)
 	}
-	if schema != results.SchemaSummary {
-		return nil, e, fmt.Errorf("history: run %s: summary schema %q %w (this one reads %q)", id, schema, ErrNewerSchema, results.SchemaSummary)
-	}
 	run := &results.Run{}
-	if err := json.Unmarshal([]byte(sum), &run.Summary); err != nil {
+	if err := results.UnmarshalSummary([]byte(sum), &run.Summary); err != nil {
+		if !results.KnownSummarySchema(schema) {
+			return nil, e, fmt.Errorf("history: run %s: summary schema %q %w (this one reads %q)", id, schema, ErrNewerSchema, results.SchemaSummary)
+		}
 		return nil, e, fmt.Errorf("history: run %s: summary: %w", id, err)
 	}
 	if err := json.Unmarshal([]byte(ser), &run.Series); err != nil {

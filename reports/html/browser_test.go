@@ -15,27 +15,9 @@ import (
 	"github.com/otasim/otasim/sim/results"
 )
 
-// echartsForTest finds the real ECharts build (just echarts; .ci/run
-// installs it). Without it the offline report cannot draw: skip locally,
-// fail in CI.
-func echartsForTest(t *testing.T) []byte {
-	t.Helper()
-	p, err := LocateECharts(os.Getenv("OTASIM_ECHARTS_JS"), realrun.ModuleRoot(t))
-	if err == nil && p == "" {
-		err = os.ErrNotExist
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the ECharts build is missing (%v): CI installs it with npm install --prefix .cache/echarts echarts@%s", err, EChartsVersion)
-		}
-		t.Skipf("browser test skipped: no ECharts build (%v); run `just echarts`", err)
-	}
-	b, err := ReadECharts(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// echartsForTest is the real ECharts build (browsertest.ECharts skips
+// without it, or fails in CI).
+func echartsForTest(t *testing.T) []byte { return browsertest.ECharts(t) }
 
 // TestReportInBrowser opens the report of a real ci-smoke run, and of a
 // constructed run with a rollback, in headless Chromium with the network
@@ -105,7 +87,8 @@ func TestReportInBrowser(t *testing.T) {
 				t.Fatalf("targets table has %d rows, want %d", len(rows), len(tc.run.Summary.Targets))
 			}
 			for i, tr := range tc.run.Summary.Targets {
-				want := row{tr.Name, FormatValue(tr.Value, tr.Unit), FormatThreshold(tr), map[bool]string{true: "PASS", false: "FAIL"}[tr.Pass]}
+				res, _ := statusView(tr.Status)
+				want := row{tr.Name, FormatValue(tr.Value, tr.Unit), FormatThreshold(tr), res}
 				if rows[i] != want {
 					t.Errorf("target row %d = %+v, want %+v", i, rows[i], want)
 				}

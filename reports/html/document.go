@@ -124,7 +124,7 @@ section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:14px 
 table{border-collapse:collapse;font-size:.92em}
 th,td{border-bottom:1px solid #e4e7ec;padding:4px 10px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-.pass{color:#137333;font-weight:600}.fail{color:#b3261e;font-weight:600}
+.pass{color:#137333;font-weight:600}.fail{color:#b3261e;font-weight:600}.inconclusive{color:#8a5300;font-weight:600}.na{color:#666}
 .warn{background:#fff4e5;border:1px solid #f0b35a;border-radius:4px;padding:6px 10px;margin:6px 0}
 .note{color:#5b6272;font-size:.9em;margin:.2em 0 .6em}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}

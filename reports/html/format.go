@@ -11,6 +11,7 @@ import (
 func nanValueOf() float64 { return math.NaN() }
 
 func ms(v float64) string          { return format.Ms(v) }
+func optMs(v *float64) string      { return format.OptMs(v) }
 func seconds(s float64) string     { return format.Seconds(s) }
 func virtualSpan(s float64) string { return format.Span(s) }
 func bytesSize(n int64) string     { return format.Bytes(n) }

@@ -34,7 +34,8 @@ func latencyCharts(run *results.Run, o Options) []*Section {
 		note := fmt.Sprintf("/%s latency from the intended send time (coordinated-omission safe), per %s of virtual time.",
 			ep, virtualSpan(ser.SampleEveryS))
 		if e, ok := run.Summary.API[ep]; ok {
-			note += fmt.Sprintf(" Whole run: %d requests, mean %s, p95 %s, p99 %s.", e.Count, ms(e.MeanMs), ms(e.P95Ms), ms(e.P99Ms))
+			note += fmt.Sprintf(" Whole run: %d requests, %d failed (not in the latencies), mean %s, p95 %s, p99 %s of the successful replies.",
+				e.Count, e.Errors, optMs(e.MeanMs), optMs(e.P95Ms), optMs(e.P99Ms))
 		}
 		out = append(out, &Section{ID: id, Title: "/" + ep + " latency over time", Note: note, chart: c})
 	}

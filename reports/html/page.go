@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/otasim/otasim/reports/baseline"
+	"github.com/otasim/otasim/reports/format"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -18,7 +19,7 @@ func Report(run *results.Run, o Options) (*Document, error) {
 		return nil, errors.New("report: no run")
 	}
 	s := &run.Summary
-	if s.Schema != "" && s.Schema != results.SchemaSummary {
+	if s.Schema != "" && s.Schema != results.SchemaSummary { // Read and the history upgrade older ones
 		return nil, fmt.Errorf("report: summary schema %q is not %q (a newer otasim wrote it?)", s.Schema, results.SchemaSummary)
 	}
 	d := NewDocument(fmt.Sprintf("otasim %s · %s", s.Scenario, s.RunID), o)
@@ -65,9 +66,24 @@ func Warnings(run *results.Run, o Options) []string {
 	if s.Interrupted {
 		out = append(out, fmt.Sprintf("The run was interrupted after %s of virtual time: the results are partial.", seconds(s.VirtualSeconds)))
 	}
+	for _, o := range s.TargetLost {
+		msg := fmt.Sprintf("TARGET LOST at %s: every request failed from then on (%d failures)", seconds(o.LostAtS), o.Failures)
+		if o.RecoveredAtS != nil {
+			msg += fmt.Sprintf("; it answered again at %s.", seconds(*o.RecoveredAtS))
+		} else {
+			msg += "; it never answered again."
+		}
+		out = append(out, msg)
+	}
+	if s.AbortedBy != "" {
+		out = append(out, fmt.Sprintf("The run was stopped early at %s by the abort_on_fail of target %s.", seconds(s.VirtualSeconds), s.AbortedBy))
+	}
 	if s.Harness.FellBehind {
-		out = append(out, fmt.Sprintf("The load generator fell behind (schedule lag p99 %s, %d late events): latencies include its own delay.",
-			ms(s.Harness.ScheduleLagP99Ms), s.Harness.LateEvents))
+		msg := fmt.Sprintf("The load generator fell behind (schedule lag p99 %s, %d late events)", ms(s.Harness.ScheduleLagP99Ms), s.Harness.LateEvents)
+		if len(s.Harness.Reasons) > 0 {
+			msg += ": " + strings.Join(s.Harness.Reasons, "; ")
+		}
+		out = append(out, msg+": latencies include its own delay.")
 	}
 	for _, a := range s.SkippedActions {
 		msg := fmt.Sprintf("Timeline action skipped at %s: %s %s", seconds(a.AtS), a.Action, a.Detail)
@@ -89,8 +105,12 @@ func Warnings(run *results.Run, o Options) []string {
 }
 
 var headerTemplate = template.Must(template.New("header").Parse(`<header>
-<h1>{{.S.Scenario}} <span class="{{if .S.Pass}}pass{{else}}fail{{end}}" id="verdict">{{if .S.Pass}}PASS{{else}}FAIL{{end}}</span></h1>
+<h1>{{.S.Scenario}} <span class="{{.VerdictClass}}" id="verdict">{{.S.Verdict}}</span></h1>
 <p class="note">Run {{.S.RunID}}{{if .S.StartedAt}}, started {{.S.StartedAt}}{{end}}{{if .S.ScenarioSource}}, scenario {{.S.ScenarioSource}}{{end}}</p>
+{{if .S.VerdictReasons}}<ul id="verdict-reasons">
+{{range .S.VerdictReasons}}<li>{{.}}</li>
+{{end}}</ul>
+{{end}}<p class="note">PASS: every target that applies passed and the harness measured honestly; FAIL: the server missed a target, was lost or regressed; INCONCLUSIVE: the harness could not measure honestly, and nothing it measured shows the server failing.</p>
 {{range .Warnings}}<div class="warn">⚠ {{.}}</div>
 {{end}}</header>
 <section id="run">
@@ -104,6 +124,7 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 <dt>server</dt><dd>{{.S.Server.Kind}} {{.S.Server.UpdatesURL}}</dd>
 <dt>bundles</dt><dd>{{range $i, $b := .Bundles}}{{if $i}}, {{end}}{{$b}}{{end}}</dd>
 <dt>generator</dt><dd>{{.S.Harness.Requests}} requests, schedule lag p99 {{.Lag}}, {{.S.Harness.Workers}} workers, {{.S.Harness.Connections}} connections</dd>
+<dt>downloads</dt><dd id="downloads">{{.Downloads}}</dd>
 </dl>
 </section>
 <section id="targets-section">
@@ -111,7 +132,7 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 <table id="targets">
 <thead><tr><th>target</th><th>metric</th><th>value</th><th>threshold</th><th>result</th></tr></thead>
 <tbody>
-{{range .Targets}}<tr data-target="{{.T.Name}}"><td>{{.T.Name}}{{if .T.Segment}} ({{.T.Segment}}){{end}}</td><td>{{.T.Metric}}</td><td class="num value">{{.Value}}</td><td class="num threshold">{{.Threshold}}</td><td class="result {{if .T.Pass}}pass{{else}}fail{{end}}">{{if .T.Pass}}PASS{{else}}FAIL{{end}}</td></tr>
+{{range .Targets}}<tr data-target="{{.T.Name}}"><td>{{.T.Name}}{{if .T.Segment}} ({{.T.Segment}}){{end}}</td><td>{{.T.Metric}}</td><td class="num value">{{.Value}}</td><td class="num threshold">{{.Threshold}}</td><td class="result {{.Class}}">{{.Result}}</td></tr>
 {{if .T.Note}}<tr class="target-note"><td></td><td colspan="4" class="note">{{.T.Note}}</td></tr>
 {{end}}{{else}}<tr><td colspan="5">no targets</td></tr>
 {{end}}</tbody>
@@ -131,13 +152,13 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 {{end}}<section id="requests-section">
 <h2>Requests</h2>
 <table id="requests">
-<thead><tr><th>endpoint</th><th>requests</th><th>errors</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>replies by status</th></tr></thead>
+<thead><tr><th>endpoint</th><th>requests</th><th>failed</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>failures</th><th>replies by status</th></tr></thead>
 <tbody>
-{{range .Endpoints}}<tr data-endpoint="{{.Name}}"><td>/{{.Name}}</td><td class="num">{{.E.Count}}</td><td class="num">{{.E.Errors}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P95}}</td><td class="num">{{.P99}}</td><td class="num">{{.Max}}</td><td>{{.Statuses}}</td></tr>
-{{else}}<tr><td colspan="10">no request</td></tr>
+{{range .Endpoints}}<tr data-endpoint="{{.Name}}"><td>/{{.Name}}</td><td class="num">{{.E.Count}}</td><td class="num errors">{{.E.Errors}} ({{.Rate}})</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P95}}</td><td class="num">{{.P99}}</td><td class="num">{{.Max}}</td><td class="failures">{{.Failures}}</td><td>{{.Statuses}}</td></tr>
+{{else}}<tr><td colspan="11">no request</td></tr>
 {{end}}</tbody>
 </table>
-<p class="note">Latency from the intended send time, so a generator that fell behind cannot hide a slow server; status 0 is a network error.</p>
+<p class="note">Latencies are those of the successful replies, from the intended send time, so a generator that fell behind cannot hide a slow server; a failed request is never in them (— when none succeeded). Failures by outcome (http_error, protocol_error, timeout, network_error) and cause; status 0 is no reply.</p>
 </section>
 {{if .Segments}}<section id="segments-section">
 <h2>Adoption per segment</h2>
@@ -161,8 +182,47 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 {{end}}`))
 
 type targetView struct {
-	T                results.TargetResult
-	Value, Threshold string
+	T                               results.TargetResult
+	Value, Threshold, Result, Class string
+}
+
+// statusView is how a target's status shows: its word and its CSS class.
+func statusView(st results.TargetStatus) (string, string) {
+	switch st {
+	case results.StatusPass:
+		return "PASS", "pass"
+	case results.StatusInconclusive:
+		return "INCONCLUSIVE", "inconclusive"
+	case results.StatusNA:
+		return "N/A", "na"
+	}
+	return "FAIL", "fail"
+}
+
+// verdictClass is the CSS class of a verdict.
+func verdictClass(v results.Verdict) string {
+	switch v {
+	case results.VerdictPass:
+		return "pass"
+	case results.VerdictInconclusive:
+		return "inconclusive"
+	}
+	return "fail"
+}
+
+// downloadsLine describes the bundle downloads: successes, failures by
+// outcome and cause, time per download, and whether the per-5 MB figure
+// applies.
+func downloadsLine(c *results.CDN) string {
+	if c.Outcomes.Total() == 0 && c.Downloads+c.Failures == 0 {
+		return "none"
+	}
+	out := fmt.Sprintf("%d succeeded, %d failed (%s): %s; per download p50 %s, p95 %s", c.Downloads, c.Failures, pct(c.ErrorRate),
+		format.Failures(c.Outcomes, c.Causes), format.QuantileMs(c.MsPerDownload, c.MsPerDownload.P50), format.QuantileMs(c.MsPerDownload, c.MsPerDownload.P95))
+	if c.Downloads > 0 && c.MsPer5MB.Count == 0 {
+		out += "; every bundle is under 1 MB, so no time per 5 MB"
+	}
+	return out
 }
 
 type actionView struct {
@@ -182,7 +242,8 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 	}
 	var targets []targetView
 	for _, t := range s.Targets {
-		targets = append(targets, targetView{T: t, Value: FormatValue(t.Value, t.Unit), Threshold: FormatThreshold(t)})
+		res, class := statusView(t.Status)
+		targets = append(targets, targetView{T: t, Value: FormatValue(t.Value, t.Unit), Threshold: FormatThreshold(t), Result: res, Class: class})
 	}
 	var timeline []actionView
 	for _, a := range s.Timeline {
@@ -192,12 +253,13 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 		Name                          string
 		E                             results.Endpoint
 		Mean, P50, P90, P95, P99, Max string
-		Statuses                      string
+		Rate, Failures, Statuses      string
 	}
 	var endpoints []endpointView
 	for _, name := range endpointOrder(s.API) {
 		e := s.API[name]
-		v := endpointView{Name: name, E: e, Mean: ms(e.MeanMs), P50: ms(e.P50Ms), P90: ms(e.P90Ms), P95: ms(e.P95Ms), P99: ms(e.P99Ms), Max: ms(e.MaxMs)}
+		v := endpointView{Name: name, E: e, Mean: optMs(e.MeanMs), P50: optMs(e.P50Ms), P90: optMs(e.P90Ms), P95: optMs(e.P95Ms),
+			P99: optMs(e.P99Ms), Max: optMs(e.MaxMs), Rate: pct(e.ErrorRate), Failures: format.Failures(e.Outcomes, e.Causes)}
 		var st []string
 		for _, code := range sortedKeys(e.ByStatus) {
 			st = append(st, fmt.Sprintf("%s: %d", code, e.ByStatus[code]))
@@ -227,6 +289,7 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 		"S":        s, "Warnings": warnings, "Bundles": bundles, "Targets": targets, "Timeline": timeline,
 		"Endpoints": endpoints, "Segments": segments,
 		"Virtual": seconds(s.VirtualSeconds), "Wall": seconds(s.WallSeconds), "Lag": ms(s.Harness.ScheduleLagP99Ms),
+		"VerdictClass": verdictClass(s.Verdict), "Downloads": downloadsLine(&s.CDN),
 	})
 	if err != nil {
 		return "", fmt.Errorf("report header: %w", err)
@@ -249,7 +312,7 @@ func baselineView(v *baseline.Verdict) any {
 			continue
 		}
 		row := baselineRowView{Metric: r.Metric, Base: FormatValue(r.Base, r.Unit), Current: FormatValue(r.Current, r.Unit),
-			Delta: "—", Tolerance: r.Tolerance.String(), Status: string(r.Status), Why: r.Why}
+			Delta: "—", Tolerance: r.Tolerance.In(r.Unit), Status: string(r.Status), Why: r.Why}
 		if r.Delta != nil {
 			row.Delta = signedNumber(*r.Delta, r.Unit)
 		}

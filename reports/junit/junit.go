@@ -1,7 +1,10 @@
 // Package junit writes a run's targets as a JUnit XML file, the format CI
 // systems read: one test suite per run ("otasim.<scenario>"), one test case
-// per target, a failure element on each target that failed, giving the
-// value and the threshold.
+// per target — a failure element on each target that failed (value and
+// threshold), an error element on each the run could not judge, skipped
+// for one that does not apply — and test cases for what is not a target:
+// the target lost (a failure), the harness that fell behind and the run
+// that was interrupted (errors, never failures: INCONCLUSIVE is not FAIL).
 package junit
 
 import (
@@ -10,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/otasim/otasim/reports/baseline"
 	"github.com/otasim/otasim/reports/format"
@@ -54,6 +58,7 @@ type Case struct {
 	Time      string   `xml:"time,attr"`
 	Failure   *Problem `xml:"failure"`
 	Error     *Problem `xml:"error"`
+	Skipped   *Problem `xml:"skipped"`
 }
 
 // Problem is a failure or an error: a one-line message, a type, details.
@@ -93,18 +98,51 @@ func Build(s *results.Summary) (*Suites, error) {
 		{"devices", strconv.Itoa(s.Devices)}, {"speed", strconv.FormatFloat(s.Speed, 'g', -1, 64)},
 		{"virtual_seconds", strconv.FormatFloat(s.VirtualSeconds, 'f', 0, 64)}, {"server", s.Server.UpdatesURL},
 	}}
+	suite.Properties = append(suite.Properties, Property{"verdict", string(s.Verdict)})
+	if s.AbortedBy != "" {
+		suite.Properties = append(suite.Properties, Property{"aborted_by", s.AbortedBy})
+	}
 	for _, t := range s.Targets {
 		name := t.Name
 		if t.Segment != "" && name == t.Metric {
 			name += "@" + t.Segment
 		}
 		c := Case{Name: name, Classname: class, Time: "0"}
-		if !t.Pass {
-			c.Failure = &Problem{Message: FailureMessage(t), Type: "threshold",
-				Text: fmt.Sprintf("metric %s, value %s, threshold %s", t.Metric, format.Value(t.Value, t.Unit), format.Threshold(t))}
+		detail := fmt.Sprintf("metric %s, value %s, threshold %s", t.Metric, format.Value(t.Value, t.Unit), format.Threshold(t))
+		if t.Note != "" {
+			detail += "; " + t.Note
+		}
+		switch t.Status {
+		case results.StatusFail:
+			c.Failure = &Problem{Message: FailureMessage(t), Type: "threshold", Text: detail}
 			suite.Failures++
+		case results.StatusInconclusive:
+			c.Error = &Problem{Message: "inconclusive: " + orNote(t), Type: "inconclusive", Text: detail}
+			suite.Errors++
+		case results.StatusNA:
+			c.Skipped = &Problem{Message: "not applicable: " + orNote(t), Type: "n/a"}
+			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, c)
+	}
+	if len(s.TargetLost) > 0 {
+		var lines []string
+		for _, o := range s.TargetLost {
+			lines = append(lines, fmt.Sprintf("lost at %s of the run, %d failures", format.Seconds(o.LostAtS), o.Failures))
+		}
+		suite.Cases = append(suite.Cases, Case{Name: "target_lost", Classname: class, Time: "0",
+			Failure: &Problem{Message: "TARGET LOST at " + format.Seconds(s.TargetLost[0].LostAtS) + ": every request failed",
+				Type: "target_lost", Text: strings.Join(lines, "\n")}})
+		suite.Failures++
+	}
+	if h := s.Harness; h.FellBehind {
+		msg := "the load generator fell behind"
+		if len(h.Reasons) > 0 {
+			msg += ": " + strings.Join(h.Reasons, "; ")
+		}
+		suite.Cases = append(suite.Cases, Case{Name: "harness", Classname: class, Time: "0",
+			Error: &Problem{Message: msg, Type: "generator_fell_behind", Text: "the run is INCONCLUSIVE unless a failure it cannot explain shows"}})
+		suite.Errors++
 	}
 	if s.Interrupted {
 		suite.Cases = append(suite.Cases, Case{Name: "run", Classname: class, Time: secs,
@@ -116,6 +154,13 @@ func Build(s *results.Summary) (*Suites, error) {
 		suite.SystemOut += "WARNING: " + w + "\n"
 	}
 	return &Suites{Name: "otasim", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: secs, Suites: []Suite{suite}}, nil
+}
+
+func orNote(t results.TargetResult) string {
+	if t.Note != "" {
+		return t.Note
+	}
+	return "no value measured"
 }
 
 // Write writes the JUnit XML of s to w.
@@ -150,7 +195,7 @@ func BaselineSuite(s *results.Summary, v *baseline.Verdict) Suite {
 		case baseline.StatusRegressed:
 			c.Failure = &Problem{Type: "regression",
 				Message: fmt.Sprintf("%s: %s now, %s in baseline %s (%s)", r.Metric, format.Value(r.Current, r.Unit), format.Value(r.Base, r.Unit), v.BaseID, r.Why),
-				Text:    fmt.Sprintf("tolerance %s", r.Tolerance)}
+				Text:    fmt.Sprintf("tolerance %s", r.Tolerance.In(r.Unit))}
 			suite.Failures++
 		}
 		suite.Cases = append(suite.Cases, c)

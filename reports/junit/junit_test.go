@@ -33,6 +33,7 @@ type schemaDoc struct {
 			Error *struct {
 				Message *string `xml:"message,attr"`
 			} `xml:"error"`
+			Skipped *struct{} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
@@ -46,23 +47,35 @@ func TestWrite(t *testing.T) {
 		wantFailures int
 		wantErrors   int
 		wantMessages []string
+		wantSkipped  int
 	}{
-		{"all pass", func(s *results.Summary) {}, 4, 0, 0, nil},
+		{"all pass", func(s *results.Summary) {}, 4, 0, 0, nil, 0},
 		{"api fails", func(s *results.Summary) {
-			s.Targets[3].Value, s.Targets[3].Pass = &v, false
-		}, 4, 1, 0, []string{"value 882.3 ms > threshold 434.0 ms"}},
+			s.Targets[3].Value, s.Targets[3].Pass, s.Targets[3].Status = &v, false, results.StatusFail
+		}, 4, 1, 0, []string{"value 882.3 ms > threshold 434.0 ms"}, 0},
 		{"no value and ratio", func(s *results.Summary) {
-			s.Targets[0].Value, s.Targets[0].Pass, s.Targets[0].Note = nil, false, "the share was not reached"
+			s.Targets[0].Value, s.Targets[0].Pass, s.Targets[0].Note, s.Targets[0].Status = nil, false, "the share was not reached", results.StatusFail
 			low := 0.5
-			s.Targets[2].Value, s.Targets[2].Pass = &low, false
-		}, 4, 2, 0, []string{"no value, threshold <= 24h: the share was not reached", "value 50.00% < threshold 82.00%"}},
-		{"interrupted", func(s *results.Summary) { s.Interrupted = true }, 5, 0, 1, nil},
+			s.Targets[2].Value, s.Targets[2].Pass, s.Targets[2].Status = &low, false, results.StatusFail
+		}, 4, 2, 0, []string{"no value, threshold <= 24h: the share was not reached", "value 50.00% < threshold 82.00%"}, 0},
+		// INCONCLUSIVE is an error, never a failure.
+		{"inconclusive target", func(s *results.Summary) {
+			s.Targets[0].Value, s.Targets[0].Status, s.Targets[0].Note = nil, results.StatusInconclusive, "the run ended before the window closed"
+		}, 4, 0, 1, nil, 0},
+		{"not applicable", func(s *results.Summary) { s.Targets[1].Status = results.StatusNA }, 4, 0, 0, nil, 1},
+		{"generator fell behind", func(s *results.Summary) {
+			s.Harness.FellBehind, s.Harness.Reasons = true, []string{"schedule lag p99 412 ms > 250 ms"}
+		}, 5, 0, 1, nil, 0},
+		{"target lost", func(s *results.Summary) {
+			s.TargetLost = []results.Outage{{LostAtS: 6, DetectedAtS: 36, Failures: 10}}
+		}, 5, 1, 0, []string{"TARGET LOST at 6s: every request failed"}, 0},
+		{"interrupted", func(s *results.Summary) { s.Interrupted = true }, 5, 0, 1, nil, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fixture.Run(fixture.Params{Seed: 1}).Summary
 			for i := range s.Targets {
-				s.Targets[i].Pass = true
+				s.Targets[i].Pass, s.Targets[i].Status = true, results.StatusPass
 			}
 			s.Scenario = `ci-smoke <&">`
 			tc.mutate(&s)
@@ -89,7 +102,11 @@ func TestWrite(t *testing.T) {
 					*su.Tests, len(su.Cases), *su.Failures, *su.Errors, tc.wantTests, tc.wantFailures, tc.wantErrors)
 			}
 			var msgs []string
+			skipped := 0
 			for _, c := range su.Cases {
+				if c.Skipped != nil {
+					skipped++
+				}
 				if c.Name == nil || c.Classname == nil {
 					t.Error("testcase lacks name or classname")
 				}
@@ -100,6 +117,9 @@ func TestWrite(t *testing.T) {
 						msgs = append(msgs, *c.Failure.Message)
 					}
 				}
+			}
+			if skipped != tc.wantSkipped {
+				t.Errorf("%d skipped, want %d", skipped, tc.wantSkipped)
 			}
 			for _, want := range tc.wantMessages {
 				found := false
@@ -124,7 +144,8 @@ func TestWriteWithBaseline(t *testing.T) {
 	base := fixture.Run(fixture.Params{Seed: 1}).Summary
 	cur := fixture.Run(fixture.Params{Seed: 1}).Summary
 	ep := cur.API["updates"]
-	ep.MeanMs *= 3
+	slow := *ep.MeanMs * 3
+	ep.MeanMs = &slow
 	cur.API["updates"] = ep
 	v := baseline.Check(&base, &cur, nil)
 	var buf bytes.Buffer

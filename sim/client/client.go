@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Endpoints are the three URLs of the protocol; each may carry a query
@@ -51,11 +52,18 @@ type Config struct {
 	// (default Connections).
 	Connections         int
 	DownloadConnections int
-	// APITimeout bounds an API call; DownloadTimeout a download.
-	APITimeout      time.Duration
+	// ResponseTimeout bounds an API call, and how long a download may go
+	// without a byte: the plugin's responseTimeout (default
+	// DefaultResponseTimeout). DownloadTimeout bounds a whole download.
+	ResponseTimeout time.Duration
 	DownloadTimeout time.Duration
 	UserAgent       string
 }
+
+// DefaultResponseTimeout is capacitor-updater's responseTimeout: 20 s
+// (capacitor-updater v8.51.14, android/.../CapacitorUpdaterPlugin.java:884
+// and ios/.../CapacitorUpdaterPlugin.swift:285, commit e235d092).
+const DefaultResponseTimeout = 20 * time.Second
 
 // Client sends the protocol's requests. It is safe for concurrent use.
 type Client struct {
@@ -84,8 +92,8 @@ func New(cfg Config) (*Client, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	if cfg.APITimeout <= 0 {
-		cfg.APITimeout = 30 * time.Second
+	if cfg.ResponseTimeout <= 0 {
+		cfg.ResponseTimeout = DefaultResponseTimeout
 	}
 	if cfg.DownloadTimeout <= 0 {
 		cfg.DownloadTimeout = 5 * time.Minute
@@ -127,6 +135,11 @@ func (c *Client) Close() {
 
 // Result is what every call reports besides its reply.
 type Result struct {
+	// Outcome classifies the call; Cause names a failure more finely
+	// ("http_503", "connection_refused", "invalid_json"; empty on
+	// success).
+	Outcome results.Outcome
+	Cause   string
 	// Status is the HTTP status, 0 when no reply came (Err says why).
 	Status int
 	// RetryAfter is a 429's retry hint as the plugin reads it: the
@@ -150,14 +163,17 @@ func (c *Client) putBuf(b *[]byte) {
 	}
 }
 
-// post sends body to u and decodes a JSON reply into out when the status is
-// 2xx (or into errOut otherwise, when given).
+// do sends body to u (User-Agent ua) and decodes a JSON reply into out: a
+// 2xx reply must be the endpoint's JSON (else a protocol error); an error
+// status's body is decoded when it is JSON, for the device to read its
+// code.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, out any, ua string) Result {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.APITimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)
 	defer cancel()
 	res := Result{RetryAfter: -1}
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
+		res.Outcome, res.Cause = results.OutcomeNetworkError, CauseNetwork
 		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
 		return res
 	}
@@ -172,6 +188,7 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any,
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		res.Done = time.Now()
+		res.Outcome, res.Cause = TransportOutcome(err)
 		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
 		return res
 	}
@@ -179,33 +196,48 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any,
 	res.Status = resp.StatusCode
 	bp := c.getBuf()
 	defer c.putBuf(bp)
-	b, err := readAll(resp.Body, *bp, 1<<20)
+	b, err := readAll(resp.Body, *bp, maxReply)
 	*bp = b
 	res.Done = time.Now()
-	if err != nil {
+	switch {
+	case errors.Is(err, errTooLarge):
+		res.Outcome, res.Cause = results.OutcomeProtocolError, CauseTooLarge
+		res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)
+		return res
+	case err != nil:
+		res.Outcome, res.Cause = TransportOutcome(err)
 		res.Err = fmt.Errorf("%s %s: read reply: %w", method, u, err)
 		return res
 	}
 	if res.Status == http.StatusTooManyRequests {
 		res.RetryAfter, res.ResetAt = rateLimitHint(resp.Header.Get("Retry-After"), b)
 	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)
-		}
+	res.Outcome, res.Cause, err = ReplyOutcome(res.Status, b, out)
+	if res.Outcome == results.OutcomeHTTPError && len(b) > 0 {
+		// The device reads an error status's code when its body has one.
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)
 	}
 	return res
 }
 
+// maxReply bounds an API reply's body.
+const maxReply = 1 << 20
+
 // ErrInvalidReply marks a reply whose body is not the protocol's JSON.
 var ErrInvalidReply = errors.New("invalid reply")
+
+// errTooLarge: a reply over maxReply bytes.
+var errTooLarge = fmt.Errorf("reply over %d bytes", maxReply)
 
 // readAll reads at most limit bytes into buf.
 func readAll(r io.Reader, buf []byte, limit int) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) >= limit {
-				return buf, fmt.Errorf("reply over %d bytes", limit)
+				return buf, errTooLarge
 			}
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -238,7 +270,7 @@ func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *pr
 	if len(evs) > 0 {
 		ua = UserAgent(&evs[0].Info)
 	}
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply, ua)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, ua)
 	c.putBuf(bp)
 	return res
 }
@@ -248,7 +280,7 @@ func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *pr
 func (c *Client) StatsEvent(ctx context.Context, ev *protocol.StatsEvent, reply *protocol.StatsReply) Result {
 	bp := c.getBuf()
 	*bp = AppendStatsEvent((*bp)[:0], ev)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, reply, UserAgent(&ev.Info))
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, UserAgent(&ev.Info))
 	c.putBuf(bp)
 	return res
 }
@@ -288,7 +320,7 @@ func (c *Client) GetChannel(ctx context.Context, info *protocol.Info, reply *Cha
 func (c *Client) ListChannels(ctx context.Context, info *protocol.Info, reply *[]protocol.ChannelListItem) Result {
 	u, err := url.Parse(c.cfg.Endpoints.Channel)
 	if err != nil {
-		return Result{RetryAfter: -1, Err: err}
+		return Result{RetryAfter: -1, Err: err, Outcome: results.OutcomeNetworkError, Cause: CauseNetwork}
 	}
 	q := u.Query()
 	// Every field of the info object, as the plugin adds them

@@ -3,12 +3,14 @@ package client
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/otasim/otasim/appbundle"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Shaping imposes a device network profile on the real connection (runs
@@ -48,6 +50,9 @@ type Download struct {
 	ChecksumOK bool
 	// DecryptFailed: with a session key, the bytes did not decrypt.
 	DecryptFailed bool
+	// Cut: the device's modelled network dropped the connection
+	// (CutAfter); the failure is the device's, not the server's.
+	Cut bool
 }
 
 // Download fetches url and checks the bytes as they arrive against
@@ -64,6 +69,15 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// A download may last long, but not go silent for longer than the
+	// response timeout (iOS sets the URLRequest's timeoutInterval, an
+	// idle timeout, to responseTimeout for downloads too:
+	// ios/Sources/CapacitorUpdaterPlugin/CapgoUpdater.swift:3277, commit
+	// e235d092).
+	ctx, stall := context.WithCancelCause(ctx)
+	defer stall(nil)
+	idle := time.AfterFunc(c.cfg.ResponseTimeout, func() { stall(errSilent) })
+	defer idle.Stop()
 	d := Download{Result: Result{RetryAfter: -1}}
 	key := checksum
 	if opt.Session != nil {
@@ -79,6 +93,7 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	d.Sent = time.Now()
 	if err := sleep(ctx, opt.Shape.RTT); err != nil {
 		d.Err, d.Done = err, time.Now()
+		d.Outcome, d.Cause = downloadOutcome(&d, context.Cause(ctx))
 		return d
 	}
 	limit := int64(-1)
@@ -89,12 +104,13 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 	if ua == "" {
 		ua = c.cfg.UserAgent
 	}
-	n, status, complete, err := c.fetch(ctx, url, limit, h, *bp, &d, opt.Shape, ua)
+	n, status, complete, err := c.fetch(ctx, url, limit, h, *bp, &d, opt.Shape, ua, idle)
 	d.Status, d.Bytes, d.Err = status, n, err
 	switch {
 	case err == nil && complete:
 		d.Complete = true
 	case err == nil:
+		d.Cut = true
 		d.Err = fmt.Errorf("download %s: connection lost after %d bytes", url, n)
 	}
 	d.Done = time.Now()
@@ -109,6 +125,7 @@ func (c *Client) Download(ctx context.Context, url, checksum string, opt Downloa
 			c.verified.keepAs(key, h)
 		}
 	}
+	d.Outcome, d.Cause = downloadOutcome(&d, context.Cause(ctx))
 	return d
 }
 
@@ -127,9 +144,42 @@ func decryptedOK(h *checker, sk *appbundle.SessionKey, checksum string) (ok, dec
 	return checksumOK(sum[:], checksum) && checksum != "", false
 }
 
+// errSilent: no byte of a download for the response timeout.
+var errSilent = errors.New("no byte within the response timeout")
+
+// errIncomplete: the body ended before its Content-Length.
+var errIncomplete = errors.New("the body ended early")
+
+// downloadOutcome classifies a finished download; cause is its context's
+// cause (errSilent when it went silent). A download the device's modelled
+// network cut is classed as a network error, but Cut says it is the
+// device's.
+func downloadOutcome(d *Download, cause error) (results.Outcome, string) {
+	switch {
+	case d.Complete && d.ChecksumOK:
+		return results.OutcomeSuccess, ""
+	case d.Complete && d.DecryptFailed:
+		return results.OutcomeProtocolError, CauseDecrypt
+	case d.Complete:
+		return results.OutcomeProtocolError, CauseChecksum
+	case d.Cut:
+		return results.OutcomeNetworkError, "device_network"
+	case errors.Is(cause, errSilent):
+		return results.OutcomeTimeout, CauseTimeout
+	case d.Status != 0 && d.Status != http.StatusOK:
+		return results.OutcomeHTTPError, HTTPCause(d.Status)
+	case errors.Is(d.Err, errIncomplete):
+		return results.OutcomeNetworkError, CauseClosed
+	case d.Err != nil:
+		return TransportOutcome(d.Err)
+	}
+	return results.OutcomeNetworkError, CauseIncomplete
+}
+
 // fetch reads url into h; limit ≥ 0 stops after that many bytes (a cut).
 // It returns the bytes checked, the status, and whether the body ended.
-func (c *Client) fetch(ctx context.Context, url string, limit int64, h *checker, buf []byte, d *Download, shape Shaping, ua string) (int64, int, bool, error) {
+func (c *Client) fetch(ctx context.Context, url string, limit int64, h *checker, buf []byte, d *Download, shape Shaping, ua string,
+	idle *time.Timer) (int64, int, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("download %s: %w", url, err)
@@ -156,6 +206,7 @@ func (c *Client) fetch(ctx context.Context, url string, limit int64, h *checker,
 		}
 		m, rerr := resp.Body.Read(chunk)
 		if m > 0 {
+			idle.Reset(c.cfg.ResponseTimeout)
 			if d.TTFB == 0 {
 				d.TTFB = time.Since(d.Sent)
 			}
@@ -166,11 +217,12 @@ func (c *Client) fetch(ctx context.Context, url string, limit int64, h *checker,
 				if err := sleep(ctx, time.Until(due)); err != nil {
 					return n, resp.StatusCode, false, err
 				}
+				idle.Reset(c.cfg.ResponseTimeout) // the device's own pace is not silence
 			}
 		}
 		if rerr == io.EOF {
 			if resp.ContentLength >= 0 && n != resp.ContentLength {
-				return n, resp.StatusCode, false, fmt.Errorf("download %s: %d of %d bytes", url, n, resp.ContentLength)
+				return n, resp.StatusCode, false, fmt.Errorf("download %s: %w: %d of %d bytes", url, errIncomplete, n, resp.ContentLength)
 			}
 			return n, resp.StatusCode, true, nil
 		}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/metrics"
 )
 
 // Profiles.
@@ -78,13 +79,19 @@ type Config struct {
 	// counted late (default 10 ms).
 	LateBound time.Duration
 	// DrainTimeout bounds the wait for the backlog and the requests in
-	// flight at the end (default 10 s; 2 s when ctx is cancelled).
+	// flight at the end (default 10 s, or the Wire's timeout and a second
+	// when longer, so that every request sent ends in a reply or a
+	// timeout; 2 s when ctx is cancelled).
 	DrainTimeout time.Duration
 
 	// Progress, when set, is called about every ProgressEvery (default
 	// 1 s) from the scheduler goroutine; keep it quick.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Abort, when set, is called with the same snapshots; a non-empty
+	// name (the target whose abort_on_fail tripped) stops the run early,
+	// as Result.Aborted.
+	Abort func(Progress) string
 
 	// sleep is the scheduler's sleep for the last fineWindow before a
 	// request is due (default fineSleep; tests under testing/synctest use
@@ -98,15 +105,22 @@ const fineWindow = 2 * time.Millisecond
 
 // Progress is a live snapshot of a load test.
 type Progress struct {
-	Elapsed  time.Duration
-	Length   time.Duration
-	Due      int64 // requests the schedule released so far (open models)
-	Sent     int64
-	Done     int64
-	Failed   int64
-	Late     int64
-	Dropped  int64
-	InFlight int64
+	Elapsed time.Duration
+	Length  time.Duration
+	Due     int64 // requests the schedule released so far (open models)
+	Sent    int64
+	Done    int64
+	Failed  int64
+	// OK are the successful replies, OKLatency the sum of their latency
+	// (from the intended send time).
+	OK        int64
+	OKLatency time.Duration
+	Late      int64
+	Dropped   int64
+	InFlight  int64
+	// LostAtS is set while the target is lost: when every request began
+	// failing (seconds since the start).
+	LostAtS *float64
 }
 
 func (c *Config) validate() (*Schedule, error) {
@@ -194,6 +208,12 @@ type run struct {
 	// inFlight counts requests between send and reply; peak is its
 	// highest value.
 	inFlight, peak atomic.Int64
+
+	// The scheduler's own: the target-lost watch fed every tick, the
+	// last tick's counts, and the target that aborted the run.
+	loss    *metrics.LossWatch
+	last    Progress
+	aborted string
 }
 
 // Run runs the load test until its profile ends or ctx is cancelled (then
@@ -205,7 +225,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.defaults(sched)
-	r := &run{cfg: cfg, sched: sched, length: cfg.Duration}
+	r := &run{cfg: cfg, sched: sched, length: cfg.Duration,
+		loss: metrics.NewLossWatch(metrics.LossWindow, metrics.LossMinFailures)}
 	if sched != nil {
 		r.length = sched.Len()
 		r.jobs = make(chan job, cfg.Backlog)
@@ -244,6 +265,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	drain := cfg.DrainTimeout
 	if drain == 0 {
 		drain = 10 * time.Second
+		if cfg.Wire != nil {
+			drain = max(drain, cfg.Wire.timeout+time.Second)
+		}
 		if interrupted {
 			drain = 2 * time.Second
 		}
@@ -300,8 +324,10 @@ func (r *run) schedule(ctx context.Context) (interrupted bool) {
 			n++
 			r.due.Store(n)
 		}
-		if cfg.Progress != nil && elapsed >= nextProgress {
-			cfg.Progress(r.progress(elapsed))
+		if elapsed >= nextProgress {
+			if r.tick(elapsed) {
+				return false
+			}
 			for nextProgress <= elapsed {
 				nextProgress += cfg.ProgressEvery
 			}
@@ -313,9 +339,7 @@ func (r *run) schedule(ctx context.Context) (interrupted bool) {
 		if n < count {
 			wake, _ = r.sched.At(n)
 		}
-		if cfg.Progress != nil {
-			wake = min(wake, nextProgress)
-		}
+		wake = min(wake, nextProgress)
 		wait := wake - elapsed
 		if wait <= 0 {
 			continue
@@ -339,12 +363,37 @@ func (r *run) schedule(ctx context.Context) (interrupted bool) {
 	}
 }
 
+// tick takes a snapshot: it feeds the target-lost watch with what ended
+// since the last tick, hands the snapshot to Progress and Abort, and
+// reports whether Abort stopped the run.
+func (r *run) tick(elapsed time.Duration) bool {
+	p := r.progress(elapsed)
+	ok, failed := p.OK-r.last.OK, p.Failed-r.last.Failed
+	if ok+failed > 0 {
+		r.loss.ObserveBatch(elapsed.Milliseconds(), ok, failed)
+	}
+	if r.loss.Lost() {
+		out := r.loss.Outages()
+		p.LostAtS = &out[len(out)-1].LostAtS
+	}
+	r.last = p
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(p)
+	}
+	if r.cfg.Abort != nil {
+		r.aborted = r.cfg.Abort(p)
+	}
+	return r.aborted != ""
+}
+
 func (r *run) progress(elapsed time.Duration) Progress {
 	p := Progress{Elapsed: elapsed, Length: r.length, Due: r.due.Load(), Dropped: r.dropped.Load()}
 	for _, w := range r.workers {
 		p.Sent += w.sent.Load()
 		p.Done += w.done.Load()
-		p.Failed += w.failed.Load()
+		p.Failed += w.nFailed.Load()
+		p.OK += w.ok.Load()
+		p.OKLatency += time.Duration(w.okNanos.Load())
 		p.Late += w.late.Load()
 	}
 	p.InFlight = p.Sent - p.Done

@@ -24,13 +24,22 @@ type Result struct {
 	Scheduled, Due                                 int64
 	Sent, Failed, Late, Dropped, Unsent, Cut, Done int64
 	ByStatus                                       map[int]int64
+	// Outcomes counts the requests that ended by outcome, Causes the
+	// failed ones by cause.
+	Outcomes results.OutcomeCounts
+	Causes   map[string]int64
+	// Outages are the spans in which every request failed (seconds
+	// since the start); Aborted names the target that stopped the run.
+	Outages []results.Outage
+	Aborted string
 	// PeakInFlight is the most requests that were in flight at once.
 	PeakInFlight int64
 
-	// Latency from the intended send time, Service from the actual one,
-	// Lag the actual minus the intended send time (empty for max).
-	Latency, Service, Lag *hdrhistogram.Histogram
-	Clamped               int64
+	// Latency of successful replies from the intended send time, Service
+	// from the actual one, Lag the actual minus the intended send time
+	// (empty for max), Failed how long failed requests took to fail.
+	Latency, Service, Lag, FailedTime *hdrhistogram.Histogram
+	Clamped                           int64
 
 	PerSecond []results.LoadSecond
 	CPU       time.Duration
@@ -41,8 +50,8 @@ type Result struct {
 func (r *run) result(end time.Time, cpu time.Duration, interrupted bool) *Result {
 	res := &Result{Profile: r.cfg.Profile, Workers: r.cfg.Workers, LateBound: r.cfg.LateBound, Length: r.length,
 		Wall: end.Sub(r.start), Interrupted: interrupted, Due: r.due.Load(), Dropped: r.dropped.Load(),
-		ByStatus: map[int]int64{}, Latency: newHist(), Service: newHist(), Lag: newHist(), CPU: cpu,
-		PeakInFlight: r.peak.Load()}
+		ByStatus: map[int]int64{}, Causes: map[string]int64{}, Latency: newHist(), Service: newHist(), Lag: newHist(),
+		FailedTime: newHist(), CPU: cpu, PeakInFlight: r.peak.Load(), Outages: r.loss.Outages(), Aborted: r.aborted}
 	if r.sched != nil {
 		res.Backlog = r.cfg.Backlog
 		res.Scheduled = r.sched.Count()
@@ -53,10 +62,15 @@ func (r *run) result(end time.Time, cpu time.Duration, interrupted bool) *Result
 		res.Latency.Merge(w.latency)
 		res.Service.Merge(w.service)
 		res.Lag.Merge(w.lag)
+		res.FailedTime.Merge(w.failed)
+		res.Outcomes.Add(w.outcomes)
+		for c, n := range w.causes {
+			res.Causes[c] += n
+		}
 		res.Clamped += w.clamped
 		res.Sent += w.sent.Load()
 		res.Done += w.done.Load()
-		res.Failed += w.failed.Load()
+		res.Failed += w.nFailed.Load()
 		res.Late += w.late.Load()
 		res.Unsent += w.unsent
 		res.Cut += w.cut
@@ -100,24 +114,29 @@ const (
 	cpuShareLimit  = 0.9
 )
 
-// Reasons lists why the generator counts as saturated; empty when it kept
-// its schedule with CPU to spare.
+// Reasons lists why the generator counts as saturated, each limit with
+// its measured value; empty when it kept its schedule with CPU to spare.
+// The max profile has no schedule to keep and is meant to use the
+// machine: it is never saturated.
 func (r *Result) Reasons() []string {
+	if r.Profile == ProfileMax {
+		return nil
+	}
 	var out []string
 	if r.Dropped > 0 {
-		out = append(out, fmt.Sprintf("%d requests dropped: the backlog of %d was full", r.Dropped, r.Backlog))
+		out = append(out, fmt.Sprintf("%d requests dropped (the backlog of %d was full) > 0", r.Dropped, r.Backlog))
 	}
 	if r.Sent > 0 && float64(r.Late) > lateShareLimit*float64(r.Sent) {
-		out = append(out, fmt.Sprintf("%d requests (%.1f%%) sent more than %v after their intended time",
-			r.Late, 100*float64(r.Late)/float64(r.Sent), r.LateBound))
+		out = append(out, fmt.Sprintf("%.1f%% of requests sent more than %v after their intended time > %.0f%%",
+			100*float64(r.Late)/float64(r.Sent), r.LateBound, 100*lateShareLimit))
 	}
 	if r.Lag.TotalCount() > 0 {
 		if p99 := time.Duration(r.Lag.ValueAtQuantile(99)) * time.Microsecond; p99 > r.LateBound {
-			out = append(out, fmt.Sprintf("schedule lag p99 %v over the bound of %v", p99, r.LateBound))
+			out = append(out, fmt.Sprintf("schedule lag p99 %v > %v", p99, r.LateBound))
 		}
 	}
 	if r.CPUShare >= cpuShareLimit {
-		out = append(out, fmt.Sprintf("the process used %.0f%% of the CPU available", 100*r.CPUShare))
+		out = append(out, fmt.Sprintf("the process used %.0f%% of the CPU available > %.0f%%", 100*r.CPUShare, 100*cpuShareLimit))
 	}
 	return out
 }

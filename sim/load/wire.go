@@ -15,6 +15,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Wire is the fast path of plain-HTTP targets, over fasthttp: each worker
@@ -35,7 +36,7 @@ type Wire struct {
 const maxReply = 1 << 20
 
 // NewWire returns the fast path for POST requests to an http:// URL;
-// timeout bounds one request (default 30 s).
+// timeout bounds one request (default the plugin's responseTimeout).
 func NewWire(rawURL string, timeout time.Duration) (*Wire, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -49,7 +50,7 @@ func NewWire(rawURL string, timeout time.Duration) (*Wire, error) {
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = client.DefaultResponseTimeout
 	}
 	return &Wire{uri: u.String(), addr: addr, timeout: timeout,
 		agent: "otasim (capacitor-updater/" + protocol.PluginVersion + ")"}, nil
@@ -57,12 +58,13 @@ func NewWire(rawURL string, timeout time.Duration) (*Wire, error) {
 
 // wireConn is one worker's client, connection and request.
 type wireConn struct {
-	w    *Wire
-	ctx  context.Context
-	hc   *fasthttp.HostClient
-	req  *fasthttp.Request
-	resp *fasthttp.Response
-	body []byte
+	w     *Wire
+	ctx   context.Context
+	hc    *fasthttp.HostClient
+	req   *fasthttp.Request
+	resp  *fasthttp.Response
+	body  []byte
+	reply protocol.UpdateReply
 
 	// The hard stop (ctx done) closes the current connection, ending a
 	// read or write in progress, and refuses new ones: fasthttp takes no
@@ -137,8 +139,8 @@ func closedByPeer(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// updates sends info's check and reads the reply (its body is read and
-// left in the worker's response, not decoded).
+// updates sends info's check and reads the reply; a 2xx reply's body is
+// decoded and its shape checked as the protocol client does.
 func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Result {
 	res := client.Result{RetryAfter: -1}
 	wc.body = client.AppendInfo(wc.body[:0], info)
@@ -154,11 +156,25 @@ func (wc *wireConn) updates(ctx context.Context, info *protocol.Info) client.Res
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
 		}
+		res.Outcome, res.Cause = wireOutcome(err)
 		res.Err = fmt.Errorf("POST %s: %w", wc.w.addr, err)
 		return res
 	}
 	res.Status = wc.resp.StatusCode()
+	wc.reply = protocol.UpdateReply{}
+	res.Outcome, res.Cause, _ = client.ReplyOutcome(res.Status, wc.resp.Body(), &wc.reply)
 	return res
+}
+
+// wireOutcome classifies fasthttp's errors as the protocol client's.
+func wireOutcome(err error) (results.Outcome, string) {
+	switch {
+	case errors.Is(err, fasthttp.ErrConnectionClosed):
+		return results.OutcomeNetworkError, client.CauseClosed
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return results.OutcomeProtocolError, client.CauseTooLarge
+	}
+	return client.TransportOutcome(err)
 }
 
 // close closes the connection and gives the request objects back.

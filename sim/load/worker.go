@@ -10,6 +10,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // worker sends requests one at a time and owns its histograms (HdrHistogram
@@ -18,23 +19,30 @@ type worker struct {
 	r  *run
 	id int
 
-	latency, service, lag *hdrhistogram.Histogram
-	clamped               int64
-	status                map[int]int64
-	perSec                []int64 // requests sent in each second of the run
-	unsent, cut           int64
-	info                  protocol.Info
-	reply                 protocol.UpdateReply
-	wire                  *wireConn // nil: through the Sender
+	// latency and service hold successful replies only; failed holds
+	// how long failed requests took to fail.
+	latency, service, lag, failed *hdrhistogram.Histogram
+	clamped                       int64
+	status                        map[int]int64
+	outcomes                      results.OutcomeCounts
+	causes                        map[string]int64
+	perSec                        []int64 // requests sent in each second of the run
+	unsent, cut                   int64
+	info                          protocol.Info
+	reply                         protocol.UpdateReply
+	wire                          *wireConn // nil: through the Sender
 
-	// Read by the progress snapshot while the worker runs.
-	sent, done, failed, late atomic.Int64
-	abandon                  atomic.Bool
+	// Read by the progress snapshot while the worker runs; okNanos sums
+	// the latency of the successful replies (ok).
+	sent, done, nFailed, late atomic.Int64
+	ok, okNanos               atomic.Int64
+	abandon                   atomic.Bool
 }
 
 // newWorker returns worker id; its requests end when ctx does.
 func newWorker(ctx context.Context, r *run, id int) *worker {
-	w := &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), status: map[int]int64{}}
+	w := &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), failed: newHist(),
+		status: map[int]int64{}, causes: map[string]int64{}}
 	if r.cfg.Wire != nil {
 		w.wire = r.cfg.Wire.conn(ctx)
 	}
@@ -109,11 +117,19 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 	} else {
 		intended = sent
 	}
-	w.record(w.latency, done.Sub(intended))
-	w.record(w.service, done.Sub(sent))
 	w.status[res.Status]++
-	if res.Err != nil || res.Status == 0 || res.Status == 429 || res.Status >= 500 {
-		w.failed.Add(1)
+	w.outcomes[res.Outcome]++
+	if res.Outcome.Failed() {
+		// A failed request is never a fast reply: its time to fail is
+		// kept apart.
+		w.record(w.failed, done.Sub(intended))
+		w.causes[res.Cause]++
+		w.nFailed.Add(1)
+	} else {
+		w.record(w.latency, done.Sub(intended))
+		w.record(w.service, done.Sub(sent))
+		w.ok.Add(1)
+		w.okNanos.Add(int64(done.Sub(intended)))
 	}
 	if sec := int(sent.Sub(w.r.start) / time.Second); sec >= 0 {
 		for len(w.perSec) <= sec {

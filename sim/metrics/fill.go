@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"maps"
 	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -26,20 +27,23 @@ func quantiles(h *hdrhistogram.Histogram, scale float64) results.Quantiles {
 	}
 }
 
-// APISummary summarises the endpoints (latency from the intended send time).
+// APISummary summarises the endpoints: every request by outcome, and the
+// latency (from the intended send time) of the successful replies.
 func (r *Recorder) APISummary(cohorts []string) map[string]results.Endpoint {
 	out := map[string]results.Endpoint{}
 	names := EndpointNames()
 	for e := range NumEndpoints {
-		q := quantiles(r.api[e].h, 1e-3)
-		ep := results.Endpoint{
-			Count: q.Count, Errors: r.apiErrors[e], MeanMs: q.Mean, P50Ms: q.P50, P90Ms: q.P90,
-			P95Ms: q.P95, P99Ms: q.P99, MaxMs: q.Max,
-			ByStatus:  map[string]int64{},
-			BySegment: map[string]results.Endpoint{},
-		}
+		oc := r.apiOut[e]
+		ep := results.Endpoint{Count: oc.Total(), Errors: oc.Failed(), ErrorRate: results.ErrorRate(oc), Outcomes: oc,
+			ByStatus: map[string]int64{}, BySegment: map[string]results.Endpoint{}}
+		ep.SetLatency(quantiles(r.api[e].h, 1e-3))
 		svc := quantiles(r.apiService[e].h, 1e-3)
 		ep.Service = &svc
+		if ep.Errors > 0 {
+			failed := quantiles(r.apiFailed[e].h, 1e-3)
+			ep.Failed = &failed
+			ep.Causes = maps.Clone(r.apiCauses[e])
+		}
 		for s, n := range r.apiStatus[e] {
 			ep.ByStatus[strconv.Itoa(s)] = n
 		}
@@ -47,9 +51,11 @@ func (r *Recorder) APISummary(cohorts []string) map[string]results.Endpoint {
 			if c >= r.cohorts || r.apiCohortN[e][c] == 0 {
 				continue
 			}
-			cq := quantiles(r.apiCohort[e][c].h, 1e-3)
-			ep.BySegment[name] = results.Endpoint{Count: cq.Count, Errors: r.apiCohortE[e][c], MeanMs: cq.Mean,
-				P50Ms: cq.P50, P90Ms: cq.P90, P95Ms: cq.P95, P99Ms: cq.P99, MaxMs: cq.Max}
+			n, failed := r.apiCohortN[e][c], r.apiCohortE[e][c]
+			seg := results.Endpoint{Count: n, Errors: failed, ErrorRate: float64(failed) / float64(n)}
+			seg.Outcomes[results.OutcomeSuccess] = n - failed
+			seg.SetLatency(quantiles(r.apiCohort[e][c].h, 1e-3))
+			ep.BySegment[name] = seg
 		}
 		out[names[e]] = ep
 	}
@@ -58,16 +64,22 @@ func (r *Recorder) APISummary(cohorts []string) map[string]results.Endpoint {
 
 // CDN summarises the downloads, per network profile and in all.
 func (r *Recorder) CDN(profiles []string) results.CDN {
-	all := struct{ ms5, ttfb, model *hdrhistogram.Histogram }{newMicros(), newMicros(), newMicros()}
-	out := results.CDN{ByProfile: map[string]results.CDNProfile{}}
+	all := struct{ perDL, ms5, ttfb, model, failed *hdrhistogram.Histogram }{newMicros(), newMicros(), newMicros(), newMicros(), newMicros()}
+	out := results.CDN{ByProfile: map[string]results.CDNProfile{}, Causes: map[string]int64{}}
 	for p := range r.cdn {
 		x := &r.cdn[p]
+		all.perDL.Merge(x.perDL.h)
 		all.ms5.Merge(x.ms5.h)
 		all.ttfb.Merge(x.ttfb.h)
 		all.model.Merge(x.model.h)
+		all.failed.Merge(x.failed.h)
 		out.Downloads += x.downloads
 		out.Failures += x.failures
 		out.Bytes += x.bytes
+		out.Outcomes.Add(x.outcomes)
+		for k, v := range x.causes {
+			out.Causes[k] += v
+		}
 		if x.downloads+x.failures == 0 {
 			continue
 		}
@@ -75,16 +87,19 @@ func (r *Recorder) CDN(profiles []string) results.CDN {
 		if p < len(profiles) {
 			name = profiles[p]
 		}
-		cp := results.CDNProfile{Downloads: x.downloads, Failures: x.failures,
+		cp := results.CDNProfile{Downloads: x.downloads, Failures: x.failures, MsPerDownload: quantiles(x.perDL.h, 1e-3),
 			MsPer5MB: quantiles(x.ms5.h, 1e-3), TTFBMs: quantiles(x.ttfb.h, 1e-3), ModelledMsPer5MB: quantiles(x.model.h, 1e-3)}
 		if x.realMicros > 0 {
 			cp.ThroughputMBps = float64(x.bytes) / float64(x.realMicros) // bytes/µs = MB/s
 		}
 		out.ByProfile[name] = cp
 	}
+	out.ErrorRate = results.ErrorRate(out.Outcomes)
+	out.MsPerDownload = quantiles(all.perDL, 1e-3)
 	out.MsPer5MB = quantiles(all.ms5, 1e-3)
 	out.TTFBMs = quantiles(all.ttfb, 1e-3)
 	out.ModelledMsPer5MB = quantiles(all.model, 1e-3)
+	out.FailedMs = quantiles(all.failed, 1e-3)
 	return out
 }
 
@@ -188,10 +203,10 @@ func (r *Recorder) Harness(h *results.Harness) {
 func (r *Recorder) Clamped() int64 {
 	var n int64
 	for e := range NumEndpoints {
-		n += r.api[e].clamped + r.apiService[e].clamped
+		n += r.api[e].clamped + r.apiService[e].clamped + r.apiFailed[e].clamped
 	}
 	for _, p := range r.cdn {
-		n += p.ms5.clamped + p.ttfb.clamped + p.model.clamped
+		n += p.perDL.clamped + p.ms5.clamped + p.ttfb.clamped + p.model.clamped + p.failed.clamped
 	}
 	return n + r.installAll.clamped + r.lag.clamped
 }
@@ -215,6 +230,7 @@ func (r *Recorder) Histograms(cohorts, profiles []string) (results.Histograms, e
 	for e := range NumEndpoints {
 		put("api."+names[e]+".latency", "us", r.api[e].h)
 		put("api."+names[e]+".service", "us", r.apiService[e].h)
+		put("api."+names[e]+".failed", "us", r.apiFailed[e].h)
 		for c, n := range cohorts {
 			if c < r.cohorts {
 				put("api."+names[e]+".latency.cohort."+n, "us", r.apiCohort[e][c].h)
@@ -226,6 +242,8 @@ func (r *Recorder) Histograms(cohorts, profiles []string) (results.Histograms, e
 		if p < len(profiles) {
 			name = profiles[p]
 		}
+		put("cdn.ms_per_download.profile."+name, "us", r.cdn[p].perDL.h)
+		put("cdn.failed.profile."+name, "us", r.cdn[p].failed.h)
 		put("cdn.ms_per_5mb.profile."+name, "us", r.cdn[p].ms5.h)
 		put("cdn.ttfb.profile."+name, "us", r.cdn[p].ttfb.h)
 		put("cdn.modelled_ms_per_5mb.profile."+name, "us", r.cdn[p].model.h)

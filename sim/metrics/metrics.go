@@ -11,6 +11,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Endpoints of the API, as the summary names them.
@@ -81,12 +83,16 @@ type Recorder struct {
 	cohorts  int
 	profiles int
 
+	// Latencies of successful replies only; failed requests go to
+	// apiFailed (their time to fail), counted by outcome and cause.
 	api        [NumEndpoints]hist
 	apiService [NumEndpoints]hist
 	apiCohort  [NumEndpoints][]hist
 	apiIvl     [NumEndpoints]hist
 	apiProg    [NumEndpoints]hist // since the last progress snapshot
-	apiErrors  [NumEndpoints]int64
+	apiFailed  [NumEndpoints]hist
+	apiOut     [NumEndpoints]results.OutcomeCounts
+	apiCauses  [NumEndpoints]map[string]int64
 	apiStatus  [NumEndpoints]map[int]int64
 	apiCohortN [NumEndpoints][]int64
 	apiCohortE [NumEndpoints][]int64
@@ -108,10 +114,14 @@ type Recorder struct {
 }
 
 type cdnProfile struct {
-	ms5, ttfb, model    hist // µs (per 5 MB for ms5 and model)
-	downloads, failures int64
-	bytes               int64
-	realMicros          int64
+	// µs: per download, per 5 MB (ms5 and model, bundles of at least
+	// results.MinPer5MBBytes), to the first byte, to failing.
+	perDL, ms5, ttfb, model, failed hist
+	downloads, failures             int64
+	bytes                           int64
+	realMicros                      int64
+	outcomes                        results.OutcomeCounts
+	causes                          map[string]int64
 }
 
 // New returns a recorder for the given numbers of cohorts and network
@@ -124,7 +134,9 @@ func New(cohorts, profiles int) *Recorder {
 		r.apiService[e] = hist{h: newMicros()}
 		r.apiIvl[e] = hist{h: newMicros()}
 		r.apiProg[e] = hist{h: newMicros()}
+		r.apiFailed[e] = hist{h: newMicros()}
 		r.apiStatus[e] = map[int]int64{}
+		r.apiCauses[e] = map[string]int64{}
 		r.apiCohort[e] = make([]hist, cohorts)
 		for c := range cohorts {
 			r.apiCohort[e][c] = hist{h: newMicros()}
@@ -134,7 +146,8 @@ func New(cohorts, profiles int) *Recorder {
 	}
 	r.cdn = make([]cdnProfile, profiles)
 	for p := range r.cdn {
-		r.cdn[p] = cdnProfile{ms5: hist{h: newMicros()}, ttfb: hist{h: newMicros()}, model: hist{h: newMicros()}}
+		r.cdn[p] = cdnProfile{perDL: hist{h: newMicros()}, ms5: hist{h: newMicros()}, ttfb: hist{h: newMicros()},
+			model: hist{h: newMicros()}, failed: hist{h: newMicros()}, causes: map[string]int64{}}
 	}
 	r.install = make([]hist, cohorts)
 	for c := range r.install {
@@ -152,42 +165,66 @@ func New(cohorts, profiles int) *Recorder {
 }
 
 // API records one API call: latency from the intended send time, service
-// time from the actual send, the HTTP status (0: no reply) and whether it
-// failed (transport, 5xx, 429).
-func (r *Recorder) API(ep, cohort int, latency, service time.Duration, status int, failed bool) {
+// time from the actual send, the HTTP status (0: no reply), and how it
+// ended. Only a successful reply's times are latencies; a failed
+// request's time to fail goes to its own histogram, and its cause
+// ("http_503", "connection_refused") is counted.
+func (r *Recorder) API(ep, cohort int, latency, service time.Duration, status int, o results.Outcome, cause string) {
 	us := latency.Microseconds()
+	r.apiOut[ep][o]++
+	r.apiStatus[ep][status]++
+	r.apiCohortN[ep][cohort]++
+	r.requests++
+	r.ivlRequests++
+	if o.Failed() {
+		r.apiFailed[ep].record(us)
+		r.apiCauses[ep][cause]++
+		r.apiCohortE[ep][cohort]++
+		r.ivlFailures++
+		return
+	}
 	r.api[ep].record(us)
 	r.apiIvl[ep].record(us)
 	r.apiProg[ep].record(us)
 	r.apiService[ep].record(service.Microseconds())
 	r.apiCohort[ep][cohort].record(us)
-	r.apiCohortN[ep][cohort]++
-	r.apiStatus[ep][status]++
-	r.requests++
-	r.ivlRequests++
-	if failed {
-		r.apiErrors[ep]++
-		r.apiCohortE[ep][cohort]++
-		r.ivlFailures++
-	}
 }
 
 // Download records a bundle download of size bytes: real is the intended
-// request time to last byte, ttfb the time to first byte, modelled the
-// device-network time of its profile.
-func (r *Recorder) Download(profile int, size int64, real, ttfb, modelled time.Duration, ok bool) {
+// request time to last byte (or to failing), ttfb the time to first byte,
+// modelled the device-network time of its profile. Only downloads of
+// bundles of at least results.MinPer5MBBytes are normalised to 5 MB.
+func (r *Recorder) Download(profile int, size int64, real, ttfb, modelled time.Duration, o results.Outcome, cause string) {
 	p := &r.cdn[profile]
 	r.ivlDownloads++
-	if !ok {
+	p.outcomes[o]++
+	if o.Failed() {
 		p.failures++
+		p.causes[cause]++
+		p.failed.record(real.Microseconds())
 		return
 	}
 	p.downloads++
 	p.bytes += size
 	p.realMicros += real.Microseconds()
-	p.ms5.record(Per5MB(real, size).Microseconds())
+	p.perDL.record(real.Microseconds())
 	p.ttfb.record(ttfb.Microseconds())
-	p.model.record(Per5MB(modelled, size).Microseconds())
+	if size >= results.MinPer5MBBytes {
+		p.ms5.record(Per5MB(real, size).Microseconds())
+		p.model.record(Per5MB(modelled, size).Microseconds())
+	}
+}
+
+// FilesDownload counts a per-file (manifest) bundle download by outcome,
+// beside the zips: the CDN's error rate covers both (the files' own times
+// are the deliveries').
+func (r *Recorder) FilesDownload(profile int, o results.Outcome, cause string) {
+	p := &r.cdn[profile]
+	r.ivlDownloads++
+	p.outcomes[o]++
+	if o.Failed() {
+		p.causes[cause]++
+	}
 }
 
 // Per5MB normalises a transfer time of size bytes to 5 MB (5,000,000
@@ -274,8 +311,8 @@ func (r *Recorder) Requests() int64 { return r.requests }
 // Failures is the number of failed API calls.
 func (r *Recorder) Failures() int64 {
 	var n int64
-	for _, e := range r.apiErrors {
-		n += e
+	for _, o := range r.apiOut {
+		n += o.Failed()
 	}
 	return n
 }

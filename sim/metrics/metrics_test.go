@@ -4,29 +4,42 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/otasim/otasim/sim/results"
 )
 
 func TestAPIAndInterval(t *testing.T) {
 	r := New(2, 1)
 	for i := 1; i <= 100; i++ {
-		r.API(Updates, i%2, time.Duration(i)*time.Millisecond, time.Millisecond, 200, false)
+		r.API(Updates, i%2, time.Duration(i)*time.Millisecond, time.Millisecond, 200, results.OutcomeSuccess, "")
 	}
-	r.API(Updates, 0, 2*time.Hour, time.Millisecond, 0, true) // beyond the range: clamped, counted
+	r.API(Updates, 0, 2*time.Hour, 2*time.Hour, 200, results.OutcomeSuccess, "") // beyond the range: clamped, counted
+	// Failures are counted by outcome and cause, and their times kept
+	// apart: a refused connection in 0.1 ms is not a fast reply.
+	r.API(Updates, 0, 100*time.Microsecond, 100*time.Microsecond, 0, results.OutcomeNetworkError, "connection_refused")
+	r.API(Updates, 1, 3*time.Millisecond, time.Millisecond, 503, results.OutcomeHTTPError, "http_503")
 	s := r.APISummary([]string{"a", "b"})["updates"]
-	if s.Count != 101 || s.Errors != 1 || s.ByStatus["0"] != 1 || s.ByStatus["200"] != 100 {
+	if s.Count != 103 || s.Errors != 2 || s.ByStatus["0"] != 1 || s.ByStatus["503"] != 1 || s.ByStatus["200"] != 101 {
 		t.Fatalf("counts %+v", s)
 	}
-	if math.Abs(s.P50Ms-51) > 0.1 || s.MaxMs < 3_599_000 {
+	if s.Outcomes[results.OutcomeSuccess] != 101 || s.Outcomes[results.OutcomeNetworkError] != 1 || s.Outcomes[results.OutcomeHTTPError] != 1 ||
+		s.Causes["connection_refused"] != 1 || s.Causes["http_503"] != 1 || math.Abs(s.ErrorRate-2.0/103) > 1e-12 {
+		t.Errorf("outcomes %v causes %v rate %v", s.Outcomes, s.Causes, s.ErrorRate)
+	}
+	if s.P50Ms == nil || math.Abs(*s.P50Ms-51) > 0.1 || *s.MaxMs < 3_599_000 {
 		t.Errorf("p50 %v max %v", s.P50Ms, s.MaxMs)
 	}
-	if r.Clamped() != 1 {
-		t.Errorf("clamped %d, want 1", r.Clamped())
+	if s.Failed == nil || s.Failed.Count != 2 || s.Service.Count != 101 {
+		t.Errorf("failed %+v service %+v", s.Failed, s.Service)
 	}
-	if s.BySegment["b"].Count != 50 || s.BySegment["a"].Count != 51 {
+	if r.Clamped() != 2 {
+		t.Errorf("clamped %d, want 2", r.Clamped())
+	}
+	if s.BySegment["b"].Count != 51 || s.BySegment["a"].Count != 52 || s.BySegment["a"].Errors != 1 {
 		t.Errorf("by segment %+v", s.BySegment)
 	}
 	iv := r.TakeInterval()
-	if iv.API[Updates].Count != 101 || iv.Requests != 101 || iv.Failures != 1 {
+	if iv.API[Updates].Count != 101 || iv.Requests != 103 || iv.Failures != 2 {
 		t.Errorf("interval %+v", iv)
 	}
 	if iv := r.TakeInterval(); iv.API[Updates].Count != 0 || iv.Requests != 0 {
@@ -72,17 +85,21 @@ func TestSuccessRate(t *testing.T) {
 
 func TestCDNAndHistograms(t *testing.T) {
 	r := New(1, 2)
-	r.Download(0, 5_000_000, 100*time.Millisecond, 2*time.Millisecond, time.Second, true)
-	r.Download(1, 2_500_000, 100*time.Millisecond, 2*time.Millisecond, time.Second, true)
-	r.Download(1, 2_500_000, 0, 0, 0, false)
+	r.Download(0, 5_000_000, 100*time.Millisecond, 2*time.Millisecond, time.Second, results.OutcomeSuccess, "")
+	r.Download(1, 2_500_000, 100*time.Millisecond, 2*time.Millisecond, time.Second, results.OutcomeSuccess, "")
+	r.Download(1, 2_500_000, 0, 0, 0, results.OutcomeHTTPError, "http_503")
+	// A bundle under 1 MB has a time per download, none per 5 MB.
+	r.Download(1, 200, 4*time.Millisecond, time.Millisecond, time.Second, results.OutcomeSuccess, "")
 	c := r.CDN([]string{"wifi", "4g"})
-	if c.Downloads != 2 || c.Failures != 1 || c.ByProfile["4g"].Failures != 1 {
+	if c.Downloads != 3 || c.Failures != 1 || c.ByProfile["4g"].Failures != 1 || c.Causes["http_503"] != 1 ||
+		c.Outcomes[results.OutcomeHTTPError] != 1 || math.Abs(c.ErrorRate-0.25) > 1e-12 {
 		t.Fatalf("%+v", c)
 	}
-	if math.Abs(c.ByProfile["wifi"].MsPer5MB.P50-100) > 0.2 || math.Abs(c.ByProfile["4g"].MsPer5MB.P50-200) > 0.3 {
+	if math.Abs(c.ByProfile["wifi"].MsPer5MB.P50-100) > 0.2 || math.Abs(c.ByProfile["4g"].MsPer5MB.P50-200) > 0.3 ||
+		c.MsPer5MB.Count != 2 || c.MsPerDownload.Count != 3 {
 		t.Errorf("per 5 MB: %+v", c.ByProfile)
 	}
-	r.API(Stats, 0, time.Millisecond, time.Millisecond, 200, false)
+	r.API(Stats, 0, time.Millisecond, time.Millisecond, 200, results.OutcomeSuccess, "")
 	hs, err := r.Histograms([]string{"a"}, []string{"wifi", "4g"})
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +123,60 @@ func BenchmarkRecordAPI(b *testing.B) {
 	r := New(4, 1)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		r.API(Updates, i&3, time.Duration(i%5000)*time.Microsecond, time.Millisecond, 200, false)
+		r.API(Updates, i&3, time.Duration(i%5000)*time.Microsecond, time.Millisecond, 200, results.OutcomeSuccess, "")
+	}
+}
+
+// An endpoint whose every request failed has no latency: null, never 0.
+func TestAPINoSuccess(t *testing.T) {
+	r := New(1, 1)
+	for range 3 {
+		r.API(Updates, 0, time.Millisecond, time.Millisecond, 501, results.OutcomeHTTPError, "http_501")
+	}
+	s := r.APISummary([]string{"a"})["updates"]
+	if s.MeanMs != nil || s.P95Ms != nil || s.Errors != 3 || s.ErrorRate != 1 || s.BySegment["a"].MeanMs != nil {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func TestLossWatch(t *testing.T) {
+	w := NewLossWatch(30*time.Second, 5)
+	at := func(s float64) int64 { return int64(s * 1000) }
+	w.Observe(at(1), true)
+	// Failures for 29 s: not yet lost; a success resets the streak.
+	for s := 2.0; s <= 31; s++ {
+		if lost, _ := w.Observe(at(s), false); lost {
+			t.Fatalf("lost at %v", s)
+		}
+	}
+	w.Observe(at(31.5), true)
+	// Then 40 s of failures: lost 30 s after the first.
+	var lostAt float64
+	for s := 32.0; s <= 72; s++ {
+		if lost, _ := w.Observe(at(s), false); lost {
+			lostAt = s
+		}
+	}
+	if lostAt != 62 || !w.Lost() {
+		t.Fatalf("lost at %v, lost now %v", lostAt, w.Lost())
+	}
+	if _, back := w.Observe(at(80), true); !back {
+		t.Fatal("no recovery")
+	}
+	out := w.Outages()
+	if len(out) != 1 || out[0].LostAtS != 32 || out[0].DetectedAtS != 62 || out[0].Failures != 41 || *out[0].RecoveredAtS != 80 {
+		t.Fatalf("%+v", out)
+	}
+	// A quiet spell: two failures a minute apart are not an outage.
+	q := NewLossWatch(30*time.Second, 5)
+	q.Observe(0, false)
+	if lost, _ := q.Observe(at(60), false); lost {
+		t.Fatal("two failures made an outage")
+	}
+	// Batches (a load run's ticks) count every failure.
+	b := NewLossWatch(30*time.Second, 5)
+	b.ObserveBatch(at(1), 0, 100)
+	if lost, _ := b.ObserveBatch(at(31), 0, 100); !lost {
+		t.Fatal("batches not lost")
 	}
 }

@@ -16,6 +16,9 @@ type Progress struct {
 	Failures     int64   `json:"failures"`
 	InFlight     int64   `json:"in_flight"`
 	LagP99Ms     float64 `json:"lag_p99_ms"`
+	// TargetLostAtS is set while the target is lost: when its requests
+	// began all failing (virtual seconds).
+	TargetLostAtS *float64 `json:"target_lost_at_s,omitempty"`
 	// AdoptionBySegment is, per cohort (segment or "segment/arm"), the
 	// judged bundle's share of the cohort's active devices at the last
 	// sample.

@@ -55,16 +55,26 @@ func writeJSON(path string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
+	return WriteFile(path, buf.Bytes())
+}
+
+// WriteFile writes b to path whole or not at all: to a temporary file in
+// the same folder, synced, then renamed over path. Every file of a run
+// folder gets mode 0644 this way, the reports included.
+func WriteFile(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	_, err = tmp.Write(buf.Bytes())
+	_, err = tmp.Write(b)
 	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // CreateTemp makes 0600
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
@@ -96,6 +106,12 @@ func Read(dir string) (*Run, error) {
 			errs = append(errs, fmt.Errorf("read run: %w", err))
 			continue
 		}
+		if f.name == SummaryFile {
+			if err := UnmarshalSummary(b, &r.Summary); err != nil {
+				errs = append(errs, fmt.Errorf("read run: %s: %w", f.name, err))
+			}
+			continue
+		}
 		if err := json.Unmarshal(b, f.v); err != nil {
 			errs = append(errs, fmt.Errorf("read run: %s: %w", f.name, err))
 			continue
@@ -108,4 +124,43 @@ func Read(dir string) (*Run, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// KnownSummarySchema reports whether this otasim reads summaries of the
+// schema (this one, or version 1).
+func KnownSummarySchema(schema string) bool {
+	return schema == SchemaSummary || schema == schemaSummaryV1
+}
+
+// UnmarshalSummary decodes summary.json of this schema or of version 1,
+// which it upgrades: the verdict from pass and interrupted, each target's
+// status from its pass. Any other schema is an error.
+func UnmarshalSummary(data []byte, s *Summary) error {
+	if err := json.Unmarshal(data, s); err != nil {
+		return err
+	}
+	switch s.Schema {
+	case SchemaSummary:
+	case schemaSummaryV1:
+		s.Schema = SchemaSummary
+		for i := range s.Targets {
+			if s.Targets[i].Status == "" {
+				s.Targets[i].Status = StatusFail
+				if s.Targets[i].Pass {
+					s.Targets[i].Status = StatusPass
+				}
+			}
+		}
+		switch {
+		case s.Interrupted:
+			s.Verdict, s.VerdictReasons = VerdictInconclusive, []string{"the run was interrupted"}
+		case s.Pass:
+			s.Verdict = VerdictPass
+		default:
+			s.Verdict, s.VerdictReasons = VerdictFail, []string{"a target failed"}
+		}
+	default:
+		return fmt.Errorf("schema %q, want %q (or %q)", s.Schema, SchemaSummary, schemaSummaryV1)
+	}
+	return nil
 }

@@ -24,8 +24,9 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	v := 12.5
 	in := &Run{
 		Summary: Summary{RunID: "r1", Scenario: "quickstart", Seed: 7, Devices: 10,
-			Targets:  []TargetResult{{Name: "api", Threshold: 434, Value: &v, Unit: "ms", Pass: true}},
-			API:      map[string]Endpoint{"updates": {Count: 3, MeanMs: 1.5}},
+			Targets: []TargetResult{{Name: "api", Threshold: 434, Value: &v, Unit: "ms", Pass: true, Status: StatusPass}},
+			API:     map[string]Endpoint{"updates": {Count: 3, MeanMs: &v, Outcomes: OutcomeCounts{3}}},
+			Verdict: VerdictPass, VerdictReasons: []string{}, TargetLost: []Outage{},
 			Warnings: []string{"w"}},
 		Series:     Series{T: []float64{0, 600}, Active: []int{5, 6}},
 		Histograms: Histograms{Histograms: map[string]Histogram{"api.updates.latency": enc}},

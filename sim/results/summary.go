@@ -1,7 +1,12 @@
 package results
 
-// SchemaSummary identifies the version of summary.json.
-const SchemaSummary = "otasim.summary/v1"
+// SchemaSummary identifies the version of summary.json. Version 2 judges
+// latency on successful replies only, counts every request by outcome,
+// and carries the verdict; Read and UnmarshalSummary still read version 1.
+const SchemaSummary = "otasim.summary/v2"
+
+// schemaSummaryV1 is the version before failures were kept apart.
+const schemaSummaryV1 = "otasim.summary/v1"
 
 // Summary is summary.json: what a run measured, judged against its targets.
 // Times named *_s are virtual seconds since the start of the run unless
@@ -28,8 +33,20 @@ type Summary struct {
 
 	Server  ServerInfo     `json:"server"`
 	Targets []TargetResult `json:"targets"`
-	// Pass is true when every target passed.
+	// Verdict is the run's whole judgement (targets, harness, target
+	// lost, baseline); VerdictReasons say why it is not PASS, each with
+	// its measured value and limit.
+	Verdict        Verdict  `json:"verdict"`
+	VerdictReasons []string `json:"verdict_reasons"`
+	// Pass is Verdict == PASS.
 	Pass bool `json:"pass"`
+	// AbortedBy names the target whose abort_on_fail stopped the run
+	// early.
+	AbortedBy string `json:"aborted_by,omitempty"`
+	// TargetLost lists the spans in which the target answered nothing.
+	TargetLost []Outage `json:"target_lost"`
+	// Baseline is the comparison with a stored run (--baseline).
+	Baseline *BaselineCheck `json:"baseline,omitempty"`
 
 	Adoption    Adoption            `json:"adoption"`
 	SuccessRate SuccessRate         `json:"success_rate"`
@@ -75,8 +92,11 @@ type ServerInfo struct {
 	AdminURL   string `json:"admin_url,omitempty"`
 }
 
-// TargetResult is one pass/fail check. Comparison is "<=" (the value must
-// not exceed the threshold) or ">=".
+// TargetResult is one check. Comparison is "<=" (the value must not
+// exceed the threshold) or ">=". Pass says whether the value met the
+// threshold; Status is the judgement (a value that missed it while the
+// generator fell behind is inconclusive, a target without a value may be
+// inconclusive or not applicable).
 type TargetResult struct {
 	Name       string  `json:"name"`
 	Segment    string  `json:"segment,omitempty"`
@@ -85,10 +105,11 @@ type TargetResult struct {
 	Comparison string  `json:"comparison"`
 	// Value is null when the metric has no value (e.g. adoption never
 	// reached the share): the target then fails.
-	Value *float64 `json:"value"`
-	Unit  string   `json:"unit"`
-	Pass  bool     `json:"pass"`
-	Note  string   `json:"note,omitempty"`
+	Value  *float64     `json:"value"`
+	Unit   string       `json:"unit"`
+	Pass   bool         `json:"pass"`
+	Status TargetStatus `json:"status"`
+	Note   string       `json:"note,omitempty"`
 }
 
 // Adoption is the share of active devices (a session in the last 24
@@ -142,63 +163,6 @@ type SuccessCount struct {
 	Interval   [2]float64       `json:"interval"`
 }
 
-// Quantiles summarise a histogram.
-type Quantiles struct {
-	Count int64   `json:"count"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P95   float64 `json:"p95"`
-	P99   float64 `json:"p99"`
-	Max   float64 `json:"max"`
-}
-
-// CDN is bundle delivery. MsPer5MB is the real transfer from the server
-// (intended request time to last byte) normalised to 5 MB; ModelledMsPer5MB
-// the device-network time the profiles model, normalised the same way.
-type CDN struct {
-	Downloads        int64                 `json:"downloads"`
-	Failures         int64                 `json:"failures"`
-	Bytes            int64                 `json:"bytes"`
-	MsPer5MB         Quantiles             `json:"ms_per_5mb"`
-	TTFBMs           Quantiles             `json:"ttfb_ms"`
-	ModelledMsPer5MB Quantiles             `json:"modelled_ms_per_5mb"`
-	ByProfile        map[string]CDNProfile `json:"by_profile"`
-	// Deliveries compares zip and per-file delivery; MsPer5MB and the
-	// counts above are of zip downloads.
-	Deliveries
-}
-
-// CDNProfile is CDN for the devices of one network profile.
-type CDNProfile struct {
-	Downloads        int64     `json:"downloads"`
-	Failures         int64     `json:"failures"`
-	MsPer5MB         Quantiles `json:"ms_per_5mb"`
-	TTFBMs           Quantiles `json:"ttfb_ms"`
-	ModelledMsPer5MB Quantiles `json:"modelled_ms_per_5mb"`
-	// ThroughputMBps is the mean real throughput in MB/s.
-	ThroughputMBps float64 `json:"throughput_mbps"`
-}
-
-// Endpoint is the latency of one API endpoint (updates, stats,
-// channel_self), measured from the intended send time (coordinated-omission
-// safe); Service is measured from the actual send.
-type Endpoint struct {
-	Count   int64      `json:"count"`
-	Errors  int64      `json:"errors"`
-	MeanMs  float64    `json:"mean_ms"`
-	P50Ms   float64    `json:"p50_ms"`
-	P90Ms   float64    `json:"p90_ms"`
-	P95Ms   float64    `json:"p95_ms"`
-	P99Ms   float64    `json:"p99_ms"`
-	MaxMs   float64    `json:"max_ms"`
-	Service *Quantiles `json:"service_ms,omitempty"`
-	// ByStatus counts replies by HTTP status ("0" for network errors).
-	ByStatus map[string]int64 `json:"by_status,omitempty"`
-	// BySegment is the same per cohort.
-	BySegment map[string]Endpoint `json:"by_segment,omitempty"`
-}
-
 // Engagement is what users did with a bundle.
 type Engagement struct {
 	Sessions       int64   `json:"sessions"`
@@ -247,8 +211,14 @@ type Harness struct {
 	CPUSeconds    float64 `json:"cpu_seconds"`
 	// FellBehind is true when the generator could not keep to the
 	// schedule (lag p99 over the bound, or late events): the measured
-	// latencies then include the generator's own delay.
-	FellBehind bool `json:"fell_behind"`
+	// latencies then include the generator's own delay. Reasons give
+	// each limit that tripped with its measured value.
+	FellBehind bool     `json:"fell_behind"`
+	Reasons    []string `json:"fell_behind_reasons,omitempty"`
+	// Abandoned requests were still in flight when the drain at the end
+	// gave up on them: their outcome is unknown, and they are in no
+	// count.
+	Abandoned int64 `json:"abandoned_requests"`
 	// PushSockets opened during sessions, PushMessages received that
 	// made a device check.
 	PushSockets  int64 `json:"push_sockets"`

@@ -7,8 +7,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Write calls fill with a writer; when fill succeeds the bytes land at
@@ -21,28 +21,6 @@ func Write(path string, fill func(w io.Writer) error) error {
 	return WriteBytes(path, buf.Bytes())
 }
 
-// WriteBytes writes b to path atomically.
-func WriteBytes(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
+// WriteBytes writes b to path atomically, as the run folder's JSON files
+// are written (results.WriteFile).
+func WriteBytes(path string, b []byte) error { return results.WriteFile(path, b) }

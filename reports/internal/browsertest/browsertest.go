@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/otasim/otasim/reports/internal/realrun"
 )
 
 // ChromiumPath is where Debian's chromium package installs the browser.
@@ -31,12 +33,29 @@ type Browser struct {
 	done     chan struct{}
 }
 
-// New starts Chromium for t. It skips the test when the browser is
-// missing, unless CI is set: CI always runs the browser tests. allow lists
-// URL patterns (URLPattern syntax, e.g. "http://127.0.0.1:8089/*") that may
-// load; every other http, https, ws and wss request is blocked, so a page
-// that needs the network fails the test.
-func New(t testing.TB, allow ...string) *Browser {
+// ECharts returns the ECharts build a page under test inlines. Without it
+// a page cannot draw offline, so a browser test skips with a message
+// saying what is missing, unless CI is set: .ci/run installs it, and CI
+// always runs the browser tests.
+func ECharts(t testing.TB) []byte {
+	t.Helper()
+	p := realrun.EChartsPath(t)
+	if p == "" {
+		const how = "npm install --prefix .cache/echarts echarts@5.4.3, i.e. just echarts"
+		if os.Getenv("CI") != "" {
+			t.Fatalf("browser test: the ECharts build is missing, and CI must run this test (%s)", how)
+		}
+		t.Skipf("browser test skipped: the ECharts build is missing (%s, or set OTASIM_ECHARTS_JS); CI always runs it", how)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("browser test: the ECharts build: %v", err)
+	}
+	return b
+}
+
+// RequireChromium skips t when Chromium is missing, unless CI is set.
+func RequireChromium(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -44,6 +63,16 @@ func New(t testing.TB, allow ...string) *Browser {
 		}
 		t.Skipf("browser test skipped: %s is missing (apt-get install chromium); CI always runs it", ChromiumPath)
 	}
+}
+
+// New starts Chromium for t. It skips the test when the browser is
+// missing, unless CI is set: CI always runs the browser tests. allow lists
+// URL patterns (URLPattern syntax, e.g. "http://127.0.0.1:8089/*") that may
+// load; every other http, https, ws and wss request is blocked, so a page
+// that needs the network fails the test.
+func New(t testing.TB, allow ...string) *Browser {
+	t.Helper()
+	RequireChromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.Headless,

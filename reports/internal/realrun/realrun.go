@@ -62,8 +62,7 @@ type Result struct {
 }
 
 // Run runs `otasim args...` with a bound on its time and returns its exit
-// code and output. Exit codes 0 and 3 (a target failed) are results; any
-// other fails the test unless allowed lists it.
+// code and output.
 func Run(t testing.TB, env []string, args ...string) Result {
 	t.Helper()
 	bin := Binary(t)
@@ -93,7 +92,9 @@ func CISmoke(t testing.TB, env []string, extra ...string) (string, Result) {
 	out := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"run", "ci-smoke", "--quiet", "--out", out}, extra...)
 	res := Run(t, env, args...)
-	if res.Code != 0 && res.Code != 3 {
+	// 0, 3 and 4 are verdicts (PASS, FAIL, INCONCLUSIVE: a loaded test
+	// machine may starve the generator); 1 and 2 are not.
+	if res.Code != 0 && res.Code != 3 && res.Code != 4 {
 		t.Fatalf("otasim run ci-smoke: exit %d\n%s", res.Code, res.Output)
 	}
 	return out, res
@@ -170,15 +171,27 @@ func (p *Process) Wait() int {
 	return 0
 }
 
+// EChartsPath is the ECharts build the tests use: OTASIM_ECHARTS_JS, else
+// the project's (just echarts); "" when there is none.
+func EChartsPath(t testing.TB) string {
+	if p := os.Getenv("OTASIM_ECHARTS_JS"); p != "" {
+		return p
+	}
+	p := filepath.Join(ModuleRoot(t), ".cache", "echarts", "node_modules", "echarts", "dist", "echarts.min.js")
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	return p
+}
+
 // echartsEnv points the binary, which runs in a temporary folder, at the
 // project's ECharts build (just echarts) unless OTASIM_ECHARTS_JS is set.
 func echartsEnv(t testing.TB) []string {
 	if os.Getenv("OTASIM_ECHARTS_JS") != "" {
 		return nil
 	}
-	p := filepath.Join(ModuleRoot(t), ".cache", "echarts", "node_modules", "echarts", "dist", "echarts.min.js")
-	if _, err := os.Stat(p); err != nil {
-		return nil
+	if p := EChartsPath(t); p != "" {
+		return []string{"OTASIM_ECHARTS_JS=" + p}
 	}
-	return []string{"OTASIM_ECHARTS_JS=" + p}
+	return nil
 }

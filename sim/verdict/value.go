@@ -1,17 +1,15 @@
-package sim
+package verdict
 
 import (
 	"strings"
 
-	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/results"
 )
 
-type targetSpec = scenarios.TargetSpec
-
-// metricValue finds a metric of scenarios.Metrics() in the summary, for the
-// whole fleet or one cohort.
-func metricValue(s *results.Summary, metric, segment string) (float64, bool) {
+// Value finds a metric of scenarios.Metrics() in the summary, for the
+// whole fleet or one cohort; false when the run has no value for it (a
+// share never reached, no successful reply).
+func Value(s *results.Summary, metric, segment string) (float64, bool) {
 	ptr := func(p *float64) (float64, bool) {
 		if p == nil {
 			return 0, false
@@ -69,15 +67,26 @@ func metricValue(s *results.Summary, metric, segment string) (float64, bool) {
 			return float64(n), true
 		}
 	case "cdn":
+		quant := func(q results.Quantiles) (float64, bool) {
+			if q.Count == 0 {
+				return 0, false
+			}
+			return map[string]float64{"p50": q.P50, "p95": q.P95, "p99": q.P99}[parts[2]], true
+		}
 		switch metric {
 		case "cdn.downloads":
 			return float64(s.CDN.Downloads), true
-		case "cdn.ms_per_5mb.p50", "cdn.ms_per_5mb.p95", "cdn.ms_per_5mb.p99":
-			if s.CDN.Downloads == 0 {
+		case "cdn.failures":
+			return float64(s.CDN.Failures), true
+		case "cdn.error_rate":
+			if s.CDN.Outcomes.Total() == 0 {
 				return 0, false
 			}
-			q := s.CDN.MsPer5MB
-			return map[string]float64{"p50": q.P50, "p95": q.P95, "p99": q.P99}[parts[2]], true
+			return s.CDN.ErrorRate, true
+		case "cdn.ms_per_5mb.p50", "cdn.ms_per_5mb.p95", "cdn.ms_per_5mb.p99":
+			return quant(s.CDN.MsPer5MB)
+		case "cdn.ms_per_download.p50", "cdn.ms_per_download.p95":
+			return quant(s.CDN.MsPerDownload)
 		}
 	case "install_time":
 		key := "all"
@@ -143,26 +152,28 @@ func metricValue(s *results.Summary, metric, segment string) (float64, bool) {
 				return 0, false
 			}
 		}
-		if ep.Count == 0 && parts[2] != "count" && parts[2] != "errors" {
-			return 0, false
-		}
 		switch parts[2] {
 		case "count":
 			return float64(ep.Count), true
 		case "errors":
 			return float64(ep.Errors), true
+		case "error_rate":
+			if ep.Count == 0 {
+				return 0, false
+			}
+			return ep.ErrorRate, true
 		case "mean_ms":
-			return ep.MeanMs, true
+			return ptr(ep.MeanMs)
 		case "p50_ms":
-			return ep.P50Ms, true
+			return ptr(ep.P50Ms)
 		case "p90_ms":
-			return ep.P90Ms, true
+			return ptr(ep.P90Ms)
 		case "p95_ms":
-			return ep.P95Ms, true
+			return ptr(ep.P95Ms)
 		case "p99_ms":
-			return ep.P99Ms, true
+			return ptr(ep.P99Ms)
 		case "max_ms":
-			return ep.MaxMs, true
+			return ptr(ep.MaxMs)
 		}
 	}
 	return 0, false
