@@ -20,6 +20,11 @@ import (
 // TestMain keeps every test's run history out of the source tree: `otasim
 // run` records each run in $OTASIM_RUNS_DB.
 func TestMain(m *testing.M) {
+	// The test binary stands in for the otasim binary when a test needs
+	// a real process of it (a server to kill with SIGKILL).
+	if os.Getenv(asOtasimEnv) == "1" {
+		os.Exit(run(append([]string{"otasim"}, os.Args[1:]...)))
+	}
 	dir, err := os.MkdirTemp("", "otasim-cmd-test-")
 	if err != nil {
 		panic(err)

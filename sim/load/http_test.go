@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otasim/otasim/internal/sabotage"
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/population"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // updatesServer decodes every POST /updates over a real socket and counts
@@ -178,5 +180,49 @@ func TestRunOverHTTPLate(t *testing.T) {
 	}
 	if sum := res.Summary(); !sum.Saturated {
 		t.Errorf("not flagged saturated: %+v", sum.Reasons)
+	}
+}
+
+// A load run against a failing server counts every request by outcome
+// and keeps the failures out of the latencies, through both paths.
+func TestRunOverHTTPFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		base    func(t testing.TB) string
+		outcome results.Outcome
+		cause   string
+	}{
+		{"501", func(t testing.TB) string { return sabotage.Serve(t, sabotage.Status(501)) }, results.OutcomeHTTPError, "http_501"},
+		{"garbage", func(t testing.TB) string { return sabotage.Serve(t, sabotage.Body("text/plain", "nope")) },
+			results.OutcomeProtocolError, client.CauseInvalid},
+		{"wrong shape", func(t testing.TB) string { return sabotage.Serve(t, sabotage.Body("application/json", "{}")) },
+			results.OutcomeProtocolError, client.CauseShape},
+		{"refused", sabotage.Refused, results.OutcomeNetworkError, client.CauseRefused},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"client", "wire"} {
+			t.Run(tt.name+"/"+path, func(t *testing.T) {
+				base := tt.base(t)
+				cfg := Config{Profile: ProfileConstant, Rate: 200, Duration: 100 * time.Millisecond, Devices: fleet(t, 5), Workers: 2}
+				if path == "wire" {
+					var err error
+					if cfg.Wire, err = NewWire(base+"/updates", 0); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					cfg.Sender = newSender(t, base, 2)
+				}
+				res, err := Run(t.Context(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Sent == 0 || res.Failed != res.Done || res.Outcomes[tt.outcome] != res.Done || res.Causes[tt.cause] != res.Done {
+					t.Errorf("sent %d, done %d, failed %d, outcomes %v, causes %v", res.Sent, res.Done, res.Failed, res.Outcomes, res.Causes)
+				}
+				if res.Latency.TotalCount() != 0 || res.FailedTime.TotalCount() != res.Done {
+					t.Errorf("latency holds %d, failed %d: a failure is never a fast reply", res.Latency.TotalCount(), res.FailedTime.TotalCount())
+				}
+			})
+		}
 	}
 }

@@ -146,13 +146,14 @@ func number(v float64, unit string) string {
 	return strconv.FormatFloat(v, 'g', 6, 64) + " " + unit
 }
 
-// span prints a length of time ("30s", "1m30s").
+// span prints a length of time ("30s", "1m30.5s").
 func span(s float64) string {
-	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
-// seconds prints seconds of the run's clock as hh:mm:ss.
+// seconds prints seconds of the run's clock as hh:mm:ss (truncated, as
+// the progress line prints them).
 func seconds(s float64) string {
-	d := time.Duration(s * float64(time.Second)).Round(time.Second)
+	d := time.Duration(s * float64(time.Second)).Truncate(time.Second)
 	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
