@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -446,4 +447,54 @@ targets:
 	if err != nil || !strings.Contains(string(x), `type="generator_fell_behind"`) || strings.Contains(string(x), "<failure") {
 		t.Errorf("junit.xml: want an <error> for the harness and no <failure>: %v\n%s", err, x)
 	}
+}
+
+// A server that stops answering mid-run (it keeps its connections and
+// sends nothing) fails every request with a timeout after the response
+// timeout: counted, never hidden, and the run FAILs with the target lost.
+// abort_on_fail stops such a run early: aborted_by, exit 3.
+func TestTargetHangsMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end runs")
+	}
+	hangAfter := func(n int64) string {
+		var served atomic.Int64
+		ok := sabotage.Body("application/json", `{"error":"no_new_version_available","message":"up to date","kind":"up_to_date"}`)
+		return sabotage.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if served.Add(1) > n {
+				// Hung: the body read, so that the server sees the
+				// client give up (and the test's cleanup ends).
+				_, _ = io.Copy(io.Discard, r.Body)
+				<-r.Context().Done()
+				return
+			}
+			if r.URL.Path == "/stats" {
+				sabotage.Body("application/json", `{"status":"ok"}`).ServeHTTP(w, r)
+				return
+			}
+			ok.ServeHTTP(w, r)
+		}))
+	}
+	t.Run("timeouts", func(t *testing.T) {
+		s, code, out := runAgainst(t, writeScenario(t, sabotageScenario), hangAfter(40), "--response-timeout", "300ms")
+		if s == nil {
+			t.Fatalf("no run (exit %d):\n%s", code, out)
+		}
+		wantVerdict(t, s, code, results.VerdictFail, true, "TARGET LOST at")
+		u := s.API["updates"]
+		if u.Outcomes[results.OutcomeTimeout] == 0 || u.Causes["timeout"] == 0 || u.Errors != u.Outcomes[results.OutcomeTimeout] {
+			t.Errorf("/updates outcomes %v causes %v", u.Outcomes, u.Causes)
+		}
+	})
+	t.Run("abort_on_fail", func(t *testing.T) {
+		src := sabotageScenario + "  abort_on_fail:\n    - {target: api_errors, delay: 2m}\n"
+		s, code, out := runAgainst(t, writeScenario(t, src), hangAfter(40), "--response-timeout", "300ms")
+		if s == nil {
+			t.Fatalf("no run (exit %d):\n%s", code, out)
+		}
+		wantVerdict(t, s, code, results.VerdictFail, true, "stopped early")
+		if !strings.HasPrefix(s.AbortedBy, "api_errors.") || s.VirtualSeconds >= 3600 || s.Interrupted {
+			t.Errorf("aborted by %q at %v s (interrupted %v)", s.AbortedBy, s.VirtualSeconds, s.Interrupted)
+		}
+	})
 }

@@ -7,6 +7,7 @@
 package sabotage
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -53,6 +54,10 @@ func RateLimited(retryAfterS string) http.Handler {
 // Delayed answers with next after d (a server slower than its baseline).
 func Delayed(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The body read first: a server only sees a client give up
+		// once it has read the request.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
