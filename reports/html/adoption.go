@@ -2,6 +2,7 @@ package html
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -22,14 +23,42 @@ func targetShare(s *results.Summary) float64 {
 }
 
 // timelineMarks are the timeline's actions as vertical markers (virtual
-// hours), labelled by action.
+// hours), labelled by action; actions at the same time share one marker
+// whose label names each action, so labels never overprint each other.
+// A label is at most markLabelRunes long, so that it fits the plot's
+// height (the timeline table under the charts has every detail).
 func timelineMarks(s *results.Summary) []opts.MarkLineNameXAxisItem {
 	var out []opts.MarkLineNameXAxisItem
+	var actions [][]results.ActionResult
 	for _, a := range s.Timeline {
-		out = append(out, opts.MarkLineNameXAxisItem{Name: a.Action + ": " + a.Detail, XAxis: round(a.AtS / 3600)})
+		x := round(a.AtS / 3600)
+		if n := len(out); n > 0 && out[n-1].XAxis == x {
+			actions[n-1] = append(actions[n-1], a)
+			continue
+		}
+		out = append(out, opts.MarkLineNameXAxisItem{XAxis: x})
+		actions = append(actions, []results.ActionResult{a})
+	}
+	for i, as := range actions {
+		name := as[0].Action + ": " + as[0].Detail
+		if len(as) > 1 {
+			var names []string
+			for _, a := range as {
+				names = append(names, a.Action)
+			}
+			name = strings.Join(names, " · ")
+		}
+		if r := []rune(name); len(r) > markLabelRunes {
+			name = string(r[:markLabelRunes-1]) + "…"
+		}
+		out[i].Name = name
 	}
 	return out
 }
+
+// markLabelRunes bounds a marker's label (about 6 px a character at the
+// labels' 10 px font, in a plot 270 px high).
+const markLabelRunes = 40
 
 // adoptionChart: the judged bundle's share of active devices per segment
 // over virtual time, the timeline's actions as markers, the target share
@@ -38,7 +67,7 @@ func adoptionChart(run *results.Run, o Options) *Section {
 	s, ser := &run.Summary, &run.Series
 	bundle := s.Adoption.Bundle
 	share := targetShare(s)
-	c := newTimeLine("adoption", "share of active devices", 1)
+	c := newShareLine("adoption", "% of active devices")
 	cohorts := withFirst(sortedKeys(ser.Adoption), "all")
 	for i, co := range cohorts {
 		col := ser.Adoption[co][bundle]
@@ -52,13 +81,15 @@ func adoptionChart(run *results.Run, o Options) *Section {
 				charts.WithLineStyleOpts(opts.LineStyle{Width: 3}),
 				charts.WithMarkLineNameXAxisItemOpts(timelineMarks(s)...),
 				charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{
-					Name: fmt.Sprintf("target %s", pct(share)), YAxis: share}),
+					Name: fmt.Sprintf("target %s", pct(share)), YAxis: round(100 * share)}),
+				// Labels on the right of their line (insideEndBottom):
+				// an action at the start stays clear of the y axis.
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"},
-					Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndTop", FontSize: 10},
+					Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndBottom", FontSize: 10},
 					LineStyle: &opts.LineStyle{Type: "dashed", Color: "#888"}}),
 			)
 		}
-		c.AddSeries(name, timePoints(ser.T, len(col), func(k int) float64 { return col[k] }, o.maxPoints()), so...)
+		c.AddSeries(name, timePoints(ser.T, len(col), func(k int) float64 { return 100 * col[k] }, o.maxPoints()), so...)
 	}
 	note := fmt.Sprintf("Share of active devices (a session in the last 24 virtual hours) running %s, per segment. Dashed: timeline actions and the %s target.",
 		orDash(bundle), pct(share))

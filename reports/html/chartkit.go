@@ -60,6 +60,17 @@ func newTimeLine(id, yName string, yMax any) *charts.Line {
 	return c
 }
 
+// newShareLine is a line chart over virtual hours of shares shown as
+// percentages (0 to 100, "{value}%"): labels such as "0.2" are both
+// harder to read and wider than "20%". Series of it take percentages
+// (share × 100).
+func newShareLine(id, yName string) *charts.Line {
+	c := newTimeLine(id, yName, 100)
+	c.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Min: 0, Max: 100,
+		AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}))
+	return c
+}
+
 // newCategoryBar is a bar chart over categories.
 func newCategoryBar(id, yName string, cats []string) *charts.Bar {
 	c := charts.NewBar()

@@ -1,6 +1,11 @@
 package html
 
 import (
+	"strings"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -18,6 +23,11 @@ func engagementCharts(run *results.Run) []*Section {
 	bundles := sortedKeys(bundleSet)
 	mk := func(id, title, yName, note string, get func(e results.Engagement) float64) *Section {
 		bar := newCategoryBar(id, yName, cohorts)
+		if strings.HasPrefix(yName, "%") {
+			// A share, shown as a percentage.
+			bar.SetGlobalOptions(charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Min: 0,
+				AxisLabel: &opts.AxisLabel{Formatter: "{value}%"}}))
+		}
 		for _, b := range bundles {
 			vs := make([]float64, len(cohorts))
 			for i, co := range cohorts {
@@ -41,8 +51,8 @@ func engagementCharts(run *results.Run) []*Section {
 		mk("engagement_duration", "Mean session duration", "seconds",
 			"Mean session length in virtual seconds, per segment and bundle.",
 			func(e results.Engagement) float64 { return e.MeanSessionS }),
-		mk("engagement_errors", "Error rate", "sessions with a JS error",
+		mk("engagement_errors", "Error rate", "% of sessions with a JS error",
 			"Share of sessions with a JavaScript error, per segment and bundle: a bad bundle shows here first.",
-			func(e results.Engagement) float64 { return e.ErrorRate }),
+			func(e results.Engagement) float64 { return 100 * e.ErrorRate }),
 	}
 }

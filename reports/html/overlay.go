@@ -17,7 +17,7 @@ type Labelled struct {
 // per second, rollback exposure, the /updates latency distribution).
 func (d *Document) AddOverlays(runs ...Labelled) {
 	mp := d.opts.maxPoints()
-	adoption := newTimeLine("cmp_adoption", "share of active devices", 1)
+	adoption := newShareLine("cmp_adoption", "% of active devices")
 	p95 := newTimeLine("cmp_updates_p95", "ms", nil)
 	rps := newTimeLine("cmp_throughput", "requests/s", nil)
 	rb := newTimeLine("cmp_rollback", "devices on the bad bundle", nil)
@@ -25,7 +25,7 @@ func (d *Document) AddOverlays(runs ...Labelled) {
 	for _, lr := range runs {
 		ser, s := &lr.Run.Series, &lr.Run.Summary
 		col := ser.Adoption["all"][s.Adoption.Bundle]
-		adoption.AddSeries(lr.Label+" "+orDash(s.Adoption.Bundle), timePoints(ser.T, len(col), func(k int) float64 { return col[k] }, mp), lineSeriesOpts())
+		adoption.AddSeries(lr.Label+" "+orDash(s.Adoption.Bundle), timePoints(ser.T, len(col), func(k int) float64 { return 100 * col[k] }, mp), lineSeriesOpts())
 		l := ser.API["updates"]
 		p95.AddSeries(lr.Label, timePoints(ser.T, len(l.P95), func(k int) float64 {
 			if k < len(l.Count) && l.Count[k] == 0 {

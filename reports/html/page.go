@@ -25,19 +25,25 @@ func Report(run *results.Run, o Options) (*Document, error) {
 	d := NewDocument(fmt.Sprintf("otasim %s · %s", s.Scenario, s.RunID), o)
 	var sections []*Section
 	var decodeErrs []string
-	sections = append(sections, loadCharts(run, o)...) // load runs only
-	sections = append(sections, adoptionChart(run, o))
-	sections = append(sections, latencyCharts(run, o)...)
 	hdr, errs := hdrChart(run, o)
 	decodeErrs = append(decodeErrs, errs...)
-	sections = append(sections, hdr)
-	cdn, errs := cdnCharts(run, o)
-	decodeErrs = append(decodeErrs, errs...)
-	sections = append(sections, cdn...)
-	sections = append(sections, successCharts(run)...)
-	sections = append(sections, rollbackChart(run, o))
-	sections = append(sections, throughputCharts(run, o)...)
-	sections = append(sections, engagementCharts(run)...)
+	if s.Load != nil {
+		// A load run sends device checks only: its charts, the /updates
+		// distribution and requests/s; the fleet's would all be empty.
+		sections = append(sections, loadCharts(run, o)...)
+		sections = append(sections, hdr, throughputCharts(run, o)[0])
+	} else {
+		sections = append(sections, adoptionChart(run, o))
+		sections = append(sections, latencyCharts(run, o)...)
+		sections = append(sections, hdr)
+		cdn, errs := cdnCharts(run, o)
+		decodeErrs = append(decodeErrs, errs...)
+		sections = append(sections, cdn...)
+		sections = append(sections, successCharts(run)...)
+		sections = append(sections, rollbackChart(run, o))
+		sections = append(sections, throughputCharts(run, o)...)
+		sections = append(sections, engagementCharts(run)...)
+	}
 
 	head, err := headerHTML(run, o, decodeErrs)
 	if err != nil {
@@ -184,50 +190,6 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 type targetView struct {
 	T                               results.TargetResult
 	Value, Threshold, Result, Class string
-}
-
-// statusView is how a target's status shows: its word and its CSS class.
-func statusView(st results.TargetStatus) (string, string) {
-	switch st {
-	case results.StatusPass:
-		return "PASS", "pass"
-	case results.StatusInconclusive:
-		return "INCONCLUSIVE", "inconclusive"
-	case results.StatusNA:
-		return "N/A", "na"
-	}
-	return "FAIL", "fail"
-}
-
-// verdictClass is the CSS class of a verdict.
-func verdictClass(v results.Verdict) string {
-	switch v {
-	case results.VerdictPass:
-		return "pass"
-	case results.VerdictInconclusive:
-		return "inconclusive"
-	}
-	return "fail"
-}
-
-// downloadsLine describes the bundle downloads: successes, failures by
-// outcome and cause, time per download, and whether the per-5 MB figure
-// applies.
-func downloadsLine(c *results.CDN) string {
-	if c.Outcomes.Total() == 0 && c.Downloads+c.Failures == 0 {
-		return "none"
-	}
-	out := fmt.Sprintf("%d succeeded, %d failed (%s): %s; per download p50 %s, p95 %s", c.Downloads, c.Failures, pct(c.ErrorRate),
-		format.Failures(c.Outcomes, c.Causes), format.QuantileMs(c.MsPerDownload, c.MsPerDownload.P50), format.QuantileMs(c.MsPerDownload, c.MsPerDownload.P95))
-	if c.Downloads > 0 && c.MsPer5MB.Count == 0 {
-		out += "; every bundle is under 1 MB, so no time per 5 MB"
-	}
-	return out
-}
-
-type actionView struct {
-	A  results.ActionResult
-	At string
 }
 
 func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML, error) {
