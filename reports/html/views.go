@@ -54,4 +54,3 @@ type actionView struct {
 	A  results.ActionResult
 	At string
 }
-
