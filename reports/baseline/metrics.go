@@ -38,11 +38,16 @@ func Metrics() []Metric {
 		{"success_rate.overall", "ratio", LowerIsWorse, Tolerance{Absolute: 0.02}},
 		{"cdn.ms_per_5mb.p50", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 10}},
 		{"cdn.ms_per_5mb.p95", "ms", HigherIsWorse, Tolerance{Relative: 0.30, Absolute: 20}},
-		{"api.updates.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
-		{"api.updates.p95_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.25, Absolute: 10}},
-		{"api.updates.p99_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.30, Absolute: 20}},
-		{"api.stats.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
-		{"api.channel_self.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 5}},
+		// The latencies' absolute parts are calibrated on ci-smoke
+		// (docs/reports.md, "Calibration"): above the largest change
+		// between two healthy runs on a shared 2-core machine (mean
+		// 6.8 ms, p95 27 ms, p99 68 ms), below the smallest change a
+		// server 20 ms slower makes to the means (+14 ms).
+		{"api.updates.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 10}},
+		{"api.updates.p95_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.25, Absolute: 40}},
+		{"api.updates.p99_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.30, Absolute: 100}},
+		{"api.stats.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 10}},
+		{"api.channel_self.mean_ms", "ms", HigherIsWorse, Tolerance{Relative: 0.20, Absolute: 10}},
 		{"install_time.p50_s", "s", HigherIsWorse, Tolerance{Relative: 0.15, Absolute: 600}},
 		{"rollback.time_to_95_s", "s", HigherIsWorse, Tolerance{Relative: 0.15, Absolute: 900}},
 		{"engagement.error_rate", "ratio", HigherIsWorse, Tolerance{Absolute: 0.01}},
