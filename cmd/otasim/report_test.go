@@ -148,6 +148,26 @@ func TestRunReportsHistoryCompare(t *testing.T) {
 	if b, err := os.ReadFile(cmpFile); err != nil || !strings.Contains(string(b), "cmp_adoption") {
 		t.Errorf("comparison page: %v", err)
 	}
+	// Without --out, beside the runs (the folder holding B's run
+	// folder), never in the working folder; flags after the runs.
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	out, errOut, code = runScenariosCLI(t, "compare", dir1, dir2, "--runs-db", db)
+	want := filepath.Join(filepath.Dir(dir2), "compare-"+run1.Summary.RunID+"-"+run2.Summary.RunID+".html")
+	if _, err := os.Stat(want); err != nil || code != exitOK || !strings.Contains(out, "comparison: "+want) {
+		t.Errorf("compare without --out (exit %d): %v\n%s%s", code, err, out, errOut)
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 0 {
+		t.Errorf("compare wrote into the working folder: %v", entries)
+	}
+	// report with its flags after the run.
+	file2 := filepath.Join(t.TempDir(), "r2.html")
+	if _, errOut, code := runScenariosCLI(t, "report", "latest", "--runs-db", db, "--out", file2); code != exitOK {
+		t.Errorf("report latest --out: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(file2); err != nil {
+		t.Error(err)
+	}
 
 	// A baseline the run cannot match: it regresses, exit 3.
 	base := filepath.Join(t.TempDir(), "base")

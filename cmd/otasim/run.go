@@ -227,16 +227,21 @@ func startProfiles(c *cli.Context, cfg *sim.Config) (func(), error) {
 
 // runFolder is the run folder while the run starts: removed at the end
 // unless the run got far enough to write its results (keep), and only
-// when this run created it.
+// what this run created (the folder, and the folders above it it made).
 type runFolder struct {
 	path    string
-	created bool
+	created []string // the folders MkdirAll made, deepest first
 	kept    bool
 }
 
 func newRunFolder(path string) (*runFolder, error) {
-	_, err := os.Stat(path)
-	f := &runFolder{path: path, created: errors.Is(err, os.ErrNotExist)}
+	f := &runFolder{path: path}
+	for d := filepath.Clean(path); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) || filepath.Dir(d) == d {
+			break
+		}
+		f.created = append(f.created, d)
+	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, err
 	}
@@ -246,8 +251,12 @@ func newRunFolder(path string) (*runFolder, error) {
 func (f *runFolder) keep() { f.kept = true }
 
 func (f *runFolder) removeUnlessKept() {
-	if !f.kept && f.created {
-		_ = os.RemoveAll(f.path)
+	if f.kept || len(f.created) == 0 {
+		return
+	}
+	_ = os.RemoveAll(f.created[0])
+	for _, d := range f.created[1:] {
+		_ = os.Remove(d) // only when empty
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/otasim/otasim/internal/sabotage"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim"
 	"github.com/otasim/otasim/sim/results"
@@ -168,6 +169,11 @@ func TestRunBadInput(t *testing.T) {
 		{"bad target URL", []string{"run", "--target", "ftp://x", "--out", t.TempDir(), "ci-smoke"}, exitUsage, "not an http(s) URL"},
 		{"run folder under a file", []string{"run", "--out", filepath.Join(notDir, "x"), "ci-smoke"}, exitError, "run folder"},
 		{"flags after the scenario", []string{"run", "ci-smoke", "--devices", "-5"}, exitUsage, "--devices must not be negative"},
+		{"speed 0", []string{"run", "ci-smoke", "--speed", "0"}, exitUsage, "--speed must be above 0"},
+		{"negative speed", []string{"run", "ci-smoke", "--speed=-2"}, exitUsage, "--speed must not be negative"},
+		{"devices 0", []string{"run", "ci-smoke", "--devices", "0"}, exitUsage, "--devices must be above 0"},
+		{"response timeout 0", []string{"run", "ci-smoke", "--response-timeout", "0s"}, exitUsage, "--response-timeout must be above 0"},
+		{"an unknown flag after the scenario", []string{"run", "ci-smoke", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,4 +326,28 @@ func countsAtLeast(a, b results.BundleCounts) bool {
 		}
 	}
 	return true
+}
+
+// A run that cannot start leaves nothing behind, not even the runs/
+// folder it would have made for its default run folder.
+func TestRunThatDoesNotStartLeavesNoFolder(t *testing.T) {
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	msg, code := runCLIError(t, "run", "ci-smoke", "--target", sabotage.Refused(t), "--no-history", "--quiet")
+	if code != exitError || !strings.Contains(msg, "unreachable") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	// A target that answers, but whose admin API refuses the set-up: the
+	// run folder was made, and is removed with runs/.
+	msg, code = runCLIError(t, "run", "ci-smoke", "--target", sabotage.Serve(t, sabotage.Status(501)), "--admin-token", "some-token",
+		"--no-history", "--quiet")
+	if code != exitError || !strings.Contains(msg, "set up the server") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 0 {
+		t.Errorf("the working folder holds %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "runs")); err == nil {
+		t.Error("a run that never started left runs/ behind")
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"stray argument", []string{"otasim", "serve", "now"}},
 		{"unknown flag", []string{"otasim", "serve", "--port", "1"}},
 		{"bad public url", []string{"otasim", "serve", "--addr", "127.0.0.1:0", "--public-url", "ftp://x", "--db", t.TempDir() + "/x.db"}},
+		{"short admin token", []string{"otasim", "serve", "--addr", "127.0.0.1:0", "--admin-token", "short", "--db", t.TempDir() + "/x.db"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -21,5 +23,11 @@ func TestServeUsageErrors(t *testing.T) {
 				t.Errorf("exit code %d, want %d", got, exitUsage)
 			}
 		})
+	}
+	// The error names the flag and the minimum, not a Go field.
+	msg, code := runCLIError(t, "serve", "--addr", "127.0.0.1:0", "--admin-token", "short", "--db", t.TempDir()+"/x.db")
+	if code != exitUsage || !strings.Contains(msg, "--admin-token (or OTASIM_ADMIN_TOKEN) must be at least 8 characters, got 5") ||
+		strings.Contains(msg, "AdminToken") {
+		t.Errorf("exit %d: %s", code, msg)
 	}
 }
