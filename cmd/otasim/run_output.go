@@ -165,7 +165,7 @@ func printTargets(w io.Writer, targets []results.TargetResult) {
 		if t.Segment != "" && !strings.Contains(name, "@") {
 			name += "@" + t.Segment
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), statusWord(t.Status))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, fmtValue(t.Value, t.Unit), fmtThreshold(t), t.Status.Word())
 	}
 	tw.Flush()
 	for _, t := range targets {
@@ -173,18 +173,6 @@ func printTargets(w io.Writer, targets []results.TargetResult) {
 			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Note)
 		}
 	}
-}
-
-func statusWord(st results.TargetStatus) string {
-	switch st {
-	case results.StatusPass:
-		return "PASS"
-	case results.StatusInconclusive:
-		return "INCONCLUSIVE"
-	case results.StatusNA:
-		return "N/A"
-	}
-	return "FAIL"
 }
 
 // printVerdict prints the run's verdict and why, last, where a reader of

@@ -9,15 +9,12 @@ import (
 
 // statusView is how a target's status shows: its word and its CSS class.
 func statusView(st results.TargetStatus) (string, string) {
-	switch st {
-	case results.StatusPass:
-		return "PASS", "pass"
-	case results.StatusInconclusive:
-		return "INCONCLUSIVE", "inconclusive"
-	case results.StatusNA:
-		return "N/A", "na"
+	class := map[results.TargetStatus]string{results.StatusPass: "pass", results.StatusInconclusive: "inconclusive",
+		results.StatusNA: "na"}[st]
+	if class == "" {
+		class = "fail"
 	}
-	return "FAIL", "fail"
+	return st.Word(), class
 }
 
 // verdictClass is the CSS class of a verdict.

@@ -38,6 +38,20 @@ const (
 	StatusNA TargetStatus = "n/a"
 )
 
+// Word is how the status prints in tables: PASS, FAIL, INCONCLUSIVE,
+// N/A.
+func (s TargetStatus) Word() string {
+	switch s {
+	case StatusPass:
+		return "PASS"
+	case StatusInconclusive:
+		return "INCONCLUSIVE"
+	case StatusNA:
+		return "N/A"
+	}
+	return "FAIL"
+}
+
 // Outage is a span in which the target answered nothing: every request
 // that ended, failed. Times are seconds of the run's clock (virtual in a
 // simulation, real in a load run).
