@@ -133,6 +133,7 @@ type engine struct {
 	abort     abortState
 	abortedBy string
 	abandoned int64
+	stoppedMs int64 // virtual time the loop stopped (the end, Ctrl-C or an abort)
 }
 
 type pendingDownload struct {
@@ -231,6 +232,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
 
 	interrupted := e.loop(ctx)
+	e.stoppedMs = min(e.virtualMs(), e.endMs) // the drain that follows is not the run's time
 	if e.cfg.HeapProfile != nil {
 		runtime.GC() // the profile shows what is live now
 		if err := pprof.Lookup("heap").WriteTo(e.cfg.HeapProfile, 0); err != nil {

@@ -24,7 +24,7 @@ const (
 )
 
 func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted bool) (*results.Run, error) {
-	endV := min(e.virtualMs(), e.endMs)
+	endV := e.stoppedMs
 	sum := results.Summary{
 		Schema: results.SchemaSummary, RunID: e.cfg.RunID, Scenario: e.sc.Name, ScenarioSource: e.sc.Source,
 		Seed: e.set.seed, Devices: e.pop.N, Speed: e.set.speed,

@@ -16,6 +16,32 @@ func Robust(metric string) bool {
 	return strings.HasSuffix(metric, ".error_rate") || strings.HasSuffix(metric, ".errors") || metric == "cdn.failures"
 }
 
+// robustFailure reports whether a failed target's failure stands whatever
+// the harness: a robust metric's, or a latency with no successful reply
+// to measure (every request failed: the server's doing, never the
+// generator's). It reads only the summary, so that a stored run is
+// judged again the same way.
+func robustFailure(t *results.TargetResult, s *results.Summary) bool {
+	if Robust(t.Metric) {
+		return true
+	}
+	if t.Value != nil {
+		return false
+	}
+	parts := strings.Split(t.Metric, ".")
+	switch {
+	case parts[0] == "api" && len(parts) == 3:
+		ep, ok := s.API[parts[1]]
+		if ok && t.Segment != "" {
+			ep, ok = ep.BySegment[t.Segment]
+		}
+		return ok && ep.Count > 0 && ep.Succeeded() == 0
+	case strings.HasPrefix(t.Metric, "cdn.ms_"):
+		return s.CDN.Downloads == 0 && s.CDN.Failures > 0
+	}
+	return false
+}
+
 // Decide sets the run's verdict from its summary: s.Verdict,
 // s.VerdictReasons, s.Pass and each target's final Status. Call it after
 // Targets, and again when something is added (a baseline comparison);
@@ -33,14 +59,14 @@ func Decide(s *results.Summary) {
 	var fails, robust, unsure []string
 	for i := range s.Targets {
 		t := &s.Targets[i]
-		if t.Status == results.StatusFail && behind && !Robust(t.Metric) {
+		if t.Status == results.StatusFail && behind && !robustFailure(t, s) {
 			t.Status = results.StatusInconclusive
 			t.Note = strings.TrimPrefix(t.Note+"; the generator fell behind, so the miss may be its own delay", "; ")
 		}
 		switch t.Status {
 		case results.StatusFail:
 			r := targetReason(t)
-			if Robust(t.Metric) {
+			if robustFailure(t, s) {
 				robust = append(robust, r)
 			} else {
 				fails = append(fails, r)

@@ -80,6 +80,14 @@ func TestDecide(t *testing.T) {
 			s.API["updates"] = e
 			s.Harness.FellBehind = true
 		}, results.VerdictFail, "api_errors.updates: 50.0% > 1.0%", "api_errors.updates", results.StatusFail},
+		{"no reply succeeded while the generator fell behind", func(s *results.Summary) {
+			e := s.API["updates"]
+			e.Outcomes = results.OutcomeCounts{0, 1000}
+			e.Errors, e.ErrorRate = 1000, 1
+			e.SetLatency(results.Quantiles{})
+			s.API["updates"] = e
+			s.Harness.FellBehind = true
+		}, results.VerdictFail, "api: no successful reply: 1000 requests, all failed", "api", results.StatusFail},
 		{"healthy but the generator fell behind", func(s *results.Summary) { s.Harness.FellBehind = true },
 			results.VerdictInconclusive, "the load generator fell behind", "api", results.StatusPass},
 		{"target lost", func(s *results.Summary) {
