@@ -58,3 +58,30 @@ func wantVerdict(t *testing.T, s *results.Summary, code int, want results.Verdic
 		t.Errorf("judged again the summary says %s, stored %s", again.Verdict, got)
 	}
 }
+
+// The summary of a run that judged no bundle has no "adoption of :" line,
+// an endpoint without a successful reply prints "—" for its latencies,
+// and the verdict and its reasons come last.
+func TestPrintSummaryWithoutValues(t *testing.T) {
+	var e results.Endpoint
+	e.Count, e.Errors, e.ErrorRate = 5, 5, 1
+	e.Outcomes[results.OutcomeHTTPError] = 5
+	e.Causes = map[string]int64{"http_501": 5}
+	s := &results.Summary{Scenario: "x", API: map[string]results.Endpoint{"updates": e},
+		Verdict: results.VerdictFail, VerdictReasons: []string{"api_errors.updates: 100.0% > 1.0%"}}
+	var b strings.Builder
+	printSummary(&b, s, "dir")
+	printVerdict(&b, s)
+	out := b.String()
+	for _, bad := range []string{"adoption of", "mean 0.0"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output has %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{"/updates: 5 requests, 5 failed (100.0%) [http_error 5; http_501 5]; successful replies: mean —",
+		"VERDICT: FAIL\n  - api_errors.updates: 100.0% > 1.0%\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

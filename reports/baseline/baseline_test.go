@@ -166,3 +166,21 @@ func FuzzParseOverride(f *testing.F) {
 
 func scaled(p *float64, k float64) *float64  { v := *p * k; return &v }
 func shifted(p *float64, d float64) *float64 { v := *p + d; return &v }
+
+// Tolerances print with their units.
+func TestToleranceUnits(t *testing.T) {
+	for _, tc := range []struct {
+		tol  Tolerance
+		unit string
+		want string
+	}{
+		{Tolerance{Relative: 0.2, Absolute: 10}, "ms", "20% or 10 ms"},
+		{Tolerance{Relative: 0.1, Absolute: 900}, "s", "10% or 15m"},
+		{Tolerance{Absolute: 0.03}, "ratio", "0.03 (3 pts)"},
+		{Tolerance{Relative: 0.3}, "ms", "30%"},
+	} {
+		if got := tc.tol.In(tc.unit); got != tc.want {
+			t.Errorf("%+v in %s = %q, want %q", tc.tol, tc.unit, got, tc.want)
+		}
+	}
+}
