@@ -53,6 +53,10 @@ bench-accuracy:
 bench-fleet:
     bash scripts/bench-fleet.sh
 
+# calibrate the baseline's tolerances: ci-smoke healthy and 20 ms slower, pairs judged (docs/reports.md, Calibration)
+calibrate-tolerances:
+    bash scripts/calibrate-tolerances.sh
+
 # every benchmark in sequence; a missed goal does not stop the next one
 bench:
     -just bench-server
