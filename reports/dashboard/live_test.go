@@ -24,7 +24,10 @@ func TestDashboardLiveRun(t *testing.T) {
 	browsertest.RequireChromium(t)
 	browsertest.ECharts(t)
 	db := t.TempDir() + "/runs.db"
-	p := realrun.Start(t, nil, "run", "ci-smoke", "--quiet", "--dashboard", "127.0.0.1:0", "--runs-db", db, "--out", t.TempDir()+"/run")
+	// A small, slow run (100 devices, 6 virtual hours in 40 s): a
+	// browser that a loaded machine starts late still finds it running.
+	p := realrun.Start(t, nil, "run", "ci-smoke", "--quiet", "--devices", "100", "--speed", "540", "--dashboard", "127.0.0.1:0",
+		"--runs-db", db, "--out", t.TempDir()+"/run")
 	// The command prints the address it listens on first.
 	re := regexp.MustCompile(`dashboard: http://(127\.0\.0\.1:\d+)/`)
 	var addr string

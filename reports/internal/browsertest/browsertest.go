@@ -92,7 +92,9 @@ func New(t testing.TB, allow ...string) *Browser {
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	// A hard bound on the whole browser session: a hung browser fails the
 	// test instead of hanging the suite.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	// (Generous: a test may open several pages, on a machine the whole
+	// suite and a CPU hog share.)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()
