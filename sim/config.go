@@ -45,6 +45,9 @@ type Config struct {
 	// 1 s) from the engine goroutine; keep it quick.
 	Progress      func(results.Progress)
 	ProgressEvery time.Duration
+	// ProgressTotals fills Progress.Totals in every snapshot (and in a
+	// last one once the summary is made): for exporters of the run.
+	ProgressTotals bool
 	Logger        *slog.Logger
 	// DrainTimeout bounds the wait for requests in flight at the end
 	// (default the response timeout and a second, so that every request

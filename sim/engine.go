@@ -278,6 +278,9 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.cfg.Progress != nil {
+		e.cfg.Progress(e.finalProgress(&run.Summary))
+	}
 	return run, nil
 }
 
@@ -565,6 +568,9 @@ func (e *engine) progress() results.Progress {
 			p.LatencyMs = map[string]results.LatencyQuantiles{}
 		}
 		p.LatencyMs[names[ep]] = results.LatencyQuantiles{P50: q.P50, P95: q.P95, P99: q.P99}
+	}
+	if e.cfg.ProgressTotals {
+		p.Totals = e.totals()
 	}
 	return p
 }

@@ -19,6 +19,9 @@ type seriesBuilder struct {
 	// lastCohort is the judged bundle's share per cohort at the last
 	// sample, reused between samples.
 	lastCohort []float64
+	// lastActiveBy and lastCounts are the last sample's active devices
+	// per cohort, and per cohort and bundle (cohort*bundles+bundle).
+	lastActiveBy, lastCounts []int
 }
 
 func (b *seriesBuilder) init(every time.Duration, cohorts []string) {
@@ -110,6 +113,7 @@ func (e *engine) sample(at int64) {
 		}
 	}
 	b.lastActive = total
+	b.lastActiveBy, b.lastCounts = active, counts
 
 	iv := e.rec.TakeInterval()
 	for ep, name := range metrics.EndpointNames() {

@@ -38,10 +38,12 @@ func newMicros() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxMicros,
 func newMillis() *hdrhistogram.Histogram { return hdrhistogram.New(1, maxMillis, sigDigits) }
 
 // hist wraps a histogram and counts values it had to clamp, so nothing is
-// dropped silently.
+// dropped silently; b, when set, counts the same values in the buckets
+// of the run's live totals.
 type hist struct {
 	h       *hdrhistogram.Histogram
 	clamped int64
+	b       *buckets
 }
 
 func (x *hist) record(v int64) {
@@ -53,6 +55,9 @@ func (x *hist) record(v int64) {
 		v = x.h.HighestTrackableValue()
 	}
 	_ = x.h.RecordValue(v) // in range by construction
+	if x.b != nil {
+		x.b.observe(v)
+	}
 }
 
 // Outcome of an update attempt.
@@ -129,9 +134,10 @@ type cdnProfile struct {
 func New(cohorts, profiles int) *Recorder {
 	cohorts, profiles = max(cohorts, 1), max(profiles, 1)
 	r := &Recorder{cohorts: cohorts, profiles: profiles}
+	bounds := boundsMicros()
 	for e := range NumEndpoints {
-		r.api[e] = hist{h: newMicros()}
-		r.apiService[e] = hist{h: newMicros()}
+		r.api[e] = hist{h: newMicros(), b: newBuckets(bounds)}
+		r.apiService[e] = hist{h: newMicros(), b: newBuckets(bounds)}
 		r.apiIvl[e] = hist{h: newMicros()}
 		r.apiProg[e] = hist{h: newMicros()}
 		r.apiFailed[e] = hist{h: newMicros()}
@@ -146,7 +152,7 @@ func New(cohorts, profiles int) *Recorder {
 	}
 	r.cdn = make([]cdnProfile, profiles)
 	for p := range r.cdn {
-		r.cdn[p] = cdnProfile{perDL: hist{h: newMicros()}, ms5: hist{h: newMicros()}, ttfb: hist{h: newMicros()},
+		r.cdn[p] = cdnProfile{perDL: hist{h: newMicros(), b: newBuckets(bounds)}, ms5: hist{h: newMicros(), b: newBuckets(bounds)}, ttfb: hist{h: newMicros()},
 			model: hist{h: newMicros()}, failed: hist{h: newMicros()}, causes: map[string]int64{}}
 	}
 	r.install = make([]hist, cohorts)
@@ -154,7 +160,7 @@ func New(cohorts, profiles int) *Recorder {
 		r.install[c] = hist{h: newMillis()}
 	}
 	r.installAll = hist{h: newMillis()}
-	r.lag, r.lagIvl = hist{h: newMicros()}, hist{h: newMicros()}
+	r.lag, r.lagIvl = hist{h: newMicros(), b: newBuckets(bounds)}, hist{h: newMicros()}
 	r.outcomes = make([]map[string]*Outcome, cohorts)
 	r.engagement = make([]map[string]*Engagement, cohorts)
 	for c := range cohorts {
@@ -197,6 +203,8 @@ func (r *Recorder) API(ep, cohort int, latency, service time.Duration, status in
 func (r *Recorder) Download(profile int, size int64, real, ttfb, modelled time.Duration, o results.Outcome, cause string) {
 	p := &r.cdn[profile]
 	r.ivlDownloads++
+	r.requests++ // a download is a request too
+	r.ivlRequests++
 	p.outcomes[o]++
 	if o.Failed() {
 		p.failures++
@@ -305,7 +313,7 @@ func (r *Recorder) Session(cohort int, bundle string, length time.Duration, jsEr
 // FailedLaunch counts a launch that missed notifyAppReady.
 func (r *Recorder) FailedLaunch(cohort int, bundle string) { r.eng(cohort, bundle).FailedLaunches++ }
 
-// Requests is the number of API calls recorded.
+// Requests is the number of requests recorded, API calls and downloads.
 func (r *Recorder) Requests() int64 { return r.requests }
 
 // Failures is the number of failed API calls.

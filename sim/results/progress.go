@@ -27,6 +27,10 @@ type Progress struct {
 	// the latency percentiles since the previous snapshot; endpoints
 	// with no request in that interval are left out.
 	LatencyMs map[string]LatencyQuantiles `json:"latency_ms,omitempty"`
+	// Totals is the run's cumulative state, set when the run was asked
+	// for it (exporters read it; the snapshot's other fields are for a
+	// person watching).
+	Totals *Totals `json:"totals,omitempty"`
 }
 
 // LatencyQuantiles are latency percentiles in milliseconds.

@@ -1,0 +1,149 @@
+// Package prom mirrors a running run as Prometheus metrics
+// (github.com/prometheus/client_golang): requests by endpoint and
+// outcome, latency histograms, CDN time per 5 MB, adoption per segment
+// and bundle, installs and failures, the load generator's health, and
+// each target's value and state.
+//
+// The exporter reads nothing of the engine: it is handed the run's
+// progress snapshots (results.Progress with its cumulative
+// results.Totals) and serves the latest one on every scrape. Publish
+// never blocks the run. A collector of a sharded run feeds it the same
+// way, with the shards' Totals added (results.Totals.Add).
+package prom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// Run identifies the run in otasim_run_info (and, for remote write, on
+// every series).
+type Run struct {
+	ID       string
+	Scenario string
+	// Shard is "all" for series of the whole fleet: a run in one process,
+	// or the collector of a sharded run.
+	Shard string
+}
+
+// Labels are the run's identity as labels.
+func (r Run) Labels() map[string]string {
+	return map[string]string{"run_id": r.ID, "scenario": r.Scenario, "shard": r.Shard}
+}
+
+// Exporter serves a run's latest snapshot as Prometheus metrics.
+type Exporter struct {
+	run      Run
+	desc     map[string]*prometheus.Desc
+	last     atomic.Pointer[results.Progress]
+	finished atomic.Bool
+	reg      *prometheus.Registry
+}
+
+// New returns an exporter of run, with the process's own metrics
+// (process_*, go_*) beside the run's.
+func New(run Run) *Exporter {
+	if run.Shard == "" {
+		run.Shard = "all"
+	}
+	x := &Exporter{run: run, desc: descs(), reg: prometheus.NewRegistry()}
+	x.reg.MustRegister(x, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	return x
+}
+
+// Run is the run the exporter serves.
+func (x *Exporter) Run() Run { return x.run }
+
+// Registry holds the exporter and the process's metrics; register more
+// collectors (remote write's own counts) on it.
+func (x *Exporter) Registry() *prometheus.Registry { return x.reg }
+
+// Publish makes p the snapshot served. It never blocks; p and its
+// Totals must not be changed afterwards.
+func (x *Exporter) Publish(p results.Progress) { x.last.Store(&p) }
+
+// Finish publishes the last snapshot, whose values are the run's final
+// ones, and sets otasim_run_finished.
+func (x *Exporter) Finish(p results.Progress) {
+	x.Publish(p)
+	x.finished.Store(true)
+}
+
+// Handler serves the exposition format at any path (mount it at
+// /metrics).
+func (x *Exporter) Handler() http.Handler {
+	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Serve serves /metrics on ln until ctx is done.
+func (x *Exporter) Serve(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", x.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "otasim run %s (%s): metrics at /metrics\n", x.run.ID, x.run.Scenario)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("metrics: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
+// Describe sends every series' description.
+func (x *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range x.desc {
+		ch <- d
+	}
+}
+
+// Collect sends the latest snapshot's values.
+func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
+	p := x.last.Load()
+	bundle := ""
+	if p != nil {
+		bundle = p.Bundle
+	}
+	m := emitter{ch: ch, desc: x.desc}
+	m.gauge("otasim_run_info", 1, x.run.ID, x.run.Scenario, x.run.Shard, bundle)
+	m.gauge("otasim_run_finished", boolValue(x.finished.Load()))
+	if p == nil {
+		return
+	}
+	m.gauge("otasim_virtual_time_seconds", p.VirtualS)
+	m.gauge("otasim_virtual_duration_seconds", p.DurationS)
+	m.gauge("otasim_devices", float64(p.Devices))
+	m.gauge("otasim_in_flight_requests", float64(p.InFlight))
+	if p.Totals != nil {
+		collectTotals(&m, p.Totals)
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
