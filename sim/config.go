@@ -48,7 +48,7 @@ type Config struct {
 	// ProgressTotals fills Progress.Totals in every snapshot (and in a
 	// last one once the summary is made): for exporters of the run.
 	ProgressTotals bool
-	Logger        *slog.Logger
+	Logger         *slog.Logger
 	// DrainTimeout bounds the wait for requests in flight at the end
 	// (default the response timeout and a second, so that every request
 	// ends in a reply or a timeout; 3 s when interrupted).

@@ -54,7 +54,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "channel-url", Usage: "URL of /channel_self (default <target>/channel_self)"},
 			&cli.StringFlag{Name: "admin-url", Usage: "base URL of the target's admin API (default <target>)"},
 			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "bearer token of the target's admin API; without it the timeline is skipped"},
-			&cli.StringFlag{Name: "out", Usage: "run folder (default runs/<run-id>/)"},
+			&cli.StringSliceFlag{Name: "out", Usage: "run folder (default runs/<run-id>/); or an output to stream the run's metrics to: prometheus-rw=URL (a Prometheus remote-write endpoint, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write); repeat for more"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the population and schedule (default: the scenario's)"},
 			&cli.IntFlag{Name: "devices", Usage: "number of devices (default: the scenario's)"},
 			&cli.Float64Flag{Name: "speed", Usage: "virtual seconds per real second; 1 is real time (default: the scenario's)"},
@@ -64,7 +64,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
 			&cli.StringFlag{Name: "mem-profile", Usage: "write a heap profile (pprof), taken when the clock reaches the end with the whole fleet in memory, to this file"},
-		}, runReportFlags()...),
+		}, append(runReportFlags(), runMetricsFlags()...)...),
 		Action: runRun,
 	}
 }
@@ -87,7 +87,13 @@ func runRun(c *cli.Context) error {
 		return cli.Exit(msg, exitUsage)
 	}
 	runID := newRunID()
-	out := c.String("out")
+	out, rw, err := runOutputs(c)
+	if err != nil {
+		return err
+	}
+	if sc.Load != nil && (c.String("metrics-addr") != "" || len(rw) > 0) {
+		return cli.Exit("--metrics-addr and --out prometheus-rw= follow a fleet run; a load-profile scenario does not export them yet", exitUsage)
+	}
 	if out == "" {
 		out = filepath.Join("runs", runID)
 	}
@@ -115,6 +121,13 @@ func runRun(c *cli.Context) error {
 	}
 	defer rr.close()
 	cfg.Progress = rr.progress(cfg.Progress)
+	// Monitoring (run_metrics.go): --metrics-addr, --out prometheus-rw=URL.
+	rm, err := startRunMetrics(ctx, c, sc.Name, runID, rw)
+	if err != nil {
+		return err
+	}
+	defer rm.close()
+	cfg.Progress, cfg.ProgressTotals = rm.progress(cfg.Progress), rm.wanted()
 
 	external := c.String("target") != "" || c.String("updates-url") != "" || sc.Target.UpdatesURL != ""
 	if external {
@@ -165,6 +178,7 @@ func runRun(c *cli.Context) error {
 		return cli.Exit(runErr.Error(), exitError)
 	}
 	folder.keep()
+	rm.finish(ctx, run)
 	return finishRun(ctx, c, out, run, rr, printSummary)
 }
 

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,10 @@ type Exporter struct {
 	last     atomic.Pointer[results.Progress]
 	finished atomic.Bool
 	reg      *prometheus.Registry
+
+	scrapes    atomic.Int64
+	finalRead  chan struct{} // closed by the first scrape after Finish
+	finalReadC sync.Once
 }
 
 // New returns an exporter of run, with the process's own metrics
@@ -57,7 +62,7 @@ func New(run Run) *Exporter {
 	if run.Shard == "" {
 		run.Shard = "all"
 	}
-	x := &Exporter{run: run, desc: descs(), reg: prometheus.NewRegistry()}
+	x := &Exporter{run: run, desc: descs(), reg: prometheus.NewRegistry(), finalRead: make(chan struct{})}
 	x.reg.MustRegister(x, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	return x
 }
@@ -73,17 +78,38 @@ func (x *Exporter) Registry() *prometheus.Registry { return x.reg }
 // Totals must not be changed afterwards.
 func (x *Exporter) Publish(p results.Progress) { x.last.Store(&p) }
 
-// Finish publishes the last snapshot, whose values are the run's final
-// ones, and sets otasim_run_finished.
-func (x *Exporter) Finish(p results.Progress) {
-	x.Publish(p)
-	x.finished.Store(true)
+// Finish says the snapshot published last holds the run's final values
+// (the run's last one, taken once its summary was made): it sets
+// otasim_run_finished.
+func (x *Exporter) Finish() { x.finished.Store(true) }
+
+// Finished reports whether Finish was called.
+func (x *Exporter) Finished() bool { return x.finished.Load() }
+
+// Scrapes counts the scrapes served.
+func (x *Exporter) Scrapes() int64 { return x.scrapes.Load() }
+
+// WaitScrape waits until a scrape has read the final values (one that
+// began after Finish), or ctx is done.
+func (x *Exporter) WaitScrape(ctx context.Context) {
+	select {
+	case <-x.finalRead:
+	case <-ctx.Done():
+	}
 }
 
 // Handler serves the exposition format at any path (mount it at
 // /metrics).
 func (x *Exporter) Handler() http.Handler {
-	return promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	h := promhttp.HandlerFor(x.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		final := x.finished.Load()
+		h.ServeHTTP(w, r)
+		x.scrapes.Add(1)
+		if final {
+			x.finalReadC.Do(func() { close(x.finalRead) })
+		}
+	})
 }
 
 // Serve serves /metrics on ln until ctx is done.

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -178,5 +180,80 @@ func TestLossWatch(t *testing.T) {
 	b.ObserveBatch(at(1), 0, 100)
 	if lost, _ := b.ObserveBatch(at(31), 0, 100); !lost {
 		t.Fatal("batches not lost")
+	}
+}
+
+// The live totals count every request by endpoint and outcome (downloads
+// included, as in Requests), and the buckets put a value on a bound in
+// that bound's bucket, as Prometheus' le does.
+func TestTotals(t *testing.T) {
+	r := New(2, 2)
+	r.API(Updates, 0, 434*time.Millisecond, time.Millisecond, 200, false) // on the 0.434 bound
+	r.API(Updates, 1, 435*time.Millisecond, time.Millisecond, 200, false) // just above
+	r.API(Updates, 1, 2*time.Millisecond, time.Millisecond, 503, true)    // http_error
+	r.API(Stats, 0, time.Millisecond, time.Millisecond, 0, true)          // network_error
+	r.API(Channel, 0, time.Millisecond, time.Millisecond, 200, true)      // protocol_error: a 200 that failed
+	r.API(Channel, 0, 2*time.Minute, 2*time.Minute, 200, false)           // above every bound
+	r.Download(1, 5e6, 114*time.Millisecond, time.Millisecond, time.Second, true)
+	r.Download(0, 5e6, time.Second, time.Millisecond, time.Second, false)
+	r.Lag(3 * time.Millisecond)
+	r.Event(false)
+	r.Event(true)
+	r.Attempt(1, "1.0.1")
+	r.Failure(1, "1.0.1", "update_fail")
+	r.FailedLaunch(1, "1.0.1")
+	r.Attempt(0, "1.0.1")
+	r.Success(0, "1.0.1", time.Hour)
+
+	var tot results.Totals
+	r.Totals(&tot, []string{"a", "b"}, []string{"wifi", "3g"})
+	want := map[string]map[string]int64{
+		"updates":      {"success": 2, "http_error": 1, "protocol_error": 0, "timeout": 0, "network_error": 0},
+		"stats":        {"success": 0, "http_error": 0, "protocol_error": 0, "timeout": 0, "network_error": 1},
+		"channel_self": {"success": 1, "http_error": 0, "protocol_error": 1, "timeout": 0, "network_error": 0},
+		"download":     {"success": 1, "http_error": 0, "protocol_error": 0, "timeout": 0, "network_error": 1},
+	}
+	if !reflect.DeepEqual(tot.Requests, want) {
+		t.Errorf("requests %v\nwant %v", tot.Requests, want)
+	}
+	var sum int64
+	for _, m := range tot.Requests {
+		for _, n := range m {
+			sum += n
+		}
+	}
+	if sum != r.Requests() {
+		t.Errorf("requests by outcome sum to %d, Requests() is %d", sum, r.Requests())
+	}
+	if tot.Codes["updates"]["503"] != 1 || tot.Codes["stats"]["0"] != 1 {
+		t.Errorf("codes %v", tot.Codes)
+	}
+	bounds := results.DurationBounds()
+	at := slices.Index(bounds, 0.434)
+	u := tot.Latency["updates"]
+	if len(u.Counts) != len(bounds)+1 || u.Counts[at] != 1 || u.Counts[at+1] != 1 || u.Count() != 3 {
+		t.Errorf("updates buckets %v (0.434 at %d)", u.Counts, at)
+	}
+	if math.Abs(u.Sum-0.871) > 1e-9 {
+		t.Errorf("updates sum %v s, want 0.871", u.Sum)
+	}
+	if c := tot.Latency["channel_self"].Counts; c[len(c)-1] != 1 {
+		t.Errorf("a value above every bound is not in the last slot: %v", c)
+	}
+	cdn := tot.CDN["3g"]
+	if cdn.Bytes != 5e6 || cdn.Per5MB.Counts[slices.Index(bounds, 0.114)] != 1 || tot.CDN["wifi"].Per5MB.Count() != 0 {
+		t.Errorf("cdn %+v", tot.CDN)
+	}
+	if tot.ScheduleLag.Count() != 1 || tot.Events != 2 || tot.LateEvents != 1 {
+		t.Errorf("harness %+v events %d late %d", tot.ScheduleLag, tot.Events, tot.LateEvents)
+	}
+	b := tot.Updates["b"]["1.0.1"]
+	if b.Attempts != 1 || b.Failures["update_fail"] != 1 || b.Rollbacks != 1 || tot.Updates["a"]["1.0.1"].Installs != 1 {
+		t.Errorf("updates %+v", tot.Updates)
+	}
+	// A snapshot is a copy: what the recorder adds later is not in it.
+	r.API(Updates, 0, time.Millisecond, time.Millisecond, 200, false)
+	if u.Count() != 3 {
+		t.Error("the snapshot shares its counts with the recorder")
 	}
 }

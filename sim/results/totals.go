@@ -52,7 +52,7 @@ type Totals struct {
 // Counts has one more slot for values above the last bound. Sum is the
 // values' total in seconds.
 type Buckets struct {
-	Counts []int64  `json:"counts"`
+	Counts []int64 `json:"counts"`
 	Sum    float64 `json:"sum_s"`
 }
 
@@ -61,8 +61,7 @@ type Buckets struct {
 // (114 ms per 5 MB from the CDN, 434 ms API response time) as bounds, so
 // the share of requests within a target is exact.
 func DurationBounds() []float64 {
-	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.114, 0.15, 0.2, 0.25, 0.3, 0.434,
-		0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 60}
+	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.114, 0.25, 0.434, 0.5, 1, 2.5, 5, 10, 20, 30, 60}
 }
 
 // Count is the number of values.
