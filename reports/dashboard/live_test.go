@@ -29,24 +29,7 @@ func TestDashboardLiveRun(t *testing.T) {
 	p := realrun.Start(t, nil, "run", "ci-smoke", "--quiet", "--devices", "100", "--speed", "540", "--dashboard", "127.0.0.1:0",
 		"--runs-db", db, "--out", t.TempDir()+"/run")
 	// The command prints the address it listens on first.
-	re := regexp.MustCompile(`dashboard: http://(127\.0\.0\.1:\d+)/`)
-	var addr string
-	deadline := time.Now().Add(time.Minute)
-	for addr == "" {
-		if m := re.FindStringSubmatch(p.Output()); m != nil {
-			addr = m[1]
-			break
-		}
-		select {
-		case <-p.Done():
-			t.Fatalf("otasim ended before serving the dashboard:\n%s", p.Output())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no dashboard address:\n%s", p.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := p.WaitFor(t, regexp.MustCompile(`dashboard: http://(127\.0\.0\.1:\d+)/`), time.Minute)[1]
 	b := browsertest.New(t, "http://"+addr+"/*", "ws://"+addr+"/*")
 	if err := chromedp.Do(b.Ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {
 		t.Fatalf("open the dashboard: %v\n%s", err, p.Output())

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -194,4 +195,28 @@ func echartsEnv(t testing.TB) []string {
 		return []string{"OTASIM_ECHARTS_JS=" + p}
 	}
 	return nil
+}
+
+// WaitFor waits until the output so far matches re and returns the
+// submatches; the test fails when the process ends first or d passes.
+func (p *Process) WaitFor(t testing.TB, re *regexp.Regexp, d time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		if m := re.FindStringSubmatch(p.Output()); m != nil {
+			return m
+		}
+		select {
+		case <-p.Done():
+			if m := re.FindStringSubmatch(p.Output()); m != nil {
+				return m
+			}
+			t.Fatalf("otasim ended before printing %s:\n%s", re, p.Output())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("otasim printed no %s within %v:\n%s", re, d, p.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
