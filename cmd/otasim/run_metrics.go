@@ -88,8 +88,8 @@ func startRunMetrics(ctx context.Context, c *cli.Context, scenario, runID string
 	run := prom.Run{ID: runID, Scenario: scenario}
 	m := &runMetrics{stderr: stderr, exp: prom.New(run), linger: c.Duration("metrics-linger"), urls: rw}
 	for _, u := range rw {
-		p, err := remotewrite.New(remotewrite.Config{URL: u, Gatherer: m.exp.Registry(), Labels: m.exp.Run().Labels(),
-			Interval: c.Duration("remote-write-interval")})
+		// The exporter's series carry the run's labels already.
+		p, err := remotewrite.New(remotewrite.Config{URL: u, Gatherer: m.exp.Gatherer(), Interval: c.Duration("remote-write-interval")})
 		if err != nil {
 			problems = append(problems, "--out "+outputPrefixRW+u+": "+err.Error())
 			continue
@@ -100,7 +100,7 @@ func startRunMetrics(ctx context.Context, c *cli.Context, scenario, runID string
 		return nil, cli.Exit(strings.Join(problems, "\n"), exitUsage)
 	}
 	for _, p := range m.pushers {
-		m.exp.Registry().MustRegister(p)
+		m.exp.Registerer().MustRegister(p)
 	}
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)

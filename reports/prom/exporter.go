@@ -28,8 +28,7 @@ import (
 	"github.com/otasim/otasim/sim/results"
 )
 
-// Run identifies the run in otasim_run_info (and, for remote write, on
-// every series).
+// Run identifies the run: its labels are on every series served.
 type Run struct {
 	ID       string
 	Scenario string
@@ -43,7 +42,9 @@ func (r Run) Labels() map[string]string {
 	return map[string]string{"run_id": r.ID, "scenario": r.Scenario, "shard": r.Shard}
 }
 
-// Exporter serves a run's latest snapshot as Prometheus metrics.
+// Exporter serves a run's latest snapshot as Prometheus metrics. Every
+// series carries the run's labels (run_id, scenario, shard), so a scraped
+// run and a pushed one give the same series.
 type Exporter struct {
 	run      Run
 	desc     map[string]*prometheus.Desc
@@ -63,16 +64,21 @@ func New(run Run) *Exporter {
 		run.Shard = "all"
 	}
 	x := &Exporter{run: run, desc: descs(), reg: prometheus.NewRegistry(), finalRead: make(chan struct{})}
-	x.reg.MustRegister(x, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	x.Registerer().MustRegister(x, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	return x
 }
 
+// Registerer registers more collectors (remote write's own counts) with
+// the run's labels.
+func (x *Exporter) Registerer() prometheus.Registerer {
+	return prometheus.WrapRegistererWith(x.run.Labels(), x.reg)
+}
+
+// Gatherer gathers every series served.
+func (x *Exporter) Gatherer() prometheus.Gatherer { return x.reg }
+
 // Run is the run the exporter serves.
 func (x *Exporter) Run() Run { return x.run }
-
-// Registry holds the exporter and the process's metrics; register more
-// collectors (remote write's own counts) on it.
-func (x *Exporter) Registry() *prometheus.Registry { return x.reg }
 
 // Publish makes p the snapshot served. It never blocks; p and its
 // Totals must not be changed afterwards.
@@ -153,7 +159,7 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 		bundle = p.Bundle
 	}
 	m := emitter{ch: ch, desc: x.desc}
-	m.gauge("otasim_run_info", 1, x.run.ID, x.run.Scenario, x.run.Shard, bundle)
+	m.gauge("otasim_run_info", 1, bundle)
 	m.gauge("otasim_run_finished", boolValue(x.finished.Load()))
 	if p == nil {
 		return

@@ -156,8 +156,15 @@ func TestExporter(t *testing.T) {
 	if h.GetSampleSum() != 1.2 {
 		t.Errorf("sum %v", h.GetSampleSum())
 	}
-	if _, ok := mfs["process_cpu_seconds_total"]; !ok {
-		t.Error("no process metrics")
+	if _, ok := value(t, mfs, "process_cpu_seconds_total", "run_id", "r1", "shard", "all"); !ok {
+		t.Error("no process metrics with the run's labels")
+	}
+	for name, mf := range mfs {
+		for _, m := range mf.Metric {
+			if !slices.ContainsFunc(m.Label, func(l *dto.LabelPair) bool { return l.GetName() == "run_id" && l.GetValue() == "r1" }) {
+				t.Errorf("%s%v lacks the run's labels", name, m.Label)
+			}
+		}
 	}
 	x.Finish()
 	if v, _ := value(t, scrape(t, x.Handler()), "otasim_run_finished"); v != 1 {
@@ -185,14 +192,22 @@ func TestCatalogue(t *testing.T) {
 		}
 		names[s.Name] = true
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(x)
-	mfs, err := reg.Gather()
+	// A pedantic registry checks that what is collected is what is
+	// described.
+	ped := prometheus.NewPedanticRegistry()
+	ped.MustRegister(x)
+	if _, err := ped.Gather(); err != nil {
+		t.Errorf("pedantic gather: %v", err)
+	}
+	mfs, err := x.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	served := map[string]bool{}
 	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "otasim_") {
+			continue // process_* and go_*
+		}
 		served[mf.GetName()] = true
 		if !names[mf.GetName()] {
 			t.Errorf("%s served but not in the catalogue", mf.GetName())

@@ -22,7 +22,7 @@ type Series struct {
 // documentation gives them.
 func Catalogue() []Series {
 	return []Series{
-		{"otasim_run_info", kindGauge, []string{"run_id", "scenario", "shard", "judged_bundle"}, "The run: always 1, its identity in the labels."},
+		{"otasim_run_info", kindGauge, []string{"judged_bundle"}, "The run: always 1; judged_bundle is the bundle its adoption targets judge (every series has run_id, scenario and shard)."},
 		{"otasim_run_finished", kindGauge, nil, "1 once the run has ended and the series hold its final values, 0 while it runs."},
 		{"otasim_virtual_time_seconds", kindGauge, nil, "Virtual time since the start of the run."},
 		{"otasim_virtual_duration_seconds", kindGauge, nil, "Virtual duration the run is set to cover."},
