@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -95,7 +96,14 @@ func (r *Recorder) Totals(t *results.Totals, cohorts, profiles []string) {
 		}
 		m := map[string]results.UpdateTotals{}
 		for b, o := range r.outcomes[c] {
-			m[b] = results.UpdateTotals{Attempts: o.Attempts, Installs: o.Successes, Failures: maps.Clone(o.Failures)}
+			u := results.UpdateTotals{Attempts: o.Attempts, Installs: o.Successes, Failures: maps.Clone(o.Failures)}
+			// The failures a device may report are there from the first
+			// attempt on, zero or not: a series that appears only with its
+			// first failure has no rate before it.
+			for _, a := range []string{protocol.ActionDownloadFail, protocol.ActionChecksumFail, protocol.ActionUpdateFail} {
+				u.Failures[a] += 0
+			}
+			m[b] = u
 		}
 		for b, e := range r.engagement[c] {
 			if e.FailedLaunches > 0 {
