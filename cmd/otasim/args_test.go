@@ -146,6 +146,7 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 		Duration  time.Duration
 		Quiet     bool
 		Out       string
+		RW        []string
 		Scenario  string
 	}
 	parse := func(t *testing.T, args []string) seen {
@@ -153,10 +154,11 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 		var got seen
 		app := newApp()
 		setAction(app.Commands, nil, "run", func(c *cli.Context) error {
+			out, rw, err := runOutputs(c)
 			got = seen{Tolerance: c.StringSlice("tolerance"), Devices: c.Int("devices"), Seed: c.Uint64("seed"),
 				Speed: c.Float64("speed"), Duration: c.Duration("duration"), Quiet: c.Bool("quiet"),
-				Out: c.String("out"), Scenario: c.Args().First()}
-			return nil
+				Out: out, RW: rw, Scenario: c.Args().First()}
+			return err
 		})
 		if err := execute(app, append([]string{"otasim", "run"}, args...)); err != nil {
 			t.Fatal(err)
@@ -164,17 +166,19 @@ func TestRunFlagsAfterScenario(t *testing.T) {
 		return got
 	}
 	want := seen{Tolerance: []string{"adoption.final_share=20%,5", "api.updates.p99_ms=10%"}, Devices: 7, Seed: 1 << 40,
-		Speed: 1.5e-3, Duration: 90 * time.Minute, Quiet: true, Out: "dir with space", Scenario: "ci-smoke"}
+		Speed: 1.5e-3, Duration: 90 * time.Minute, Quiet: true, Out: "dir with space",
+		RW: []string{"http://127.0.0.1:9090/api/v1/write?a=1,2"}, Scenario: "ci-smoke"}
+	rw := "prometheus-rw=" + want.RW[0]
 	tests := []struct {
 		name string
 		args []string
 	}{
 		{"before", []string{"--tolerance", "adoption.final_share=20%,5", "--tolerance=api.updates.p99_ms=10%", "--devices", "7",
-			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", "dir with space", "ci-smoke"}},
+			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", "dir with space", "--out", rw, "ci-smoke"}},
 		{"after", []string{"ci-smoke", "--tolerance", "adoption.final_share=20%,5", "--tolerance=api.updates.p99_ms=10%", "--devices", "7",
-			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", "dir with space"}},
+			"--seed", "1099511627776", "--speed", "0.0015", "--duration", "1h30m", "-q", "--out", rw, "--out", "dir with space"}},
 		{"split", []string{"--tolerance", "adoption.final_share=20%,5", "--devices", "7", "--seed", "1099511627776", "-q", "ci-smoke",
-			"--tolerance=api.updates.p99_ms=10%", "--speed", "0.0015", "--duration", "1h30m", "--out", "dir with space"}},
+			"--tolerance=api.updates.p99_ms=10%", "--speed", "0.0015", "--duration", "1h30m", "--out", "dir with space", "--out=" + rw}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

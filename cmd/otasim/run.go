@@ -94,6 +94,11 @@ func runRun(c *cli.Context) error {
 	if sc.Load != nil && (c.String("metrics-addr") != "" || len(rw) > 0) {
 		return cli.Exit("--metrics-addr and --out prometheus-rw= follow a fleet run; a load-profile scenario does not export them yet", exitUsage)
 	}
+	// Monitoring (run_metrics.go): --metrics-addr, --out prometheus-rw=URL.
+	rm, err := newRunMetrics(c, sc.Name, runID, rw)
+	if err != nil {
+		return err
+	}
 	if out == "" {
 		out = filepath.Join("runs", runID)
 	}
@@ -121,9 +126,7 @@ func runRun(c *cli.Context) error {
 	}
 	defer rr.close()
 	cfg.Progress = rr.progress(cfg.Progress)
-	// Monitoring (run_metrics.go): --metrics-addr, --out prometheus-rw=URL.
-	rm, err := startRunMetrics(ctx, c, sc.Name, runID, rw)
-	if err != nil {
+	if err := rm.start(ctx); err != nil {
 		return err
 	}
 	defer rm.close()

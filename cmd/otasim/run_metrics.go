@@ -21,7 +21,8 @@ import (
 //
 //	flags:        runMetricsFlags()
 //	outputs:      dir, rw, err := runOutputs(c)
-//	before run:   rm, err := startRunMetrics(ctx, c, sc.Name, runID, rw); defer rm.close()
+//	flags:        rm, err := newRunMetrics(c, sc.Name, runID, rw) (before the run folder is made)
+//	before run:   err := rm.start(ctx); defer rm.close()
 //	              cfg.Progress = rm.progress(cfg.Progress); cfg.ProgressTotals = rm.wanted()
 //	after run:    rm.finish(ctx, run) (the last push; warnings go into the summary)
 
@@ -55,19 +56,21 @@ func runOutputs(c *cli.Context) (dir string, rw []string, err error) {
 // runMetrics carries the exporter and the pushers through one run; nil
 // when neither was asked for.
 type runMetrics struct {
-	stderr  io.Writer
-	exp     *prom.Exporter
-	linger  time.Duration
-	pushers []*remotewrite.Pusher
-	urls    []string
+	stderr   io.Writer
+	exp      *prom.Exporter
+	addr     string
+	linger   time.Duration
+	interval time.Duration
+	pushers  []*remotewrite.Pusher
+	urls     []string
 
 	serveStop context.CancelFunc
 	serveDone chan error
 }
 
-// startRunMetrics validates the flags, starts the exposition endpoint
-// and the pushers.
-func startRunMetrics(ctx context.Context, c *cli.Context, scenario, runID string, rw []string) (*runMetrics, error) {
+// newRunMetrics validates the flags and makes the exporter and the
+// pushers; nothing listens or pushes before start.
+func newRunMetrics(c *cli.Context, scenario, runID string, rw []string) (*runMetrics, error) {
 	addr := c.String("metrics-addr")
 	if addr == "" && len(rw) == 0 {
 		return nil, nil
@@ -86,7 +89,8 @@ func startRunMetrics(ctx context.Context, c *cli.Context, scenario, runID string
 		problems = append(problems, "--remote-write-interval must be above 0")
 	}
 	run := prom.Run{ID: runID, Scenario: scenario}
-	m := &runMetrics{stderr: stderr, exp: prom.New(run), linger: c.Duration("metrics-linger"), urls: rw}
+	m := &runMetrics{stderr: stderr, exp: prom.New(run), addr: addr, linger: c.Duration("metrics-linger"),
+		interval: c.Duration("remote-write-interval"), urls: rw}
 	for _, u := range rw {
 		// The exporter's series carry the run's labels already.
 		p, err := remotewrite.New(remotewrite.Config{URL: u, Gatherer: m.exp.Gatherer(), Interval: c.Duration("remote-write-interval")})
@@ -102,21 +106,29 @@ func startRunMetrics(ctx context.Context, c *cli.Context, scenario, runID string
 	for _, p := range m.pushers {
 		m.exp.Registerer().MustRegister(p)
 	}
-	if addr != "" {
-		ln, err := net.Listen("tcp", addr)
+	return m, nil
+}
+
+// start serves --metrics-addr and starts the pushers. Safe on nil.
+func (m *runMetrics) start(ctx context.Context) error {
+	if m == nil {
+		return nil
+	}
+	if m.addr != "" {
+		ln, err := net.Listen("tcp", m.addr)
 		if err != nil {
-			return nil, cli.Exit(fmt.Sprintf("--metrics-addr: %v", err), exitError)
+			return cli.Exit(fmt.Sprintf("--metrics-addr: %v", err), exitError)
 		}
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		m.serveStop, m.serveDone = cancel, make(chan error, 1)
 		go func() { m.serveDone <- m.exp.Serve(sctx, ln) }()
-		fmt.Fprintf(stderr, "metrics: http://%s/metrics\n", ln.Addr())
+		fmt.Fprintf(m.stderr, "metrics: http://%s/metrics\n", ln.Addr())
 	}
 	for i, p := range m.pushers {
 		p.Start(context.WithoutCancel(ctx))
-		fmt.Fprintf(stderr, "remote write: %s every %v\n", rw[i], c.Duration("remote-write-interval"))
+		fmt.Fprintf(m.stderr, "remote write: %s every %v\n", m.urls[i], m.interval)
 	}
-	return m, nil
+	return nil
 }
 
 // wanted reports whether the run must fill its snapshots' totals.
@@ -160,9 +172,20 @@ func (m *runMetrics) finish(ctx context.Context, run *results.Run) {
 }
 
 // close waits for a last scrape of the final values (see
-// --metrics-linger), then stops the endpoint. Safe on nil.
+// --metrics-linger), then stops the endpoint, and stops pushers a run
+// that failed left running. Safe on nil.
 func (m *runMetrics) close() {
-	if m == nil || m.serveStop == nil {
+	if m == nil {
+		return
+	}
+	for _, p := range m.pushers {
+		if !p.Closed() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			p.Close(ctx)
+			cancel()
+		}
+	}
+	if m.serveStop == nil {
 		return
 	}
 	if m.exp.Finished() && m.linger > 0 && m.exp.Scrapes() > 0 {

@@ -95,6 +95,7 @@ type Pusher struct {
 	lastErr                       string
 
 	stop       context.CancelFunc
+	closed     atomic.Bool
 	gatherDone chan struct{} // closed when the gathering loop ended
 	senderDone chan struct{} // closed when the sender ended
 	sendCtx    context.Context
@@ -218,6 +219,9 @@ func (p *Pusher) fail(err error) {
 // values), and waits until every queued request is sent or ctx is done
 // (what is left then counts as failed). It returns the counts.
 func (p *Pusher) Close(ctx context.Context) Stats {
+	if p.closed.Swap(true) || p.stop == nil { // closed already, or never started
+		return p.Stats()
+	}
 	p.stop()
 	<-p.gatherDone
 	stop := context.AfterFunc(ctx, p.cancelTx)
@@ -228,6 +232,9 @@ func (p *Pusher) Close(ctx context.Context) Stats {
 	p.cancelTx()
 	return p.Stats()
 }
+
+// Closed reports whether Close was called.
+func (p *Pusher) Closed() bool { return p.closed.Load() }
 
 // Stats are the counts so far.
 func (p *Pusher) Stats() Stats {
