@@ -3,6 +3,7 @@ package remotewrite_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -138,11 +139,22 @@ func checkDashboard(t *testing.T, srv *promtest.Server, runID, bundle, path stri
 				t.Errorf("panel %q query %s: %v", p.Title, expr, err)
 				continue
 			}
-			m, ok := v.(model.Matrix)
-			if !ok || len(m) == 0 {
-				t.Errorf("panel %q query %s: no data", p.Title, expr)
+			if m, ok := v.(model.Matrix); !ok || !hasNumber(m) {
+				t.Errorf("panel %q query %s: no data (a series with a number, not NaN): %v", p.Title, expr, v)
 			}
 		}
 	}
 	t.Logf("%d panels, %d queries checked against Prometheus", len(d.Panels), queries)
+}
+
+// hasNumber reports whether a matrix holds a sample that is a number.
+func hasNumber(m model.Matrix) bool {
+	for _, s := range m {
+		for _, p := range s.Values {
+			if !math.IsNaN(float64(p.Value)) {
+				return true
+			}
+		}
+	}
+	return false
 }

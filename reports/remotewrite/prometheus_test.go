@@ -60,7 +60,7 @@ func TestRealPrometheus(t *testing.T) {
 	if got, _ := prom.Scalar(t, fmt.Sprintf(`sum(otasim_remote_write_samples_total{run_id=%q, result=~"dropped|failed"})`, s.RunID)); got != 0 {
 		t.Errorf("%v samples lost", got)
 	}
-	t.Run("dashboard", func(t *testing.T) {
-		checkDashboard(t, prom, s.RunID, s.Adoption.Bundle, filepath.Join(realrun.ModuleRoot(t), "docs", "grafana", "otasim.json"))
-	})
+	dash := filepath.Join(realrun.ModuleRoot(t), "docs", "grafana", "otasim.json")
+	t.Run("dashboard", func(t *testing.T) { checkDashboard(t, prom, s.RunID, s.Adoption.Bundle, dash) })
+	t.Run("drawn", func(t *testing.T) { drawDashboard(t, prom, s.RunID, s.Adoption.Bundle, dash, s.WallSeconds) })
 }

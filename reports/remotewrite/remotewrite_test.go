@@ -127,6 +127,18 @@ func TestPushAndClose(t *testing.T) {
 	if ts, _ := sample(last, "t_duration_seconds_count"); ts.Samples[0].Value != 1 {
 		t.Errorf("histogram count %+v", ts)
 	}
+	// Every bucket, +Inf included (histogram_quantile needs it).
+	var les []string
+	for _, ts := range last.Timeseries {
+		for _, l := range ts.Labels {
+			if l.Name == "le" {
+				les = append(les, l.Value)
+			}
+		}
+	}
+	if !slices.Equal(les, []string{"0.1", "1", "+Inf"}) {
+		t.Errorf("buckets le=%v, want 0.1, 1, +Inf", les)
+	}
 	if len(last.Metadata) == 0 {
 		t.Error("no metadata")
 	}
