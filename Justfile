@@ -29,6 +29,10 @@ serve *ARGS:
 echarts:
     test -f .cache/echarts/node_modules/echarts/dist/echarts.min.js || npm install --prefix .cache/echarts echarts@5.4.3
 
+# redraw docs/grafana/otasim.png: a real ci-smoke run pushed to a real Prometheus, the dashboard's queries drawn by its graph page
+grafana-screenshot:
+    go test ./reports/remotewrite -run 'TestRealPrometheus$' -count=1 -dashboard-screenshot="$PWD/docs/grafana/otasim.png"
+
 # what CI runs (.ci/run)
 ci:
     bash .ci/run

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -252,5 +254,18 @@ func TestServeAndWaitScrape(t *testing.T) {
 	}
 	if x.Scrapes() != 2 {
 		t.Errorf("scrapes %d, want 2", x.Scrapes())
+	}
+}
+
+// docs/reports.md lists every series of the catalogue.
+func TestCatalogueDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "reports.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Catalogue() {
+		if !strings.Contains(string(b), "| `"+s.Name+"` | "+s.Kind+" |") {
+			t.Errorf("docs/reports.md does not list %s (%s) in its table of series", s.Name, s.Kind)
+		}
 	}
 }
