@@ -6,7 +6,6 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,13 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/otasim/otasim/reports/internal/realrun"
 )
 
 // Binary is where Debian's prometheus package installs Prometheus.
@@ -31,7 +31,7 @@ type Server struct {
 	// URL is its base address (http://127.0.0.1:PORT).
 	URL string
 	API v1.API
-	out *lockedBuffer
+	out *realrun.LockedBuffer
 }
 
 // WriteURL is the remote-write receiver's address.
@@ -94,7 +94,7 @@ func start(t testing.TB, bin, cfg, dir string) (*Server, error) {
 	)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
-	out := &lockedBuffer{}
+	out := &realrun.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -192,21 +192,4 @@ func (s *Server) Eventually(t testing.TB, expr string, want float64, d time.Dura
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
