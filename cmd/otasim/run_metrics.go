@@ -66,6 +66,7 @@ type runMetrics struct {
 
 	serveStop context.CancelFunc
 	serveDone chan error
+	runCtx    context.Context // done when the run was interrupted
 }
 
 // newRunMetrics validates the flags and makes the exporter and the
@@ -114,6 +115,7 @@ func (m *runMetrics) start(ctx context.Context) error {
 	if m == nil {
 		return nil
 	}
+	m.runCtx = ctx
 	if m.addr != "" {
 		ln, err := net.Listen("tcp", m.addr)
 		if err != nil {
@@ -188,7 +190,9 @@ func (m *runMetrics) close() {
 	if m.serveStop == nil {
 		return
 	}
-	if m.exp.Finished() && m.linger > 0 && m.exp.Scrapes() > 0 {
+	// Not after Ctrl-C: whoever stopped the run is not waiting for a
+	// scraper.
+	if m.exp.Finished() && m.linger > 0 && m.exp.Scrapes() > 0 && m.runCtx.Err() == nil {
 		fmt.Fprintf(m.stderr, "metrics: waiting up to %v for a last scrape of the final values\n", m.linger)
 		ctx, cancel := context.WithTimeout(context.Background(), m.linger)
 		m.exp.WaitScrape(ctx)

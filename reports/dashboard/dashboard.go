@@ -136,6 +136,7 @@ func (s *Server) publish(p results.Progress, done bool) {
 		return
 	}
 	s.seq++
+	p.Totals = nil // the page draws the snapshot's own figures; the totals are for exporters
 	f := Frame{Seq: s.seq, Progress: p, Done: done}
 	if len(s.history) < s.cfg.History {
 		s.history = append(s.history, f)

@@ -225,3 +225,21 @@ func TestServeStopsWithContext(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot's cumulative totals (for the Prometheus exporter) are not
+// sent to browsers nor kept in the history: frames stay small.
+func TestFramesWithoutTotals(t *testing.T) {
+	s, ts := newServer(t, Config{Title: "quickstart"})
+	p := progress(1)
+	p.Totals = &results.Totals{Events: 42}
+	s.Publish(p)
+	resp, err := http.Get(ts.URL + "/frames.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(b), "totals") || !strings.Contains(string(b), `"seq":1`) {
+		t.Errorf("frames.json: %s", b)
+	}
+}
