@@ -42,6 +42,7 @@ func (e *engine) finalProgress(sum *results.Summary) results.Progress {
 		p.Totals.DroppedEvents = sum.Harness.DroppedEvents
 		p.Totals.Backlog = 0
 		p.Totals.Targets = sum.Targets
+		p.Totals.Verdict = sum.Verdict
 	}
 	return p
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/sim/metrics"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // BenchmarkTotals is what a progress snapshot with totals costs the
@@ -15,7 +16,7 @@ func BenchmarkTotals(b *testing.B) {
 	e := benchEngine(b, "quickstart")
 	e.sample(0)
 	for i := range 100_000 {
-		e.rec.API(i%metrics.NumEndpoints, i%len(e.cohorts), time.Duration(i%5000)*time.Microsecond, time.Millisecond, 200, false)
+		e.rec.API(i%metrics.NumEndpoints, i%len(e.cohorts), time.Duration(i%5000)*time.Microsecond, time.Millisecond, 200, results.OutcomeSuccess, "")
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -168,8 +168,14 @@ func (x *Exporter) Collect(ch chan<- prometheus.Metric) {
 	m.gauge("otasim_virtual_duration_seconds", p.DurationS)
 	m.gauge("otasim_devices", float64(p.Devices))
 	m.gauge("otasim_in_flight_requests", float64(p.InFlight))
-	if p.Totals != nil {
-		collectTotals(&m, p.Totals)
+	m.gauge("otasim_target_lost", boolValue(p.TargetLostAtS != nil))
+	if t := p.Totals; t != nil {
+		collectTotals(&m, t)
+		if t.Verdict != "" {
+			for _, v := range verdicts() {
+				m.gauge("otasim_run_verdict", boolValue(t.Verdict == v), string(v))
+			}
+		}
 	}
 }
 

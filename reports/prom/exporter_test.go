@@ -28,19 +28,24 @@ func snapshot() results.Progress {
 	lat[0], lat[9] = 90, 10 // ≤ 1 ms and ≤ 434 ms
 	return results.Progress{VirtualS: 3600, DurationS: 21600, Devices: 500, InFlight: 4, Bundle: "1.0.1",
 		Totals: &results.Totals{
-			Requests: map[string]map[string]int64{"updates": {"success": 95, "http_error": 5}, "download": {"success": 7}},
+			Requests: map[string]results.OutcomeCounts{"updates": {results.OutcomeSuccess: 95, results.OutcomeHTTPError: 5},
+				"download": {results.OutcomeSuccess: 7}},
+			Causes:   map[string]map[string]int64{"updates": {"http_503": 5}},
 			Codes:    map[string]map[string]int64{"updates": {"200": 95, "503": 5}},
 			Latency:  map[string]results.Buckets{"updates": {Counts: lat, Sum: 1.2}},
 			Service:  map[string]results.Buckets{"updates": {Counts: lat, Sum: 1.1}},
-			CDN:      map[string]results.CDNTotals{"wifi": {Bytes: 7 << 20, Per5MB: results.Buckets{Counts: lat, Sum: 0.3}}},
+			CDN: map[string]results.CDNTotals{"wifi": {Bytes: 7 << 20, Download: results.Buckets{Counts: lat, Sum: 0.2},
+				Per5MB: results.Buckets{Counts: lat, Sum: 0.3}}},
 			Active:   map[string]int64{"beta": 50, "regular": 0},
 			Running:  map[string]map[string]int64{"beta": {"1.0.1": 40, "builtin": 10}, "regular": {"1.0.1": 0}},
 			Updates: map[string]map[string]results.UpdateTotals{"beta": {"1.0.1": {Attempts: 45, Installs: 40,
 				Failures: map[string]int64{"download_fail": 2}, Rollbacks: 1}}},
 			Events: 1000, LateEvents: 3, Backlog: 2,
 			Targets: []results.TargetResult{
-				{Name: "api", Metric: "api.updates.mean_ms", Threshold: 434, Comparison: "<=", Value: &v, Unit: "ms", Pass: true},
-				{Name: "adoption", Metric: "adoption.time_to_95_s", Threshold: 21600, Comparison: "<=", Unit: "s"},
+				{Name: "api", Metric: "api.updates.mean_ms", Threshold: 434, Comparison: "<=", Value: &v, Unit: "ms", Pass: true,
+					Status: results.StatusPass},
+				{Name: "adoption", Metric: "adoption.time_to_95_s", Threshold: 21600, Comparison: "<=", Unit: "s",
+					Status: results.StatusInconclusive},
 			},
 		}}
 }
@@ -116,6 +121,12 @@ func TestExporter(t *testing.T) {
 		{"otasim_requests_total", []string{"endpoint", "updates", "outcome", "http_error"}, 5},
 		{"otasim_requests_total", []string{"endpoint", "download", "outcome", "success"}, 7},
 		{"otasim_responses_total", []string{"endpoint", "updates", "code", "503"}, 5},
+		{"otasim_request_failures_total", []string{"endpoint", "updates", "cause", "http_503"}, 5},
+		{"otasim_cdn_download_duration_seconds", []string{"profile", "wifi"}, 100},
+		{"otasim_target_status", []string{"target", "api", "status", "pass"}, 1},
+		{"otasim_target_status", []string{"target", "api", "status", "fail"}, 0},
+		{"otasim_target_status", []string{"target", "adoption", "status", "inconclusive"}, 1},
+		{"otasim_target_lost", nil, 0},
 		{"otasim_request_duration_seconds", []string{"endpoint", "updates"}, 100},
 		{"otasim_request_service_duration_seconds", []string{"endpoint", "updates"}, 100},
 		{"otasim_cdn_duration_per_5mb_seconds", []string{"profile", "wifi"}, 100},
@@ -168,9 +179,29 @@ func TestExporter(t *testing.T) {
 			}
 		}
 	}
+	if _, ok := mfs["otasim_run_verdict"]; ok {
+		t.Error("a verdict before the end")
+	}
+	final := snapshot()
+	final.Totals.Verdict = results.VerdictFail
+	lost := 1800.0
+	final.TargetLostAtS = &lost
+	x.Publish(final)
 	x.Finish()
-	if v, _ := value(t, scrape(t, x.Handler()), "otasim_run_finished"); v != 1 {
-		t.Errorf("run_finished %v after Finish", v)
+	mfs = scrape(t, x.Handler())
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"otasim_run_finished", nil, 1},
+		{"otasim_run_verdict", []string{"verdict", "FAIL"}, 1},
+		{"otasim_run_verdict", []string{"verdict", "PASS"}, 0},
+		{"otasim_target_lost", nil, 1},
+	} {
+		if got, ok := value(t, mfs, c.name, c.labels...); !ok || got != c.want {
+			t.Errorf("at the end: %s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
 	}
 }
 
@@ -179,7 +210,9 @@ func TestExporter(t *testing.T) {
 // linter checks them.
 func TestCatalogue(t *testing.T) {
 	x := New(Run{ID: "r1", Scenario: "s"})
-	x.Publish(snapshot())
+	full := snapshot()
+	full.Totals.Verdict = results.VerdictPass // served once the run has ended
+	x.Publish(full)
 	problems, err := testutil.CollectAndLint(x)
 	if err != nil {
 		t.Fatal(err)

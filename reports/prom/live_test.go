@@ -162,11 +162,20 @@ func checkFinal(t *testing.T, s scraped, run *results.Run) {
 		}
 		h := run.Histograms.Histograms["api."+ep+".latency"]
 		eq(ep+" latency count", s.sum("otasim_request_duration_seconds_count", "endpoint="+ep), float64(h.Count))
-		eq(ep+" mean", s.sum("otasim_request_duration_seconds_sum", "endpoint="+ep)/math.Max(1, float64(h.Count))*1e3,
-			roundTo(e.MeanMs, s.sum("otasim_request_duration_seconds_sum", "endpoint="+ep)/math.Max(1, float64(h.Count))*1e3))
+		if e.MeanMs != nil { // null when no reply succeeded
+			mean := s.sum("otasim_request_duration_seconds_sum", "endpoint="+ep) / math.Max(1, float64(h.Count)) * 1e3
+			eq(ep+" mean", mean, roundTo(*e.MeanMs, mean))
+		}
+		for o, n := range e.Outcomes {
+			eq(ep+" "+results.Outcome(o).String(), s.sum("otasim_requests_total", "endpoint="+ep, "outcome="+results.Outcome(o).String()), float64(n))
+		}
+		for cause, n := range e.Causes {
+			eq(ep+" cause "+cause, s.sum("otasim_request_failures_total", "endpoint="+ep, "cause="+cause), float64(n))
+		}
 	}
 	eq("downloads", s.sum("otasim_requests_total", "endpoint=download"), float64(sum.CDN.Downloads+sum.CDN.Failures))
-	eq("downloads ok", s.sum("otasim_cdn_duration_per_5mb_seconds_count"), float64(sum.CDN.Downloads))
+	eq("downloads ok", s.sum("otasim_cdn_download_duration_seconds_count"), float64(sum.CDN.Downloads))
+	eq("downloads per 5 MB", s.sum("otasim_cdn_duration_per_5mb_seconds_count"), float64(sum.CDN.MsPer5MB.Count))
 	eq("cdn bytes", s.sum("otasim_cdn_bytes_total"), float64(sum.CDN.Bytes))
 	eq("installs", s.sum("otasim_update_installs_total"), float64(sum.SuccessRate.Successes))
 	for action, n := range sum.SuccessRate.Failures {
@@ -186,12 +195,15 @@ func checkFinal(t *testing.T, s scraped, run *results.Run) {
 	eq("lag count", s.sum("otasim_schedule_lag_seconds_count"), float64(run.Histograms.Histograms["schedule_lag"].Count))
 	eq("virtual time", s.sum("otasim_virtual_time_seconds"), sum.VirtualSeconds)
 	eq("devices", s.sum("otasim_devices"), float64(sum.Devices))
+	eq("verdict "+string(sum.Verdict), s.sum("otasim_run_verdict", "verdict="+string(sum.Verdict)), 1)
+	eq("verdicts", s.sum("otasim_run_verdict"), 1)
 	for _, tr := range sum.Targets {
 		pass := 0.0
-		if tr.Pass {
+		if tr.Status == results.StatusPass {
 			pass = 1
 		}
 		eq("target "+tr.Name+" passing", s.sum("otasim_target_passing", "target="+tr.Name), pass)
+		eq("target "+tr.Name+" "+string(tr.Status), s.sum("otasim_target_status", "target="+tr.Name, "status="+string(tr.Status)), 1)
 		if tr.Value != nil {
 			v := *tr.Value
 			if tr.Unit == "ms" {

@@ -45,6 +45,11 @@ func collectTotals(m *emitter, t *results.Totals) {
 			m.counter("otasim_requests_total", n, ep, results.Outcome(o).String())
 		}
 	}
+	for ep, causes := range t.Causes {
+		for c, n := range causes {
+			m.counter("otasim_request_failures_total", n, ep, c)
+		}
+	}
 	for ep, codes := range t.Codes {
 		for c, n := range codes {
 			m.counter("otasim_responses_total", n, ep, c)
@@ -57,6 +62,7 @@ func collectTotals(m *emitter, t *results.Totals) {
 		m.histogram("otasim_request_service_duration_seconds", b, ep)
 	}
 	for p, c := range t.CDN {
+		m.histogram("otasim_cdn_download_duration_seconds", c.Download, p)
 		m.histogram("otasim_cdn_duration_per_5mb_seconds", c.Per5MB, p)
 		m.counter("otasim_cdn_bytes_total", c.Bytes, p)
 	}
@@ -95,9 +101,20 @@ func collectTotals(m *emitter, t *results.Totals) {
 			scale = 1e-3 // base units: seconds
 		}
 		m.gauge("otasim_target_threshold", tr.Threshold*scale, tr.Name, tr.Segment, tr.Metric)
-		m.gauge("otasim_target_passing", boolValue(tr.Pass), tr.Name, tr.Segment, tr.Metric)
+		m.gauge("otasim_target_passing", boolValue(tr.Status == results.StatusPass), tr.Name, tr.Segment, tr.Metric)
+		for _, st := range targetStatuses() {
+			m.gauge("otasim_target_status", boolValue(tr.Status == st), tr.Name, tr.Segment, tr.Metric, string(st))
+		}
 		if tr.Value != nil {
 			m.gauge("otasim_target_value", *tr.Value*scale, tr.Name, tr.Segment, tr.Metric)
 		}
 	}
+}
+
+func targetStatuses() []results.TargetStatus {
+	return []results.TargetStatus{results.StatusPass, results.StatusFail, results.StatusInconclusive, results.StatusNA}
+}
+
+func verdicts() []results.Verdict {
+	return []results.Verdict{results.VerdictPass, results.VerdictFail, results.VerdictInconclusive}
 }

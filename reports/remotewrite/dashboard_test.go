@@ -61,7 +61,7 @@ func dashboardVars(runID, bundle string) *strings.Replacer {
 // checkDashboard validates the Grafana dashboard's structure, and runs
 // every query of every panel, as Grafana would over the run's time range,
 // against the Prometheus that holds the run: each must parse, name only
-// series the exporter serves, and give data.
+// series the exporter serves, and give series, and each panel numbers.
 func checkDashboard(t *testing.T, srv *promtest.Server, runID, bundle, path string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -124,6 +124,10 @@ func checkDashboard(t *testing.T, srv *promtest.Server, runID, bundle, path stri
 		if p.Datasource == nil || p.Datasource.Type != "prometheus" || p.Datasource.UID != "${datasource}" || len(p.Targets) == 0 {
 			t.Errorf("panel %q: datasource %+v, %d queries", p.Title, p.Datasource, len(p.Targets))
 		}
+		// Each query gives series; at least one a number (a quantile of
+		// a histogram the run left empty, such as the CDN per 5 MB of a
+		// bundle under a megabyte, is NaN).
+		drawn := false
 		for _, q := range p.Targets {
 			queries++
 			for _, name := range regexp.MustCompile(`\b(otasim_\w+|process_\w+)\{`).FindAllStringSubmatch(q.Expr, -1) {
@@ -139,9 +143,14 @@ func checkDashboard(t *testing.T, srv *promtest.Server, runID, bundle, path stri
 				t.Errorf("panel %q query %s: %v", p.Title, expr, err)
 				continue
 			}
-			if m, ok := v.(model.Matrix); !ok || !hasNumber(m) {
-				t.Errorf("panel %q query %s: no data (a series with a number, not NaN): %v", p.Title, expr, v)
+			m, ok := v.(model.Matrix)
+			if !ok || len(m) == 0 {
+				t.Errorf("panel %q query %s: no series", p.Title, expr)
 			}
+			drawn = drawn || hasNumber(m)
+		}
+		if !drawn {
+			t.Errorf("panel %q: none of its queries gives a number", p.Title)
 		}
 	}
 	t.Logf("%d panels, %d queries checked against Prometheus", len(d.Panels), queries)

@@ -188,14 +188,16 @@ func TestLossWatch(t *testing.T) {
 // that bound's bucket, as Prometheus' le does.
 func TestTotals(t *testing.T) {
 	r := New(2, 2)
-	r.API(Updates, 0, 434*time.Millisecond, time.Millisecond, 200, false) // on the 0.434 bound
-	r.API(Updates, 1, 435*time.Millisecond, time.Millisecond, 200, false) // just above
-	r.API(Updates, 1, 2*time.Millisecond, time.Millisecond, 503, true)    // http_error
-	r.API(Stats, 0, time.Millisecond, time.Millisecond, 0, true)          // network_error
-	r.API(Channel, 0, time.Millisecond, time.Millisecond, 200, true)      // protocol_error: a 200 that failed
-	r.API(Channel, 0, 2*time.Minute, 2*time.Minute, 200, false)           // above every bound
-	r.Download(1, 5e6, 114*time.Millisecond, time.Millisecond, time.Second, true)
-	r.Download(0, 5e6, time.Second, time.Millisecond, time.Second, false)
+	ok := results.OutcomeSuccess
+	r.API(Updates, 0, 434*time.Millisecond, time.Millisecond, 200, ok, "")                             // on the 0.434 bound
+	r.API(Updates, 1, 435*time.Millisecond, time.Millisecond, 200, ok, "")                             // just above
+	r.API(Updates, 1, 2*time.Millisecond, time.Millisecond, 503, results.OutcomeHTTPError, "http_503") // not a latency
+	r.API(Stats, 0, time.Millisecond, time.Millisecond, 0, results.OutcomeNetworkError, "connection_refused")
+	r.API(Channel, 0, time.Millisecond, time.Millisecond, 200, results.OutcomeProtocolError, "invalid_json")
+	r.API(Channel, 0, 2*time.Minute, 2*time.Minute, 200, ok, "") // above every bound
+	r.Download(1, 5e6, 114*time.Millisecond, time.Millisecond, time.Second, ok, "")
+	r.Download(1, 200_000, 10*time.Millisecond, time.Millisecond, time.Second, ok, "") // too small to count per 5 MB
+	r.Download(0, 5e6, time.Second, time.Millisecond, time.Second, results.OutcomeNetworkError, "connection_reset")
 	r.Lag(3 * time.Millisecond)
 	r.Event(false)
 	r.Event(true)
@@ -207,11 +209,11 @@ func TestTotals(t *testing.T) {
 
 	var tot results.Totals
 	r.Totals(&tot, []string{"a", "b"}, []string{"wifi", "3g"})
-	want := map[string]map[string]int64{
-		"updates":      {"success": 2, "http_error": 1, "protocol_error": 0, "timeout": 0, "network_error": 0},
-		"stats":        {"success": 0, "http_error": 0, "protocol_error": 0, "timeout": 0, "network_error": 1},
-		"channel_self": {"success": 1, "http_error": 0, "protocol_error": 1, "timeout": 0, "network_error": 0},
-		"download":     {"success": 1, "http_error": 0, "protocol_error": 0, "timeout": 0, "network_error": 1},
+	want := map[string]results.OutcomeCounts{
+		"updates":      {results.OutcomeSuccess: 2, results.OutcomeHTTPError: 1},
+		"stats":        {results.OutcomeNetworkError: 1},
+		"channel_self": {results.OutcomeSuccess: 1, results.OutcomeProtocolError: 1},
+		"download":     {results.OutcomeSuccess: 2, results.OutcomeNetworkError: 1},
 	}
 	if !reflect.DeepEqual(tot.Requests, want) {
 		t.Errorf("requests %v\nwant %v", tot.Requests, want)
@@ -228,20 +230,25 @@ func TestTotals(t *testing.T) {
 	if tot.Codes["updates"]["503"] != 1 || tot.Codes["stats"]["0"] != 1 {
 		t.Errorf("codes %v", tot.Codes)
 	}
+	if tot.Causes["updates"]["http_503"] != 1 || tot.Causes["download"]["connection_reset"] != 1 || tot.Causes["channel_self"]["invalid_json"] != 1 {
+		t.Errorf("causes %v", tot.Causes)
+	}
 	bounds := results.DurationBounds()
 	at := slices.Index(bounds, 0.434)
 	u := tot.Latency["updates"]
-	if len(u.Counts) != len(bounds)+1 || u.Counts[at] != 1 || u.Counts[at+1] != 1 || u.Count() != 3 {
+	// The failed request is no latency.
+	if len(u.Counts) != len(bounds)+1 || u.Counts[at] != 1 || u.Counts[at+1] != 1 || u.Count() != 2 {
 		t.Errorf("updates buckets %v (0.434 at %d)", u.Counts, at)
 	}
-	if math.Abs(u.Sum-0.871) > 1e-9 {
-		t.Errorf("updates sum %v s, want 0.871", u.Sum)
+	if math.Abs(u.Sum-0.869) > 1e-9 {
+		t.Errorf("updates sum %v s, want 0.869", u.Sum)
 	}
 	if c := tot.Latency["channel_self"].Counts; c[len(c)-1] != 1 {
 		t.Errorf("a value above every bound is not in the last slot: %v", c)
 	}
 	cdn := tot.CDN["3g"]
-	if cdn.Bytes != 5e6 || cdn.Per5MB.Counts[slices.Index(bounds, 0.114)] != 1 || tot.CDN["wifi"].Per5MB.Count() != 0 {
+	if cdn.Bytes != 5_200_000 || cdn.Per5MB.Counts[slices.Index(bounds, 0.114)] != 1 || cdn.Per5MB.Count() != 1 ||
+		cdn.Download.Count() != 2 || tot.CDN["wifi"].Per5MB.Count() != 0 {
 		t.Errorf("cdn %+v", tot.CDN)
 	}
 	if tot.ScheduleLag.Count() != 1 || tot.Events != 2 || tot.LateEvents != 1 {
@@ -252,8 +259,8 @@ func TestTotals(t *testing.T) {
 		t.Errorf("updates %+v", tot.Updates)
 	}
 	// A snapshot is a copy: what the recorder adds later is not in it.
-	r.API(Updates, 0, time.Millisecond, time.Millisecond, 200, false)
-	if u.Count() != 3 {
+	r.API(Updates, 0, time.Millisecond, time.Millisecond, 200, ok, "")
+	if u.Count() != 2 {
 		t.Error("the snapshot shares its counts with the recorder")
 	}
 }

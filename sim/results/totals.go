@@ -45,6 +45,8 @@ type Totals struct {
 	Updates map[string]map[string]UpdateTotals `json:"updates"`
 	// Targets are the scenario's targets judged on the run so far.
 	Targets []TargetResult `json:"targets"`
+	// Verdict is the run's, once it has ended ("" before).
+	Verdict Verdict `json:"verdict,omitempty"`
 }
 
 // Buckets is a histogram in the bucket form Prometheus reads: Counts[i]
@@ -107,8 +109,8 @@ type UpdateTotals struct {
 	Rollbacks int64 `json:"rollbacks"`
 }
 
-// Add adds another shard's totals to t. Targets are left alone: the
-// merged run judges its own.
+// Add adds another shard's totals to t. Targets and the verdict are
+// left alone: the merged run judges its own.
 func (t *Totals) Add(o *Totals) {
 	if t.Requests == nil {
 		t.Requests = map[string]OutcomeCounts{}

@@ -23,11 +23,13 @@ func TestDurationBounds(t *testing.T) {
 func TestTotalsAdd(t *testing.T) {
 	shard := func(n int64) *Totals {
 		return &Totals{
-			Requests:    map[string]map[string]int64{"updates": {"success": n, "timeout": 1}},
-			Codes:       map[string]map[string]int64{"updates": {"200": n}},
-			Latency:     map[string]Buckets{"updates": {Counts: []int64{n, 1}, Sum: float64(n)}},
-			Service:     map[string]Buckets{"updates": {Counts: []int64{n}, Sum: 1}},
-			CDN:         map[string]CDNTotals{"wifi": {Bytes: 10 * n, Per5MB: Buckets{Counts: []int64{0, n}, Sum: 2}}},
+			Requests: map[string]OutcomeCounts{"updates": {OutcomeSuccess: n, OutcomeTimeout: 1}},
+			Causes:   map[string]map[string]int64{"updates": {"timeout": 1}},
+			Codes:    map[string]map[string]int64{"updates": {"200": n}},
+			Latency:  map[string]Buckets{"updates": {Counts: []int64{n, 1}, Sum: float64(n)}},
+			Service:  map[string]Buckets{"updates": {Counts: []int64{n}, Sum: 1}},
+			CDN: map[string]CDNTotals{"wifi": {Bytes: 10 * n, Download: Buckets{Counts: []int64{n}, Sum: 1},
+				Per5MB: Buckets{Counts: []int64{0, n}, Sum: 2}}},
 			ScheduleLag: Buckets{Counts: []int64{n}, Sum: 0.5},
 			Events:      n, LateEvents: 1, DroppedEvents: 2, Backlog: 3,
 			Active:  map[string]int64{"beta": n},
@@ -41,11 +43,13 @@ func TestTotalsAdd(t *testing.T) {
 	got.Add(shard(5))
 	got.Add(shard(7))
 	want := Totals{
-		Requests:    map[string]map[string]int64{"updates": {"success": 12, "timeout": 2}},
-		Codes:       map[string]map[string]int64{"updates": {"200": 12}},
-		Latency:     map[string]Buckets{"updates": {Counts: []int64{12, 2}, Sum: 12}},
-		Service:     map[string]Buckets{"updates": {Counts: []int64{12}, Sum: 2}},
-		CDN:         map[string]CDNTotals{"wifi": {Bytes: 120, Per5MB: Buckets{Counts: []int64{0, 12}, Sum: 4}}},
+		Requests: map[string]OutcomeCounts{"updates": {OutcomeSuccess: 12, OutcomeTimeout: 2}},
+		Causes:   map[string]map[string]int64{"updates": {"timeout": 2}},
+		Codes:    map[string]map[string]int64{"updates": {"200": 12}},
+		Latency:  map[string]Buckets{"updates": {Counts: []int64{12, 2}, Sum: 12}},
+		Service:  map[string]Buckets{"updates": {Counts: []int64{12}, Sum: 2}},
+		CDN: map[string]CDNTotals{"wifi": {Bytes: 120, Download: Buckets{Counts: []int64{12}, Sum: 2},
+			Per5MB: Buckets{Counts: []int64{0, 12}, Sum: 4}}},
 		ScheduleLag: Buckets{Counts: []int64{12}, Sum: 1},
 		Events:      12, LateEvents: 2, DroppedEvents: 4, Backlog: 6,
 		Active:  map[string]int64{"beta": 12},
