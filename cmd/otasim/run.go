@@ -181,8 +181,7 @@ func runRun(c *cli.Context) error {
 		return cli.Exit(runErr.Error(), exitError)
 	}
 	folder.keep()
-	rm.finish(ctx, run)
-	return finishRun(ctx, c, out, run, rr, printSummary)
+	return finishRun(ctx, c, out, run, rr, rm, printSummary)
 }
 
 // runFlagProblems checks the run's numeric flags: a value given must make
@@ -282,10 +281,11 @@ func (f *runFolder) removeUnlessKept() {
 // summary.json with --json), writes the reports and records the run, then
 // turns the verdict into the documented exit code. A simulation and a
 // load run end the same way.
-func finishRun(ctx context.Context, c *cli.Context, out string, run *results.Run, rr *runReports,
+func finishRun(ctx context.Context, c *cli.Context, out string, run *results.Run, rr *runReports, rm *runMetrics,
 	print func(io.Writer, *results.Summary, string)) error {
 	stdout, stderr := writers(c)
 	rr.judgeBaseline(run) // before anything is written: the stored verdict is the whole verdict
+	rm.finish(ctx, run)   // the exported series end with that verdict
 	writeErr := results.Write(out, run)
 	tableTo := stdout
 	if c.Bool("json") {

@@ -107,7 +107,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 		return cli.Exit(err.Error(), exitError)
 	}
 	folder.keep()
-	return finishRun(ctx, c, out, run, rr, printLoadSummary)
+	return finishRun(ctx, c, out, run, rr, nil, printLoadSummary)
 }
 
 // liveLoadSummary is what a load run's targets read, from a progress

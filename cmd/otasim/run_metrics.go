@@ -24,7 +24,8 @@ import (
 //	flags:        rm, err := newRunMetrics(c, sc.Name, runID, rw) (before the run folder is made)
 //	before run:   err := rm.start(ctx); defer rm.close()
 //	              cfg.Progress = rm.progress(cfg.Progress); cfg.ProgressTotals = rm.wanted()
-//	after run:    rm.finish(ctx, run) (the last push; warnings go into the summary)
+//	after run:    finishRun calls rm.finish(ctx, run) once the verdict is whole (the last
+//	              push; warnings go into the summary)
 
 // outputPrefixRW marks a --out value that is a remote-write endpoint.
 const outputPrefixRW = "prometheus-rw="
@@ -66,7 +67,8 @@ type runMetrics struct {
 
 	serveStop context.CancelFunc
 	serveDone chan error
-	runCtx    context.Context // done when the run was interrupted
+	runCtx    context.Context  // done when the run was interrupted
+	last      results.Progress // the last snapshot (the engine's goroutine writes it, finish reads it after the run)
 }
 
 // newRunMetrics validates the flags and makes the exporter and the
@@ -146,16 +148,25 @@ func (m *runMetrics) progress(next func(results.Progress)) func(results.Progress
 		if next != nil {
 			next(p)
 		}
+		m.last = p
 		m.exp.Publish(p) // never blocks
 	}
 }
 
-// finish marks the exporter's values final (the run's last snapshot is
-// already in), pushes them once more, and adds a warning to the summary
-// when samples were lost.
+// finish publishes the run's last snapshot with the summary's whole
+// verdict (a baseline comparison may have changed it since the engine
+// took the snapshot), marks it final, pushes it once more, and adds a
+// warning to the summary when samples were lost. Call it once the verdict
+// is whole and before the summary is written.
 func (m *runMetrics) finish(ctx context.Context, run *results.Run) {
 	if m == nil {
 		return
+	}
+	if last := m.last; last.Totals != nil {
+		t := *last.Totals
+		t.Targets, t.Verdict = run.Summary.Targets, run.Summary.Verdict
+		last.Totals = &t
+		m.exp.Publish(last)
 	}
 	m.exp.Finish()
 	for i, p := range m.pushers {

@@ -34,7 +34,7 @@ func TestRunMetricsFlags(t *testing.T) {
 			}
 			app := newApp()
 			app.Writer, app.ErrWriter = io.Discard, io.Discard
-			err := app.Run(append([]string{"otasim"}, args...))
+			err := execute(app, append([]string{"otasim"}, args...))
 			var coded cli.ExitCoder
 			if !errors.As(err, &coded) || coded.ExitCode() != exitUsage {
 				t.Fatalf("error %v, want exit code %d", err, exitUsage)

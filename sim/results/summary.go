@@ -202,13 +202,14 @@ type Harness struct {
 	LateEvents  int64   `json:"late_events"`
 	LateBoundMs float64 `json:"late_bound_ms"`
 	// DroppedEvents were never handled (run ended or was interrupted).
-	DroppedEvents int64   `json:"dropped_events"`
-	Events        int64   `json:"events"`
-	Requests      int64   `json:"requests"`
-	PeakInFlight  int64   `json:"peak_in_flight"`
-	Workers       int     `json:"workers"`
-	Connections   int     `json:"connections"`
-	CPUSeconds    float64 `json:"cpu_seconds"`
+	DroppedEvents int64 `json:"dropped_events"`
+	Events        int64 `json:"events"`
+	// Requests ended: API calls and bundle downloads.
+	Requests     int64   `json:"requests"`
+	PeakInFlight int64   `json:"peak_in_flight"`
+	Workers      int     `json:"workers"`
+	Connections  int     `json:"connections"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
 	// FellBehind is true when the generator could not keep to the
 	// schedule (lag p99 over the bound, or late events): the measured
 	// latencies then include the generator's own delay. Reasons give
