@@ -2,9 +2,14 @@ package remotewrite_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,4 +68,36 @@ func TestRealPrometheus(t *testing.T) {
 	dash := filepath.Join(realrun.ModuleRoot(t), "docs", "grafana", "otasim.json")
 	t.Run("dashboard", func(t *testing.T) { checkDashboard(t, prom, s.RunID, s.Adoption.Bundle, dash) })
 	t.Run("drawn", func(t *testing.T) { drawDashboard(t, prom, s.RunID, s.Adoption.Bundle, dash, s.WallSeconds) })
+}
+
+// A receiver that refuses every push costs the run nothing but its
+// samples: the run ends as usual, and the samples lost are counted on
+// the terminal and in summary.json's warnings.
+func TestRefusingReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run: not in -short")
+	}
+	var pushes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pushes.Add(1)
+		http.Error(w, "out of order sample", http.StatusBadRequest) // not retried
+	}))
+	defer srv.Close()
+	dir, res := realrun.CISmoke(t, nil, "--no-history", "--out", "prometheus-rw="+srv.URL+"/api/v1/write",
+		"--remote-write-interval", "1s")
+	run, err := results.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := pushes.Load(); n < 3 {
+		t.Errorf("%d pushes reached the receiver, want a few", n)
+	}
+	if !slices.ContainsFunc(run.Summary.Warnings, func(w string) bool {
+		return strings.Contains(w, "remote write to "+srv.URL) && strings.Contains(w, "not accepted") && strings.Contains(w, "400")
+	}) {
+		t.Errorf("no warning of the lost samples: %q", run.Summary.Warnings)
+	}
+	if !regexp.MustCompile(`remote write: 0 samples in 0 pushes to \S+; 0 dropped, \d+ failed`).MatchString(res.Output) {
+		t.Errorf("no count of the failed samples:\n%s", res.Output)
+	}
 }
