@@ -112,86 +112,48 @@ type UpdateTotals struct {
 // Add adds another shard's totals to t. Targets and the verdict are
 // left alone: the merged run judges its own.
 func (t *Totals) Add(o *Totals) {
-	if t.Requests == nil {
-		t.Requests = map[string]OutcomeCounts{}
-	}
-	for ep, c := range o.Requests {
-		x := t.Requests[ep]
-		x.Add(c)
-		t.Requests[ep] = x
-	}
-	t.Causes = addNested(t.Causes, o.Causes)
-	t.Codes = addNested(t.Codes, o.Codes)
-	t.Latency = addBuckets(t.Latency, o.Latency)
-	t.Service = addBuckets(t.Service, o.Service)
-	if t.CDN == nil {
-		t.CDN = map[string]CDNTotals{}
-	}
-	for p, c := range o.CDN {
-		x := t.CDN[p]
+	t.Requests = addEach(t.Requests, o.Requests, (*OutcomeCounts).Add)
+	t.Causes = addEach(t.Causes, o.Causes, addCounts)
+	t.Codes = addEach(t.Codes, o.Codes, addCounts)
+	t.Latency = addEach(t.Latency, o.Latency, (*Buckets).Add)
+	t.Service = addEach(t.Service, o.Service, (*Buckets).Add)
+	t.CDN = addEach(t.CDN, o.CDN, func(x *CDNTotals, c CDNTotals) {
 		x.Bytes += c.Bytes
 		x.Download.Add(c.Download)
 		x.Per5MB.Add(c.Per5MB)
-		t.CDN[p] = x
-	}
+	})
 	t.ScheduleLag.Add(o.ScheduleLag)
 	t.Events += o.Events
 	t.LateEvents += o.LateEvents
 	t.DroppedEvents += o.DroppedEvents
 	t.Backlog += o.Backlog
-	if t.Active == nil {
-		t.Active = map[string]int64{}
-	}
-	for c, n := range o.Active {
-		t.Active[c] += n
-	}
-	t.Running = addNested(t.Running, o.Running)
-	if t.Updates == nil {
-		t.Updates = map[string]map[string]UpdateTotals{}
-	}
-	for c, m := range o.Updates {
-		if t.Updates[c] == nil {
-			t.Updates[c] = map[string]UpdateTotals{}
-		}
-		for b, u := range m {
-			x := t.Updates[c][b]
+	t.Active = addEach(t.Active, o.Active, func(x *int64, n int64) { *x += n })
+	t.Running = addEach(t.Running, o.Running, addCounts)
+	t.Updates = addEach(t.Updates, o.Updates, func(x *map[string]UpdateTotals, m map[string]UpdateTotals) {
+		*x = addEach(*x, m, func(x *UpdateTotals, u UpdateTotals) {
 			x.Attempts += u.Attempts
 			x.Installs += u.Installs
 			x.Rollbacks += u.Rollbacks
-			if x.Failures == nil {
-				x.Failures = map[string]int64{}
-			}
-			for a, n := range u.Failures {
-				x.Failures[a] += n
-			}
-			t.Updates[c][b] = x
-		}
-	}
+			addCounts(&x.Failures, u.Failures)
+		})
+	})
 }
 
-func addNested(dst, src map[string]map[string]int64) map[string]map[string]int64 {
+// addEach adds src into dst key by key with add, making dst when nil
+// (dst's own values are changed, never src's).
+func addEach[V any](dst, src map[string]V, add func(*V, V)) map[string]V {
 	if dst == nil {
-		dst = map[string]map[string]int64{}
+		dst = make(map[string]V, len(src))
 	}
-	for k, m := range src {
-		if dst[k] == nil {
-			dst[k] = map[string]int64{}
-		}
-		for k2, n := range m {
-			dst[k][k2] += n
-		}
-	}
-	return dst
-}
-
-func addBuckets(dst, src map[string]Buckets) map[string]Buckets {
-	if dst == nil {
-		dst = map[string]Buckets{}
-	}
-	for k, b := range src {
+	for k, v := range src {
 		x := dst[k]
-		x.Add(b)
+		add(&x, v)
 		dst[k] = x
 	}
 	return dst
+}
+
+// addCounts adds src's counts into *dst, making it when nil.
+func addCounts(dst *map[string]int64, src map[string]int64) {
+	*dst = addEach(*dst, src, func(x *int64, n int64) { *x += n })
 }
