@@ -40,9 +40,10 @@ type panel struct {
 	GridPos    struct{ X, Y, W, H int } `json:"gridPos"`
 	Datasource *source                  `json:"datasource"`
 	Targets    []struct {
-		RefID      string  `json:"refId"`
-		Expr       string  `json:"expr"`
-		Datasource *source `json:"datasource"`
+		RefID        string  `json:"refId"`
+		Expr         string  `json:"expr"`
+		LegendFormat string  `json:"legendFormat"`
+		Datasource   *source `json:"datasource"`
 	} `json:"targets"`
 }
 
@@ -148,6 +149,15 @@ func checkDashboard(t *testing.T, srv *promtest.Server, runID, bundle, path stri
 				t.Errorf("panel %q query %s: no series", p.Title, expr)
 			}
 			drawn = drawn || hasNumber(m)
+			// A legend's {{label}} must be a label of the query's series.
+			for _, l := range regexp.MustCompile(`\{\{\s*(\w+)\s*\}\}`).FindAllStringSubmatch(q.LegendFormat, -1) {
+				for _, series := range m {
+					if _, ok := series.Metric[model.LabelName(l[1])]; !ok {
+						t.Errorf("panel %q query %s: legend %q names %s, which its series %v lack", p.Title, q.RefID, q.LegendFormat, l[1], series.Metric)
+						break
+					}
+				}
+			}
 		}
 		if !drawn {
 			t.Errorf("panel %q: none of its queries gives a number", p.Title)
