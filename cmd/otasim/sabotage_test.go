@@ -337,7 +337,11 @@ func TestHealthyAndSlowerThanBaseline(t *testing.T) {
 	}
 	const token = "baseline-admin-token"
 	db := filepath.Join(t.TempDir(), "runs.db")
-	scenario := writeScenario(t, sabotageScenario)
+	// Half the speed and four times the connections of the other sabotage
+	// runs: the slowed server below holds each request for 150 ms, and the
+	// fleet must still have the capacity to send on schedule.
+	scenario := writeScenario(t, strings.Replace(sabotageScenario,
+		"speed: 1200, seed: 3, workers: 32, connections: 16", "speed: 600, seed: 3, workers: 64, connections: 64", 1))
 	runRecorded := func(target string, extra ...string) (*results.Summary, int, string) {
 		t.Helper()
 		dir := filepath.Join(t.TempDir(), "run")
@@ -357,10 +361,12 @@ func TestHealthyAndSlowerThanBaseline(t *testing.T) {
 	}
 	wantVerdict(t, first, code, results.VerdictPass, false, "")
 
-	// The same server, 20 ms slower on every API request, against the
+	// The same server, 150 ms slower on every API request, against the
 	// first run (named: latest would pass over a first run the machine
-	// made INCONCLUSIVE).
-	slower := refServer(t, token, `{"api":{"latency_ms":20}}`)
+	// made INCONCLUSIVE). 150 ms is far above what a loaded CI machine adds
+	// to a healthy run (a mean of 51 ms under go test -race), and far below
+	// the 434 ms API target, so the regression alone fails the run.
+	slower := refServer(t, token, `{"api":{"latency_ms":150}}`)
 	slow, code, out := runRecorded(slower, "--baseline", first.RunID)
 	if slow.Baseline == nil || slow.Baseline.RunID != first.RunID || len(slow.Baseline.Regressions) == 0 {
 		t.Fatalf("no regression against %s: %+v\n%s", first.RunID, slow.Baseline, out)
