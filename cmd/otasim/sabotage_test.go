@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,7 +63,7 @@ func runAgainst(t *testing.T, scenario, target string, extra ...string) (*result
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"run", scenario, "--target", target, "--out", dir, "--quiet", "--no-history"}, extra...)
-	out, errOut, code := runScenariosCLI(t, args...)
+	out, errOut, code := runProcess(t, args...)
 	run, err := results.Read(dir)
 	if err != nil {
 		if _, serr := os.Stat(dir); serr == nil {
@@ -71,6 +72,28 @@ func runAgainst(t *testing.T, scenario, target string, extra ...string) (*result
 		return nil, code, out + errOut
 	}
 	return &run.Summary, code, out + errOut
+}
+
+// runProcess runs otasim as a process of its own (the test binary as
+// otasim, TestMain) and returns what it printed and its exit code. The
+// sabotage runs go in parallel, and apps of one process share the CLI
+// library's help flag, which each run writes as it parses.
+func runProcess(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut strings.Builder
+	cmd := exec.CommandContext(t.Context(), os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asOtasimEnv+"=1")
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && exit.ExitCode() > 0:
+		code = exit.ExitCode()
+	default:
+		t.Fatalf("otasim %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())
+	}
+	return out.String(), errOut.String(), code
 }
 
 // Each sabotaged target, a real server on loopback, gets the verdict and
