@@ -213,6 +213,7 @@ func (r *runReports) finish(ctx context.Context, out string, run *results.Run, w
 			final = *p
 		}
 		final.VirtualS = run.Summary.VirtualSeconds
+		final.Verdict, final.VerdictReasons = run.Summary.Verdict, run.Summary.VerdictReasons
 		r.dash.Finish(final)
 	}
 	switch {

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/otasim/otasim/reports/internal/browsertest"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // TestDashboardInBrowser streams a short run's frames to a real browser
@@ -67,9 +68,29 @@ func TestDashboardInBrowser(t *testing.T) {
 	if clock != "2:00:00" { // frame 12: 12 × 600 virtual seconds
 		t.Errorf("virtual clock shows %q, want 2:00:00", clock)
 	}
-	s.Finish(progress(13))
+	// A lost target is said while it lasts, and the verdict at the end.
+	lost := progress(13)
+	lostAt := 7500.0
+	lost.TargetLostAtS = &lostAt
+	s.Publish(lost)
+	waitFrames(13)
+	banner, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](`document.getElementById('lost').hidden ? '' : document.getElementById('lost').textContent`))
+	if err != nil || !strings.HasPrefix(banner, "TARGET LOST at 2:05:00") {
+		t.Errorf("a lost target shows %q (%v)", banner, err)
+	}
+	final := progress(14)
+	final.Verdict, final.VerdictReasons = results.VerdictFail, []string{"the target was lost at 2:05:00", "api_errors.updates: 40.0% > 1.0%"}
+	s.Finish(final)
 	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](`document.getElementById('status').textContent === 'finished'`)); err != nil {
 		t.Fatalf("the page never said finished: %v", err)
+	}
+	shown, err := chromedp.Run(b.Ctx, chromedp.Evaluate[[]string](`[document.getElementById('lost').hidden ? 'hidden' : 'shown',
+		document.getElementById('verdict').className, document.getElementById('verdict').innerText]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown[0] != "hidden" || shown[1] != "alert bad" || !strings.Contains(shown[2], "VERDICT: FAIL") || !strings.Contains(shown[2], "api_errors.updates: 40.0% > 1.0%") {
+		t.Errorf("the finished page shows %q", shown)
 	}
 	ink, err := chromedp.Run(b.Ctx, chromedp.Evaluate[map[string]int](browsertest.CanvasInkJS))
 	if err != nil {

@@ -30,6 +30,11 @@ h1{font-size:1.35em;margin:.4em 0}
 .chart{height:300px}
 #status{font-weight:600}
 .warn{background:#fff4e5;border:1px solid #f0b35a;border-radius:4px;padding:6px 10px}
+.alert{border-radius:4px;padding:8px 12px;margin:8px 0;font-weight:600}
+.alert.bad{background:#fdecea;border:1px solid #e06666;color:#8a1c1c}
+.alert.good{background:#e8f5e9;border:1px solid #66bb6a;color:#1b5e20}
+.alert.unsure{background:#fff4e5;border:1px solid #f0b35a;color:#6d4c00}
+.alert ul{margin:4px 0 0;font-weight:400}
 </style>
 {{.Script}}
 </head>
@@ -37,6 +42,8 @@ h1{font-size:1.35em;margin:.4em 0}
 <main>
 <h1>otasim live · {{.Title}} <span id="status">connecting…</span></h1>
 {{if .Warning}}<div class="warn">⚠ {{.Warning}}</div>{{end}}
+<div id="lost" class="alert bad" hidden></div>
+<div id="verdict" class="alert" hidden><span id="verdict-text"></span><ul id="verdict-reasons"></ul></div>
 <div class="stats">
 <div class="stat"><b id="vclock">—</b><span>virtual time</span></div>
 <div class="stat"><b id="progress">—</b><span>of the run</span></div>
@@ -86,6 +93,23 @@ h1{font-size:1.35em;margin:.4em 0}
     text("status", status);
     if (frames.length === 0) { return; }
     const last = frames[frames.length - 1].progress;
+    const lost = document.getElementById("lost");
+    lost.hidden = last.target_lost_at_s == null;
+    if (!lost.hidden) {
+      lost.textContent = "TARGET LOST at " + hms(last.target_lost_at_s) + " virtual: every request to the target fails";
+    }
+    const verdict = document.getElementById("verdict");
+    verdict.hidden = !last.verdict;
+    if (last.verdict) {
+      verdict.className = "alert " + ({PASS: "good", FAIL: "bad"}[last.verdict] || "unsure");
+      text("verdict-text", "VERDICT: " + last.verdict);
+      const ul = document.getElementById("verdict-reasons");
+      ul.replaceChildren(...(last.verdict_reasons || []).map(r => {
+        const li = document.createElement("li");
+        li.textContent = r;
+        return li;
+      }));
+    }
     text("vclock", hms(last.virtual_s));
     text("progress", last.duration_s > 0 ? (100 * last.virtual_s / last.duration_s).toFixed(1) + "%" : "—");
     text("wall", hms(last.wall_s));

@@ -19,6 +19,10 @@ type Progress struct {
 	// TargetLostAtS is set while the target is lost: when its requests
 	// began all failing (virtual seconds).
 	TargetLostAtS *float64 `json:"target_lost_at_s,omitempty"`
+	// Verdict and VerdictReasons are set on the last snapshot of a run
+	// that was judged, so that a page watching it ends with the verdict.
+	Verdict        Verdict  `json:"verdict,omitempty"`
+	VerdictReasons []string `json:"verdict_reasons,omitempty"`
 	// AdoptionBySegment is, per cohort (segment or "segment/arm"), the
 	// judged bundle's share of the cohort's active devices at the last
 	// sample.
