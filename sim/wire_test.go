@@ -140,20 +140,56 @@ func wireRef(platform, step string) string {
 // (testdata/wire/*.golden: the sequence the plugin sends, each step beside
 // the plugin code that sends it). `go test ./sim -run Wire -update`
 // rewrites them.
+//
+// The runs go at speed 900, where a request that a loaded machine holds
+// for 100 ms costs the device 90 virtual seconds, against sessions of
+// about ten minutes (at 3600 a download under go test -race and a CPU hog
+// outlasted its session). They mostly sleep, so all of them run at once,
+// not -parallel at a time.
 func TestWireFidelity(t *testing.T) {
-	for _, tc := range []struct{ mode, platform string }{
+	cases := []struct{ mode, platform string }{
 		{"atBackground", "android"}, {"atBackground", "ios"}, {"atInstall", "android"},
 		{"onLaunch", "android"}, {"always", "ios"}, {"onlyDownload", "android"}, {"off", "ios"},
-	} {
+	}
+	wires := make([]string, len(cases))
+	errs := make([]error, len(cases))
+	var wg sync.WaitGroup
+	for i, tc := range cases {
+		wg.Go(func() { wires[i], errs[i] = recordWire(tc.mode, tc.platform) })
+	}
+	wg.Wait()
+	for i, tc := range cases {
 		t.Run(tc.mode+"-"+tc.platform, func(t *testing.T) {
-			t.Parallel()
-			h := &selfHosted{}
-			srv := httptest.NewServer(h)
-			defer srv.Close()
-			h.base = srv.URL
-			src := fmt.Sprintf(`
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			path := filepath.Join("testdata", "wire", tc.mode+"-"+tc.platform+".golden")
+			if *updateGolden {
+				if err := os.WriteFile(path, []byte(wires[i]), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to write it)", err)
+			}
+			if got := wires[i]; aloneUnordered(got) != aloneUnordered(string(want)) {
+				t.Errorf("the wire differs from %s:\n%s", path, diffLines(string(want), got))
+			}
+		})
+	}
+}
+
+// recordWire runs one device of the mode and platform against a recording
+// server and returns what it sent, each step beside the plugin's code.
+func recordWire(mode, platform string) (string, error) {
+	h := &selfHosted{}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	h.base = srv.URL
+	src := fmt.Sprintf(`
 name: wire
-run: {duration: 8h, speed: 3600, seed: 5}
+run: {duration: 8h, speed: 900, seed: 5}
 bundles:
   - {version: 1.1.0, size: 32000B}
 network_profiles:
@@ -164,49 +200,35 @@ fleet:
     - {name: one, share: 1, sessions_per_day: 24, diurnal: flat, update_mode: %s, self_assign: beta,
        platforms: {%s: 1}, networks: {quiet: 1}, process_kept_for: 1h,
        session_length: {median: 10m, p90: 20m}, timezone_spread_hours: 0}
-`, tc.mode, tc.platform)
-			sc, err := scenarios.Parse("wire.yaml", []byte(src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := Config{Scenario: sc, RunID: "wire",
-				Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}}
-			if _, err := Run(context.Background(), cfg); err != nil {
-				t.Fatal(err)
-			}
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			var b strings.Builder
-			fmt.Fprintf(&b, "# update_mode %s, %s, capacitor-updater 8.51.14 (A/ = android/src/main/java/ee/forgr/capacitor_updater/, I/ = ios/Sources/CapacitorUpdaterPlugin/)\n", tc.mode, tc.platform)
-			for _, sec := range []struct {
-				title string
-				lines []string
-			}{
-				{"/updates and bundle downloads, in order", h.requests},
-				{"/channel_self (the app's setChannel after each cold start until answered)", h.channel},
-				{"stats actions of the batches (JSON arrays), in order", h.stats},
-				{"stats posted alone (single objects, outside the batch)", h.alone},
-			} {
-				b.WriteString("## " + sec.title + "\n")
-				for _, l := range sec.lines {
-					fmt.Fprintf(&b, "%-72s  %s\n", l, wireRef(tc.platform, l))
-				}
-			}
-			path := filepath.Join("testdata", "wire", tc.mode+"-"+tc.platform+".golden")
-			if *updateGolden {
-				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to write it)", err)
-			}
-			if got := b.String(); aloneUnordered(got) != aloneUnordered(string(want)) {
-				t.Errorf("the wire differs from %s:\n%s", path, diffLines(string(want), got))
-			}
-		})
+`, mode, platform)
+	sc, err := scenarios.Parse("wire.yaml", []byte(src))
+	if err != nil {
+		return "", err
 	}
+	cfg := Config{Scenario: sc, RunID: "wire",
+		Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}}
+	if _, err := Run(context.Background(), cfg); err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# update_mode %s, %s, capacitor-updater 8.51.14 (A/ = android/src/main/java/ee/forgr/capacitor_updater/, I/ = ios/Sources/CapacitorUpdaterPlugin/)\n", mode, platform)
+	for _, sec := range []struct {
+		title string
+		lines []string
+	}{
+		{"/updates and bundle downloads, in order", h.requests},
+		{"/channel_self (the app's setChannel after each cold start until answered)", h.channel},
+		{"stats actions of the batches (JSON arrays), in order", h.stats},
+		{"stats posted alone (single objects, outside the batch)", h.alone},
+	} {
+		b.WriteString("## " + sec.title + "\n")
+		for _, l := range sec.lines {
+			fmt.Fprintf(&b, "%-72s  %s\n", l, wireRef(platform, l))
+		}
+	}
+	return b.String(), nil
 }
 
 // aloneUnordered sorts the lines of the "stats posted alone" section:
