@@ -41,6 +41,8 @@ func TestReportInBrowser(t *testing.T) {
 	}{
 		{"ci-smoke", real},
 		{"fixture-rollback", fixture.Run(fixture.Params{Seed: 11, Rollback: true})},
+		// Zips and per-file downloads: the delivery comparison draws.
+		{"fixture-delta", fixture.Run(fixture.Params{Seed: 13, Delta: true})},
 		// Series as long as a week sampled every minute: downsampled, the
 		// page still draws every chart.
 		{"fixture-long", fixture.Run(fixture.Params{Seed: 12, Samples: 10_000})},

@@ -39,6 +39,7 @@ func Report(run *results.Run, o Options) (*Document, error) {
 		cdn, errs := cdnCharts(run, o)
 		decodeErrs = append(decodeErrs, errs...)
 		sections = append(sections, cdn...)
+		sections = append(sections, deliveryCharts(run)...)
 		sections = append(sections, successCharts(run)...)
 		sections = append(sections, rollbackChart(run, o))
 		sections = append(sections, throughputCharts(run, o)...)

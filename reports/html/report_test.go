@@ -80,6 +80,32 @@ func TestReportGolden(t *testing.T) {
 	}
 }
 
+// A run that delivered both ways compares them; one that delivered zips
+// only has nothing to compare.
+func TestReportDeliverySections(t *testing.T) {
+	for _, tc := range []struct {
+		p    fixture.Params
+		want bool
+	}{{fixture.Params{Seed: 3, Delta: true}, true}, {fixture.Params{Seed: 3}, false}} {
+		d, err := Report(fixture.Run(tc.p), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]*Section{}
+		for _, s := range d.Sections() {
+			got[s.ID] = s
+		}
+		for _, id := range []string{"delivery_bytes", "delivery_install"} {
+			if (got[id] != nil) != tc.want {
+				t.Errorf("delta %v: section %s present %v", tc.p.Delta, id, got[id] != nil)
+			}
+		}
+		if tc.want && !strings.Contains(got["delivery_bytes"].Note, "saved") {
+			t.Errorf("the bytes note does not say what was saved: %q", got["delivery_bytes"].Note)
+		}
+	}
+}
+
 func TestReportChartsPresent(t *testing.T) {
 	d, err := Report(fixture.Run(fixture.Params{Seed: 3, Rollback: true}), Options{})
 	if err != nil {
