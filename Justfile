@@ -39,11 +39,11 @@ ci:
 
 # server benchmark: POST /updates of the demo server vs a constant handler (wrk, vegeta)
 bench-server:
-    bash scripts/bench-server.sh
+    bash bench/server.sh
 
 # stats ingestion benchmark: batches of events to the demo server, events/s, every acknowledged event checked in SQLite
 bench-stats:
-    bash scripts/bench-stats.sh
+    bash bench/stats.sh
 
 # load-generation benchmark: otasim's max profile vs vegeta and wrk, same requests, same server (bench/loadgen.sh)
 bench-loadgen:
@@ -53,13 +53,13 @@ bench-loadgen:
 bench-accuracy:
     bash bench/accuracy.sh
 
-# fleet-scale benchmark: a million devices through 24 virtual hours in one process (scripts/bench-fleet.sh; RUNS=3)
+# fleet-scale benchmark: a million devices through 24 virtual hours in one process (bench/fleet.sh; RUNS=3)
 bench-fleet:
-    bash scripts/bench-fleet.sh
+    bash bench/fleet.sh
 
 # calibrate the baseline's tolerances: ci-smoke healthy and 20 ms slower, pairs judged (docs/reports.md, Calibration)
 calibrate-tolerances:
-    bash scripts/calibrate-tolerances.sh
+    bash bench/calibrate-tolerances.sh
 
 # every benchmark in sequence; a missed goal does not stop the next one
 bench:

@@ -1,4 +1,4 @@
-# Shared helpers of the bench/*.sh scripts (sourced, not run).
+# Shared helpers of the bench/*.sh scripts (sourced, not run; bench/README.md).
 #
 # Peers: vegeta is taken from .cache/bin, then PATH, then GOPATH/bin, and
 # installed into .cache/bin (go install, pinned version) when missing; wrk
@@ -69,6 +69,21 @@ pinned() {
 	if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc --all)" -ge 2 ]; then
 		echo "taskset -c $1"
 	fi
+}
+
+# pin_set CPUS CMD...: run CMD on the cores CPUS (a taskset list) when
+# CPUS is set, as is otherwise; pin_set_bg the same for a command started
+# in the background (it execs, so that $! is the command itself).
+pin_set() {
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+
+pin_set_bg() {
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
 }
 
 machine() {

@@ -12,7 +12,7 @@
 #   wrk     `-t1 -cWORKERS` with bench/post.lua.
 # The server is pinned to core 0 and the generator to core 1 (taskset), so
 # that each generator has one core of its own and the server the other.
-# Targets: the constant handler (reference-server/benchtarget, the ceiling
+# Targets: the constant handler (bench/benchtarget, the ceiling
 # of net/http) and the demo reference server (`otasim serve --demo`, the full path).
 #
 # Prints each run, the medians, the spread and the ratios; the goals are
@@ -46,7 +46,7 @@ mkdir -p "$OUT"
 
 echo "== build"
 go build -o "$work/otasim" ./cmd/otasim
-go build -o "$work/benchtarget" ./reference-server/benchtarget
+go build -o "$work/benchtarget" ./bench/benchtarget
 go build -o "$work/bodies" ./bench/bodies
 
 cat >"$work/loadgen.yaml" <<EOF

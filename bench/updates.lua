@@ -1,4 +1,4 @@
--- wrk script of the server benchmark (scripts/bench-server.sh): POST
+-- wrk script of the server benchmark (bench/server.sh): POST
 -- /updates with an info object on version_name 1.0.0 of the demo app.
 -- Device ids cycle over a pool so that the server sees a fleet rather than
 -- one device. done() prints one machine-readable RESULT line.

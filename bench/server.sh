@@ -2,7 +2,7 @@
 # Server benchmark (docs/benchmarks.md, section "Server").
 #
 # Measures POST /updates of the demo reference server (`otasim serve
-# --demo`) side by side with reference-server/benchtarget, a constant
+# --demo`) side by side with bench/benchtarget, a constant
 # handler answering the same reply bytes:
 #   1. throughput: wrk, closed loop, ROUNDS rounds alternating the two;
 #   2. latency at a fixed rate: vegeta at half the full path's median
@@ -39,22 +39,11 @@ PPROF_PORT=${PPROF_PORT:-18092}
 APP=${BENCH_APP:-com.example.app}
 OUT=${OUT:-${TMPDIR:-/tmp}/otasim-bench-server}
 
-die() { echo "bench-server: $*" >&2; exit 1; }
+. bench/lib.sh
 command -v wrk >/dev/null || die "wrk not found (apt-get install wrk)"
 command -v jq >/dev/null || die "jq not found (apt-get install jq)"
 VEGETA=$(command -v vegeta || { [ -x .cache/bin/vegeta ] && echo "$PWD/.cache/bin/vegeta"; } || echo "$(go env GOPATH)/bin/vegeta")
 [ -x "$VEGETA" ] || die "vegeta not found (GOBIN=\$PWD/.cache/bin go install github.com/tsenart/vegeta/v12@v12.13.0)"
-
-pin() { # CPUS command...: run pinned when CPUS is set
-	local cpus=$1
-	shift
-	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-pin_bg() { # CPUS command...: as pin, for a background job; exec so that $! is the command
-	local cpus=$1
-	shift
-	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
-}
 
 work=$(mktemp -d)
 pids=()
@@ -64,17 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_up URL: poll a health endpoint, at most 10 s.
-wait_up() {
-	for _ in $(seq 100); do
-		curl -sf -o /dev/null "$1" && return 0
-		sleep 0.1
-	done
-	die "$1 did not come up"
-}
-
 echo "== build"
-go build -o "$work/benchtarget" ./reference-server/benchtarget
+go build -o "$work/benchtarget" ./bench/benchtarget
 const=http://127.0.0.1:$CONST_PORT
 if [ -n "${FULL_URL:-}" ]; then
 	full=$FULL_URL
@@ -83,10 +63,10 @@ else
 	full=http://127.0.0.1:$FULL_PORT
 	if [ "${PPROF:-}" = 1 ]; then
 		# The same server code in benchtarget -demo, which adds pprof.
-		pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$FULL_PORT" -pprof "127.0.0.1:$PPROF_PORT" >"$work/serve.log" 2>&1 &
+		pin_set_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$FULL_PORT" -pprof "127.0.0.1:$PPROF_PORT" >"$work/serve.log" 2>&1 &
 	else
 		if [ -n "${OTASIM_BIN:-}" ]; then cp "$OTASIM_BIN" "$work/otasim"; else go build -o "$work/otasim" ./cmd/otasim; fi
-		pin_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
+		pin_set_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$FULL_PORT" --db "$work/bench.db" >"$work/serve.log" 2>&1 &
 	fi
 	pids+=($!)
 fi
@@ -99,7 +79,7 @@ curl -sf -X POST -H 'Content-Type: application/json' -d "$(info 0)" "$full/updat
 	die "POST /updates failed on the demo server (see its log: $(tail -5 "$work/serve.log"))"
 echo "demo reply ($(wc -c <"$work/reply.json") bytes): $(cat "$work/reply.json")"
 
-pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -addr "127.0.0.1:$CONST_PORT" -body "$work/reply.json" &
+pin_set_bg "${SERVER_CPUS:-}" "$work/benchtarget" -addr "127.0.0.1:$CONST_PORT" -body "$work/reply.json" &
 pids+=($!)
 wait_up "$const/healthz"
 
@@ -113,7 +93,7 @@ sed "s|%s|$const|" "$work/targets.tmpl" >"$work/targets-const.json"
 
 run_wrk() { # name url -> appends "name rps p50 p90 p99 requests errors non2xx" (µs) to wrk.txt
 	local line
-	line=$(BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
+	line=$(BENCH_APP=$APP pin_set "${LOAD_CPUS:-}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s bench/updates.lua "$2/updates" | grep '^RESULT') ||
 		die "wrk against $1 printed no result"
 	echo "  $1: $line"
 	echo "$1 $line" | sed -E 's/RESULT |[a-z0-9_]+=//g' >>"$work/wrk.txt"
@@ -121,7 +101,7 @@ run_wrk() { # name url -> appends "name rps p50 p90 p99 requests errors non2xx" 
 
 run_wrk_low() { # name url -> appends the RESULT fields to wrk-low.txt
 	local line
-	line=$(BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c"$LOW_CONNS" -d"$DURATION" -s scripts/bench-updates.lua "$2/updates" | grep '^RESULT') ||
+	line=$(BENCH_APP=$APP pin_set "${LOAD_CPUS:-}" wrk -t1 -c"$LOW_CONNS" -d"$DURATION" -s bench/updates.lua "$2/updates" | grep '^RESULT') ||
 		die "wrk against $1 printed no result"
 	echo "  $1: $line"
 	echo "$1 $line" | sed -E 's/RESULT |[a-z0-9_]+=//g' >>"$work/wrk-low.txt"
@@ -129,21 +109,21 @@ run_wrk_low() { # name url -> appends the RESULT fields to wrk-low.txt
 
 run_vegeta() { # name rate -> appends "name p50 p90 p99 success" (µs) to vegeta.txt
 	local r
-	r=$(pin "${LOAD_CPUS:-}" "$VEGETA" attack -format=json -targets="$work/targets-$1.json" -rate="$2/s" -duration="$RATE_DURATION" \
+	r=$(pin_set "${LOAD_CPUS:-}" "$VEGETA" attack -format=json -targets="$work/targets-$1.json" -rate="$2/s" -duration="$RATE_DURATION" \
 		| "$VEGETA" report -type=json)
 	echo "$r" | jq -r --arg n "$1" '"\($n) \(.latencies["50th"]/1000|floor) \(.latencies["90th"]/1000|floor) \(.latencies["99th"]/1000|floor) \(.success) \(.throughput|floor)"' >>"$work/vegeta.txt"
 	echo "  $1 @ $2/s: $(tail -1 "$work/vegeta.txt" | awk '{printf "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, success %s, answered %d/s", $2/1000, $3/1000, $4/1000, $5, $6}')"
 }
 
-# median NAME COLUMN FILE
-median() {
-	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$3" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# median_of NAME COLUMN FILE: the median of COLUMN over FILE's NAME rows.
+median_of() {
+	awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$3" | median
 }
 
 echo "== machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(uname -sr), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg), tree $(git describe --always --dirty 2>/dev/null || echo unknown)${SERVER_CPUS:+, servers on CPU $SERVER_CPUS}${LOAD_CPUS:+, load generators on CPU $LOAD_CPUS}"
 echo "== warm-up"
-BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$full/updates" >/dev/null
-BENCH_APP=$APP pin "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s scripts/bench-updates.lua "$const/updates" >/dev/null
+BENCH_APP=$APP pin_set "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s bench/updates.lua "$full/updates" >/dev/null
+BENCH_APP=$APP pin_set "${LOAD_CPUS:-}" wrk -t1 -c8 -d2s -s bench/updates.lua "$const/updates" >/dev/null
 
 echo "== throughput: wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS rounds"
 for round in $(seq "$ROUNDS"); do
@@ -161,8 +141,8 @@ for round in $(seq "$ROUNDS"); do
 	fi
 	run_wrk const "$const"
 done
-full_rps=$(median full 2 "$work/wrk.txt")
-const_rps=$(median const 2 "$work/wrk.txt")
+full_rps=$(median_of full 2 "$work/wrk.txt")
+const_rps=$(median_of const 2 "$work/wrk.txt")
 ratio=$(awk -v a="$full_rps" -v b="$const_rps" 'BEGIN { printf "%.2f", a / b }')
 rate=${RATE:-$(awk -v a="$full_rps" 'BEGIN { printf "%d", a / 2 }')}
 
@@ -184,17 +164,17 @@ for round in $(seq "$ROUNDS"); do
 	run_wrk_low const "$const"
 done
 
-p99_full=$(median full 4 "$work/vegeta.txt")
-p99_low=$(median full 5 "$work/wrk-low.txt")
-p99_const=$(median const 4 "$work/vegeta.txt")
+p99_full=$(median_of full 4 "$work/vegeta.txt")
+p99_low=$(median_of full 5 "$work/wrk-low.txt")
+p99_const=$(median_of const 4 "$work/vegeta.txt")
 echo "== medians"
 ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; }
 printf '  %-6s %8s %8s %8s %14s %10s %12s\n' target 'req/s' 'p50 ms' 'p99 ms' "p99 ms @$rate/s" "c$LOW_CONNS req/s" "c$LOW_CONNS p99 ms"
 for n in full const; do
-	printf '  %-6s %8.0f %8s %8s %14s %10.0f %12s\n' "$n" "$(median $n 2 "$work/wrk.txt")" \
-		"$(ms "$(median $n 3 "$work/wrk.txt")")" "$(ms "$(median $n 5 "$work/wrk.txt")")" \
-		"$(ms "$(median $n 4 "$work/vegeta.txt")")" \
-		"$(median $n 2 "$work/wrk-low.txt")" "$(ms "$(median $n 5 "$work/wrk-low.txt")")"
+	printf '  %-6s %8.0f %8s %8s %14s %10.0f %12s\n' "$n" "$(median_of $n 2 "$work/wrk.txt")" \
+		"$(ms "$(median_of $n 3 "$work/wrk.txt")")" "$(ms "$(median_of $n 5 "$work/wrk.txt")")" \
+		"$(ms "$(median_of $n 4 "$work/vegeta.txt")")" \
+		"$(median_of $n 2 "$work/wrk-low.txt")" "$(ms "$(median_of $n 5 "$work/wrk-low.txt")")"
 done
 errors=$(awk '{ s += $7 + $8 } END { print s + 0 }' "$work/wrk.txt")
 echo "  socket errors + non-2xx over all wrk runs: $errors"
@@ -202,5 +182,5 @@ echo "  full / const requests/s: $ratio"
 status=0
 if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5) }'; then echo "  goal full >= 50% of const: met"; else echo "  goal full >= 50% of const: MISSED"; status=3; fi
 if awk -v p="$p99_full" 'BEGIN { exit !(p < 10000) }'; then echo "  goal p99 < 10 ms at $rate/s (vegeta): met"; else echo "  goal p99 < 10 ms at $rate/s (vegeta): MISSED"; status=3; fi
-echo "  full path p99 with $LOW_CONNS connections (wrk): $(ms "$p99_low") ms at $(median full 2 "$work/wrk-low.txt") req/s"
+echo "  full path p99 with $LOW_CONNS connections (wrk): $(ms "$p99_low") ms at $(median_of full 2 "$work/wrk-low.txt") req/s"
 exit $status

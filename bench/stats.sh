@@ -5,7 +5,7 @@
 # of DEVICES) to the demo reference server (`otasim serve --demo`) from
 # CONNS connections for DURATION, ROUNDS rounds, each on a fresh database.
 # After each round the server is stopped gracefully and
-# reference-server/statsbench verifies in its SQLite file that every
+# bench/statsbench verifies in its SQLite file that every
 # acknowledged event is stored. Prints events/s acknowledged per round and
 # their median; exits 3 when an acknowledged event is missing or a batch
 # failed.
@@ -29,17 +29,7 @@ PORT=${PORT:-18081}
 PPROF_PORT=${PPROF_PORT:-18093}
 OUT=${OUT:-${TMPDIR:-/tmp}/otasim-bench-stats}
 
-die() { echo "bench-stats: $*" >&2; exit 1; }
-pin() { # CPUS command...: run pinned when CPUS is set
-	local cpus=$1
-	shift
-	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-pin_bg() { # CPUS command...: pin in the background; exec so that $! is the command itself
-	local cpus=$1
-	shift
-	if [ -n "$cpus" ]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
-}
+. bench/lib.sh
 
 work=$(mktemp -d)
 server=
@@ -50,9 +40,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build"
-go build -o "$work/statsbench" ./reference-server/statsbench
+go build -o "$work/statsbench" ./bench/statsbench
 if [ "${PPROF:-}" = 1 ]; then
-	go build -o "$work/benchtarget" ./reference-server/benchtarget
+	go build -o "$work/benchtarget" ./bench/benchtarget
 elif [ -n "${OTASIM_BIN:-}" ]; then
 	cp "$OTASIM_BIN" "$work/otasim"
 else
@@ -62,9 +52,9 @@ url=http://127.0.0.1:$PORT
 
 start_server() { # db
 	if [ "${PPROF:-}" = 1 ]; then
-		pin_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$PORT" -pprof "127.0.0.1:$PPROF_PORT" -db "$1" >"$work/serve.log" 2>&1 &
+		pin_set_bg "${SERVER_CPUS:-}" "$work/benchtarget" -demo -addr "127.0.0.1:$PORT" -pprof "127.0.0.1:$PPROF_PORT" -db "$1" >"$work/serve.log" 2>&1 &
 	else
-		pin_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$PORT" --db "$1" --log-level warn >"$work/serve.log" 2>&1 &
+		pin_set_bg "${SERVER_CPUS:-}" "$work/otasim" serve --demo --addr "127.0.0.1:$PORT" --db "$1" --log-level warn >"$work/serve.log" 2>&1 &
 	fi
 	server=$!
 	for _ in $(seq 300); do
@@ -95,7 +85,7 @@ for round in $(seq "$ROUNDS"); do
 		curl -sf -o "$OUT/cpu.pprof" "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=5" &
 		prof=$!
 	fi
-	line=$(pin "${LOAD_CPUS:-}" "$work/statsbench" load -url "$url" -duration "$DURATION" -conns "$CONNS" \
+	line=$(pin_set "${LOAD_CPUS:-}" "$work/statsbench" load -url "$url" -duration "$DURATION" -conns "$CONNS" \
 		-devices "$DEVICES" -min "$MIN_BATCH" -max "$MAX_BATCH" -acked "$work/acked.txt")
 	if [ -n "${prof:-}" ]; then
 		wait "$prof" && cp "$work/benchtarget" "$OUT/benchtarget" &&
@@ -112,7 +102,7 @@ for round in $(seq "$ROUNDS"); do
 	rm -f "$db" "$db"-wal "$db"-shm
 	rm -rf "$db.bundles"
 done
-median=$(sort -g "$work/rates.txt" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+median=$(median <"$work/rates.txt")
 echo "== median: $median events/s acknowledged and stored (per round: $(tr '\n' ' ' <"$work/rates.txt"))"
 if [ "$status" = 0 ]; then echo "  nothing lost: every acknowledged event is stored, no batch failed"; else echo "  FAILED: events lost or batches refused (see above)"; fi
 exit $status
