@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,8 +40,11 @@ type Store struct {
 	// The writer's statements, prepared once on the one connection:
 	// preparing them again for every group commit cost about as much as
 	// the inserts of a small group.
-	insEvents           [4]*sql.Stmt // of eventChunk(i) rows
-	addCount, putDevice *sql.Stmt
+	insEvents, putDevices rowsStmt
+	addCount              *sql.Stmt
+	// commits and posts count the writer's group commits and the
+	// WriteEvents calls they carried (benchmarks read them).
+	commits, posts atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -145,9 +149,9 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.done
-	for _, st := range append(s.insEvents[:], s.addCount, s.putDevice) {
-		st.Close()
-	}
+	s.insEvents.close()
+	s.putDevices.close()
+	s.addCount.Close()
 	return s.db.Close()
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -108,14 +107,35 @@ func (s *Store) TouchDevice(d Device) {
 // acknowledged to anyone, so a crash may lose this much of it.
 const DeviceFlushInterval = 250 * time.Millisecond
 
+// groupWindow is the least time between the starts of two group commits
+// while requests come from several callers at once: a request that finds
+// the previous commit carried more than one and started less than
+// groupWindow ago waits until then, gathering others; otherwise it is
+// committed at once (a lone caller never waits). A commit's cost is
+// mostly fixed (the WAL frames of every page it touches: the events'
+// table and index leaves, the counts, the devices), and without the wait
+// a busy server's commits carried one or two /stats posts each.
+const groupWindow = 4 * time.Millisecond
+
 func (s *Store) writer() {
 	defer close(s.done)
 	tick := time.NewTicker(DeviceFlushInterval)
 	defer tick.Stop()
+	window := time.NewTimer(groupWindow)
+	window.Stop()
+	var last time.Time // start of the previous group commit
+	lastN := 0         // the requests it carried
 	for {
 		select {
 		case r := <-s.reqs:
-			s.commit(s.gather([]writeReq{r}))
+			batch := []writeReq{r}
+			if wait := groupWait(time.Since(last), lastN); wait > 0 {
+				batch = s.gatherFor(batch, window, wait)
+			} else {
+				batch = s.gather(batch)
+			}
+			last, lastN = time.Now(), len(batch)
+			s.commit(batch)
 		case <-tick.C:
 			s.commit(nil)
 		case <-s.stop:
@@ -130,6 +150,39 @@ func (s *Store) writer() {
 			return
 		}
 	}
+}
+
+// groupWait is how long a request waits for others: the rest of the
+// window when the previous group, started since ago, carried lastN
+// requests.
+func groupWait(since time.Duration, lastN int) time.Duration {
+	if lastN < 2 || since >= groupWindow {
+		return 0
+	}
+	return groupWindow - since
+}
+
+// gatherFor adds the requests that arrive within wait, up to maxGroup
+// events; the stop of the store ends the wait early.
+func (s *Store) gatherFor(batch []writeReq, window *time.Timer, wait time.Duration) []writeReq {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
+	window.Reset(wait)
+	defer window.Stop()
+	for n < maxGroup {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+			n += len(r.events)
+		case <-window.C:
+			return s.gather(batch)
+		case <-s.stop:
+			return s.gather(batch)
+		}
+	}
+	return batch
 }
 
 // gather adds whatever is queued now, up to maxGroup events.
@@ -177,60 +230,34 @@ func (s *Store) commit(batch []writeReq) {
 		}
 		s.devMu.Unlock()
 	}
+	s.commits.Add(1)
+	s.posts.Add(int64(len(batch)))
 	for _, r := range batch {
 		r.done <- err
 	}
 }
 
-// eventCols is the number of columns of a stats_events row the writer
-// inserts.
-const eventCols = 12
-
-// eventChunk is the number of rows of the i-th multi-row INSERT of
-// events: 64, 16, 4, 1. A group is inserted 64 rows per statement, its
-// remainder with the smaller ones; one statement per event spent most of
-// the writer's time in database/sql and the driver rather than SQLite.
-func eventChunk(i int) int { return 64 >> (2 * i) }
-
-// insertEventsSQL is the INSERT of n events.
-func insertEventsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO stats_events(app_id, device_id, action, version_name,
-		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-	}
-	return b.String()
-}
-
 // prepare prepares the writer's statements.
 func (s *Store) prepare(ctx context.Context) error {
-	for i := range s.insEvents {
-		st, err := s.db.PrepareContext(ctx, insertEventsSQL(eventChunk(i)))
-		if err != nil {
-			return fmt.Errorf("store: prepare: %w", err)
-		}
-		s.insEvents[i] = st
+	var err error
+	s.insEvents, err = s.prepareRows(ctx, `INSERT INTO stats_events(app_id, device_id, action, version_name,
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)`, 12, "")
+	if err != nil {
+		return err
 	}
-	for _, p := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&s.addCount, `INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
-		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`},
-		{&s.putDevice, `INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(app_id, device_id) DO UPDATE SET
+	// Every pending device is one row of a multi-row upsert; a group holds
+	// each device once (the pending map is keyed by device).
+	s.putDevices, err = s.prepareRows(ctx, `INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)`, 6,
+		`ON CONFLICT(app_id, device_id) DO UPDATE SET
 		platform = excluded.platform, version_name = excluded.version_name,
-		version_build = excluded.version_build, last_seen = excluded.last_seen`},
-	} {
-		st, err := s.db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return fmt.Errorf("store: prepare: %w", err)
-		}
-		*p.st = st
+		version_build = excluded.version_build, last_seen = excluded.last_seen`)
+	if err != nil {
+		return err
+	}
+	s.addCount, err = s.db.PrepareContext(ctx, `INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`)
+	if err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
 	}
 	return nil
 }
@@ -251,37 +278,22 @@ func (s *Store) insertEvents(tx *sql.Tx, batch []writeReq) error {
 			deltas[countKey{d.AppID, d.Bundle, d.Kind}] += d.N
 		}
 	}
-	args := make([]any, 0, eventCols*min(len(events), eventChunk(0)))
-	for i := range s.insEvents {
-		n := eventChunk(i)
-		if len(events) < n {
-			continue
-		}
-		// On the one connection the transaction holds, tx.Stmt reuses the
-		// statement already prepared there.
-		st := tx.Stmt(s.insEvents[i])
-		for len(events) >= n {
-			args = args[:0]
-			for _, e := range events[:n] {
-				meta := ""
-				if len(e.Metadata) > 0 {
-					b, err := json.Marshal(e.Metadata)
-					if err != nil {
-						return err
-					}
-					meta = string(b)
-				}
-				args = append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-					e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild)
+	args := make([]any, 0, 12*min(len(events), rowChunk(0)))
+	err := s.insEvents.exec(tx, len(events), args, func(args []any, k int) ([]any, error) {
+		e := events[k]
+		meta := ""
+		if len(e.Metadata) > 0 {
+			b, err := json.Marshal(e.Metadata)
+			if err != nil {
+				return args, err
 			}
-			if _, err := st.Exec(args...); err != nil {
-				return err
-			}
-			events = events[n:]
+			meta = string(b)
 		}
-	}
-	if len(deltas) == 0 {
-		return nil
+		return append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
+			e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild), nil
+	})
+	if err != nil || len(deltas) == 0 {
+		return err
 	}
 	cnt := tx.Stmt(s.addCount)
 	for k, n := range deltas {
@@ -298,13 +310,15 @@ func (s *Store) upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
 	if len(devs) == 0 {
 		return nil
 	}
-	st := tx.Stmt(s.putDevice)
+	list := make([]*Device, 0, len(devs))
 	for _, d := range devs {
-		if _, err := st.Exec(d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen)); err != nil {
-			return err
-		}
+		list = append(list, &d)
 	}
-	return nil
+	args := make([]any, 0, 6*min(len(list), rowChunk(0)))
+	return s.putDevices.exec(tx, len(list), args, func(args []any, k int) ([]any, error) {
+		d := list[k]
+		return append(args, d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen)), nil
+	})
 }
 
 // Counts returns every per-bundle counter.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -73,6 +74,119 @@ func TestWriteEventsMultiRow(t *testing.T) {
 			}
 			if sum[KindInstall] != int64(seq) || sum[KindUninstall] != int64(len(sizes)) {
 				t.Fatalf("counts %v after %d events in %d batches", counts, seq, len(sizes))
+			}
+		})
+	}
+}
+
+func TestGroupWait(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		since time.Duration
+		lastN int
+		want  time.Duration
+	}{
+		{0, 0, 0},                              // the first group
+		{0, 1, 0},                              // a lone caller never waits
+		{ms, 1, 0},                             //
+		{ms, 2, groupWindow - ms},              // busy: the rest of the window
+		{0, 50, groupWindow},                   //
+		{groupWindow, 50, 0},                   // the window is over
+		{groupWindow + ms, 2, 0},               //
+		{groupWindow - 1, 3, time.Duration(1)}, //
+	} {
+		if got := groupWait(c.since, c.lastN); got != c.want {
+			t.Errorf("groupWait(%v, %d) = %v, want %v", c.since, c.lastN, got, c.want)
+		}
+	}
+}
+
+// TestGatherFor: a group waiting out its window takes what was queued and
+// what comes within the window, and leaves what comes after it; the
+// clock is synctest's, so the wait is exact.
+func TestGatherFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Store{reqs: make(chan writeReq, 16), stop: make(chan struct{})}
+		req := func() writeReq { return writeReq{events: make([]Event, 2)} }
+		s.reqs <- req()
+		s.reqs <- req()
+		go func() {
+			time.Sleep(groupWindow / 2)
+			s.reqs <- req()
+			time.Sleep(groupWindow)
+			s.reqs <- req() // after the window: the next group's
+		}()
+		window := time.NewTimer(time.Hour)
+		window.Stop()
+		start := time.Now()
+		got := s.gatherFor([]writeReq{req()}, window, groupWindow)
+		if len(got) != 4 {
+			t.Errorf("gathered %d requests, want 4 (1 + 2 queued + 1 within the window)", len(got))
+		}
+		if waited := time.Since(start); waited != groupWindow {
+			t.Errorf("waited %v, want %v", waited, groupWindow)
+		}
+		time.Sleep(groupWindow) // the last send
+		if len(s.reqs) != 1 {
+			t.Errorf("%d requests left queued, want 1", len(s.reqs))
+		}
+	})
+}
+
+// TestWriterAlone: a lone caller's writes are committed one by one, at
+// once (synctest's clock shows no wait).
+func TestWriterAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := open(t, filepath.Join(t.TempDir(), "x.db"))
+		start := time.Now()
+		for i := range 5 {
+			ev := []Event{{AppID: "a.b", DeviceID: fmt.Sprint("d", i), Action: "set", VersionName: "1.1.0", Timestamp: int64(i)}}
+			if err := s.WriteEvents(context.Background(), ev, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("a lone caller waited %v for 5 writes, want 0", waited)
+		}
+		if c, p := s.commits.Load(), s.posts.Load(); c != 5 || p != 5 {
+			t.Errorf("%d commits of %d posts, want 5 of 5", c, p)
+		}
+	})
+}
+
+// TestDevicesMultiRow: pending devices of one commit cross the multi-row
+// upsert's chunks (64, 16, 4, 1); a later commit updates the rows it
+// touches and leaves the others.
+func TestDevicesMultiRow(t *testing.T) {
+	for _, n := range []int{1, 5, 64, 85, 150} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.db")
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t0 := time.UnixMilli(1_700_000_000_000).UTC()
+			want := map[string]Device{}
+			touch := func(d Device) { s.TouchDevice(d); want[d.DeviceID] = d }
+			for i := range n {
+				touch(Device{AppID: "a.b", DeviceID: fmt.Sprint("d", i), Platform: "ios", VersionName: "1.1.0",
+					VersionBuild: "1.0.0", LastSeen: t0.Add(time.Duration(i) * time.Second)})
+			}
+			s.commit(nil)
+			for i := 0; i < n; i += 3 {
+				touch(Device{AppID: "a.b", DeviceID: fmt.Sprint("d", i), Platform: "android", VersionName: "1.2.0",
+					VersionBuild: "2.0.0", LastSeen: t0.Add(time.Hour)})
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = open(t, path)
+			got := map[string]Device{}
+			if err := s.Devices(context.Background(), time.Time{}, func(d Device) { got[d.DeviceID] = d }); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("devices after reopening:\n got %v\nwant %v", got, want)
 			}
 		})
 	}
