@@ -3,83 +3,21 @@ package sim
 import (
 	"context"
 	"errors"
-	"math"
-	"net/url"
-	"sync"
 	"time"
 
-	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/metrics"
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/sched"
-	"github.com/otasim/otasim/sim/vclock"
 )
 
-// Kinds of jobs.
-const (
-	jobCheck uint8 = iota + 1
-	jobDownload
-	jobChannel
-	jobStats
-	// jobPost: one stats event posted at once as a single object.
-	jobPost
-)
-
-// job is one request: built by the engine, sent by a worker, handed back.
-type job struct {
-	kind       uint8
-	dev        uint32
-	intendedMs int64     // virtual
-	intended   time.Time // wall
-	info       protocol.Info
-	channel    string
-	chKind     uint8 // device.ReqChannel*
-	url        string
-	checksum   string
-	session    string
-	size       int64
-	bundle     uint8
-	nStats     int
-	events     []protocol.StatsEvent
-	opt        client.DownloadOptions
-	crypt      device.Crypt
-	manifest   *manifestJob // a per-file download
-	fopt       client.FilesOptions
-	shapeRTT   time.Duration // speed 1: the device's round trip, enforced
-	picked     time.Time     // when a worker took the job
-	// local: the device's network failed it; nothing was sent.
-	local bool
-
-	res client.Result
-	upd protocol.UpdateReply
-	ch  client.ChannelReply
-	chs []protocol.ChannelListItem
-	st  protocol.StatsReply
-	dl  client.Download
-}
-
-func (e *engine) newJob(kind uint8, dev uint32) *job {
-	s := &e.devs[dev]
-	j := &job{kind: kind, dev: dev, intendedMs: e.curAt}
-	j.intended = e.clk.WallForOffset(time.Duration(e.curAt) * time.Millisecond)
-	j.info = e.info(dev, s.Running)
-	j.opt.UserAgent = e.userAgent(dev)
-	return j
-}
-
-// offline reports whether the device is in an offline spell at t.
-func (e *engine) offline(dev uint32, t int64) bool {
-	p := e.profile(dev)
-	if p == nil || p.OfflineEvery <= 0 || p.OfflineFor <= 0 {
-		return false
-	}
-	every := p.OfflineEvery.D().Milliseconds()
-	phase := int64(e.pop.Uniform(dev, purposeOffline, 0) * float64(every))
-	return (t+phase)%every < p.OfflineFor.D().Milliseconds()
-}
+// A request's life: the engine builds a job (newJob) and dispatches it:
+// the device's modelled network may fail it at once (offline, a lost
+// connection), else a worker sends it (work) and hands it back; complete
+// records its measurements and delivers the outcome to the device's
+// state machine, at once or, when the modelled network would have taken
+// longer, at that virtual time (parked).
 
 // dispatch sends a job to the workers, or fails it on the device's side
 // (offline, lost connection).
@@ -87,9 +25,10 @@ func (e *engine) dispatch(j *job) {
 	if e.stopping {
 		return
 	}
-	if j.kind != jobStats && j.kind != jobPost {
-		e.busy[j.dev]++
-		e.modelledUntil[j.dev] = max(e.modelledUntil[j.dev], j.intendedMs+e.modelled(j))
+	if j.busies() {
+		sd := e.side.add(j.dev)
+		sd.busy++
+		sd.modelledUntil = max(sd.modelledUntil, j.intendedMs+e.modelled(j))
 	}
 	p := e.profile(j.dev)
 	if j.kind != jobDownload && p != nil {
@@ -129,118 +68,13 @@ func (e *engine) dispatch(j *job) {
 			j.shapeRTT = 0
 		}
 	}
-	e.inFlight++
-	e.rec.InFlight(e.inFlight)
-	if j.kind == jobDownload {
-		e.dlBacklog = send(e.dlJobs, e.dlBacklog, j)
-		return
-	}
-	e.backlog = send(e.jobs, e.backlog, j)
-}
-
-// send hands j to the workers without ever blocking the engine: when the
-// channel is full, j waits in the backlog (FIFO), which flush feeds as
-// workers free up. Blocking here could deadlock with workers blocked on
-// handing back their results.
-func send(ch chan *job, backlog []*job, j *job) []*job {
-	if len(backlog) == 0 {
-		select {
-		case ch <- j:
-			return backlog
-		default:
-		}
-	}
-	return append(backlog, j)
-}
-
-func flush(ch chan *job, backlog []*job) []*job {
-	for len(backlog) > 0 {
-		select {
-		case ch <- backlog[0]:
-			backlog[0] = nil
-			backlog = backlog[1:]
-		default:
-			return backlog
-		}
-	}
-	return backlog[:0]
-}
-
-// rtt is the device's modelled round trip (ms) with jitter.
-func (e *engine) rtt(dev uint32, t int64) int64 {
-	p := e.profile(dev)
-	if p == nil {
-		return 0
-	}
-	ms := p.RTT.D().Milliseconds()
-	if j := p.Jitter.D().Milliseconds(); j > 0 {
-		ms += int64(e.pop.Uniform(dev, purposeJitter, uint64(t)) * float64(j))
-	}
-	return ms
-}
-
-// modelled is the device-network time of a job in virtual ms: a round
-// trip, and for a download its bytes at the profile's bandwidth.
-func (e *engine) modelled(j *job) int64 {
-	p := e.profile(j.dev)
-	if p == nil {
-		return 0
-	}
-	ms := e.rtt(j.dev, j.intendedMs)
-	if mj := j.manifest; mj != nil && len(mj.fetch) > 0 {
-		// Files are fetched ManifestConcurrency at a time: a round trip
-		// for each wave.
-		c := max(e.Platform(j.dev).ManifestConcurrency, 1)
-		ms *= int64((len(mj.fetch) + c - 1) / c)
-	}
-	if j.kind == jobDownload && p.Bandwidth > 0 {
-		ms += int64(math.Ceil(float64(j.size) / float64(p.Bandwidth) * 1000))
-	}
-	return ms
-}
-
-func (e *engine) profile(dev uint32) *scenarios.NetworkProfile {
-	if len(e.profiles) == 0 {
-		return nil
-	}
-	return &e.profiles[e.attrs[dev].Profile]
+	e.pool.send(j)
+	e.rec.InFlight(e.pool.inFlight)
 }
 
 // park holds a completion until virtual time at.
 func (e *engine) park(j *job, at int64) {
-	var slot uint32
-	if n := len(e.freePark); n > 0 {
-		slot = e.freePark[n-1]
-		e.freePark = e.freePark[:n-1]
-		e.parked[slot] = j
-	} else {
-		slot = uint32(len(e.parked))
-		e.parked = append(e.parked, j)
-	}
-	e.q.Push(sched.Event{At: at, Device: j.dev, Kind: evDeliver, Arg: slot})
-}
-
-// startWorkers starts the pool; the returned channel closes when every
-// worker has returned (after jobs is closed).
-func (e *engine) startWorkers(ctx context.Context) <-chan struct{} {
-	var wg sync.WaitGroup
-	pool := func(n int, jobs <-chan *job) {
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range jobs {
-					e.work(ctx, j)
-					e.done <- j
-				}
-			}()
-		}
-	}
-	pool(e.set.workers, e.jobs)
-	pool(e.set.dlWorkers, e.dlJobs)
-	out := make(chan struct{})
-	go func() { wg.Wait(); close(out) }()
-	return out
+	e.q.Push(sched.Event{At: at, Device: j.dev, Kind: evDeliver, Arg: e.parked.park(j)})
 }
 
 // work sends one request. It runs on a worker and touches only the job.
@@ -290,7 +124,7 @@ func (e *engine) work(ctx context.Context, j *job) {
 // complete takes a job back from a worker: records its measurements and
 // hands its outcome to the device, at once or at its modelled time.
 func (e *engine) complete(j *job) {
-	e.inFlight--
+	e.pool.inFlight--
 	r := &j.res
 	sent := r.Sent
 	if sent.IsZero() {
@@ -341,10 +175,12 @@ func (e *engine) complete(j *job) {
 		if j.kind == jobStats {
 			e.statsDone(j)
 		}
+		e.jobs.put(j)
 		return
 	}
 	if j.kind == jobPost {
 		e.postDone(j)
+		e.jobs.put(j)
 		return
 	}
 	now := e.virtualMs()
@@ -354,11 +190,12 @@ func (e *engine) complete(j *job) {
 			return
 		}
 	}
-	e.curAt, e.curDev = now, j.dev
+	e.curAt = now
 	e.deliver(j)
 }
 
-// deliver hands a request's outcome to the device's state machine.
+// deliver hands a request's outcome to the device's state machine; the
+// job is done with afterwards.
 func (e *engine) deliver(j *job) {
 	i := j.dev
 	s := &e.devs[i]
@@ -375,116 +212,18 @@ func (e *engine) deliver(j *job) {
 		e.statsDone(j)
 	}
 	e.track(i, before, s.Running)
-	if j.kind != jobStats && j.kind != jobPost {
-		if e.busy[i]--; e.busy[i] == 0 {
-			delete(e.busy, i)
-			delete(e.modelledUntil, i)
-			mid := s.Running
-			e.endDeferred(i, s)
-			e.track(i, mid, s.Running)
+	if j.busies() {
+		// The machine may have sent more for the device meanwhile: its
+		// record is looked up again.
+		if sd := e.side.get(i); sd != nil && sd.busy > 0 {
+			if sd.busy--; sd.busy == 0 {
+				sd.modelledUntil = 0
+				mid := s.Running
+				e.endDeferred(i, s)
+				e.track(i, mid, s.Running)
+				e.side.release(i)
+			}
 		}
 	}
-}
-
-// checkResult reads an /updates reply as the plugin does
-// (A/CapgoUpdater.java:2219 makeJsonRequest, A/CapacitorUpdaterPlugin.java
-// :4598 normalizedUpdateResponseKind): no reply, a 429, an error status
-// without the protocol's error, a body that is not JSON and a kind the
-// plugin does not know are all failures; a reply with an error or a kind
-// is read before its version.
-func (e *engine) checkResult(j *job) device.CheckResult {
-	r := &j.res
-	cr := device.CheckResult{Status: r.Status, Kind: protocol.KindFailed}
-	if j.local || (r.Err != nil && !errors.Is(r.Err, client.ErrInvalidReply)) {
-		cr.Status = 0
-		return cr
-	}
-	u := &j.upd
-	cr.Code = u.Error
-	if r.Status == 429 {
-		cr.Block = e.blockOf(j)
-	}
-	if r.Err != nil {
-		return cr // not JSON
-	}
-	if u.Error != "" || u.Kind != "" {
-		switch u.Kind {
-		case protocol.KindUpToDate, protocol.KindBlocked:
-			cr.Kind = u.Kind
-		}
-		return cr
-	}
-	if r.Status < 200 || r.Status > 299 || u.Version == "" {
-		return cr
-	}
-	cr.Kind = ""
-	cr.Update = true
-	s := &e.devs[j.dev]
-	switch {
-	case u.Version == protocol.Builtin:
-		cr.Bundle = device.Builtin
-		return cr
-	case u.Version == e.versionName(j.dev, s.Running):
-		cr.Bundle = s.Running
-		return cr
-	}
-	idx, ok := e.bundles.lookup(u.Version)
-	if !ok || idx == device.Builtin {
-		cr.Update, cr.Kind = false, protocol.KindFailed
-		return cr
-	}
-	cr.Bundle = idx
-	if pu, err := url.Parse(u.URL); (u.URL == "" || err != nil || pu.Scheme == "") && len(u.Manifest) == 0 {
-		cr.NoURL = true
-		return cr
-	}
-	cr.Manifest = len(u.Manifest) > 0
-	e.dl[j.dev] = pendingDownload{url: u.URL, checksum: u.Checksum, session: u.SessionKey, manifest: u.Manifest}
-	return cr
-}
-
-// blockOf is a 429's block in ms from its retry hints (client.Result).
-func (e *engine) blockOf(j *job) int64 {
-	r := &j.res
-	if r.RetryAfter >= 0 {
-		return r.RetryAfter.Milliseconds()
-	}
-	if r.ResetAt > 0 {
-		return r.ResetAt - (vclock.Epoch().UnixMilli() + e.curAt)
-	}
-	return 0
-}
-
-// channelResult reads a /channel_self reply as the plugin does
-// (A/CapgoUpdater.java:2413 setChannel, :2489 getChannel).
-func (e *engine) channelResult(j *job) device.ChannelResult {
-	r := &j.res
-	cr := device.ChannelResult{Kind: j.chKind, Status: r.Status, Code: j.ch.Error, Channel: device.None}
-	if j.local || r.Err != nil {
-		if j.local || !errors.Is(r.Err, client.ErrInvalidReply) {
-			cr.Status = 0
-		}
-		return cr
-	}
-	if r.Status == 429 {
-		cr.Block = e.blockOf(j)
-	}
-	cr.OK = r.Status >= 200 && r.Status <= 299 && j.ch.Error == ""
-	if !cr.OK {
-		return cr
-	}
-	c := &e.pop.Cohorts[e.attrs[j.dev].Cohort]
-	switch j.chKind {
-	case device.ReqChannelSet:
-		if j.ch.Unset {
-			cr.Channel = e.channelIndex(c.Channel)
-		} else {
-			cr.Channel = e.channelIndex(j.channel)
-		}
-	case device.ReqChannelGet:
-		if j.ch.Channel != protocol.Builtin {
-			cr.Channel = e.channelIndex(j.ch.Channel)
-		}
-	}
-	return cr
+	e.jobs.put(j)
 }

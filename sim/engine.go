@@ -47,40 +47,39 @@ const activeWindow = 24 * 3600 * 1000
 // before it counts as late.
 const lateBound = 100 * time.Millisecond
 
-// engine is one run. Everything here belongs to the engine goroutine.
+// engine is one run. Everything here belongs to the engine goroutine;
+// workers see only the jobs handed to them.
 type engine struct {
 	cfg   *Config
 	set   settings
 	log   *slog.Logger
 	sc    *scenarios.Scenario
-	pop   *population.Population
-	cl    *client.Client
+	now   func() time.Time // the wall clock
 	clk   *vclock.Clock
-	q     *sched.Queue
-	rec   *metrics.Recorder
-	m     device.Machine
-	now   func() time.Time
 	endMs int64
 
-	devs  []device.State
-	attrs []population.Attrs
-	ran   []uint64 // bundles each device has run (bit per bundle)
-	// cached has a bit per bundle whose files are in the device's delta
-	// cache (manifest.go).
-	cached []uint64
+	pop *population.Population
+	cl  *client.Client
+	rec *metrics.Recorder
+	m   device.Machine
+	q   *sched.Queue // every device's next events, the samples and the timeline
+
+	// The fleet, by device: its state, derived attributes, the bundles it
+	// ran and those whose files are in its delta cache (a bit per bundle,
+	// manifest.go); running[cohort][bundle] counts devices running a
+	// bundle, kept at every change (rollback tracking needs it between
+	// samples).
+	devs    []device.State
+	attrs   []population.Attrs
+	ran     []uint64
+	cached  []uint64
+	running [][]int64
 
 	bundles  bundleTable
 	profiles []scenarios.NetworkProfile // by population profile index
 	cohorts  []string
-	// plats are the platforms; cohortPlat[cohort][platform choice] the
-	// index of one; versionCodes[cohort][native choice] its version_code.
-	plats        []platform
-	cohortPlat   [][]uint8
-	versionCodes [][]string
+	plats    platformTable
 
-	// per-device side state, only while needed
-	dl      map[uint32]pendingDownload
-	partial map[uint32]*partialFiles
 	// files are the synthetic bundles' files; deliv the delivery metrics;
 	// key the app's key pair when it has encrypted bundles (devices hold
 	// pub), opened the encrypted hashes already opened with it;
@@ -92,39 +91,22 @@ type engine struct {
 	keyID       string
 	opened      map[string]string
 	curManifest []protocol.ManifestFile
-	// busy counts a device's checks, self-assigns and downloads in
-	// flight; modelledUntil is when the modelled network ends the last
-	// of them; ending holds session ends waiting for them.
-	busy          map[uint32]uint8
-	modelledUntil map[uint32]int64
-	ending        map[uint32]int64
-	stats         map[uint32]*statsQueue
-	parked        []*job // completions waiting for their modelled virtual time
-	freePark      []uint32
 
-	// running[cohort][bundle] counts devices running a bundle, updated at
-	// every change (rollback tracking needs it between samples).
-	running [][]int64
+	side   sides      // per-device side state while requests are in flight
+	stats  statsState // per-device stats queues and their outcomes
+	pool   *pool      // workers, their lanes and backlogs
+	parked parking    // completions waiting for their modelled time
+	jobs   jobPool
 
-	// the event being handled: its virtual time (ms) is the intended time
-	// of what it causes.
-	curAt  int64
-	curDev uint32
+	// curAt is the virtual time (ms) of the event being handled: the
+	// intended time of what it causes.
+	curAt    int64
+	stopping bool // the clock ended: nothing new is sent
 
-	jobs      chan *job // API calls
-	dlJobs    chan *job // bundle downloads, on their own workers
-	backlog   []*job    // jobs waiting for room in jobs
-	dlBacklog []*job
-	done      chan *job
-	inFlight  int64
-	stopping  bool
-
-	timeline     timelineState
-	push         pushState
-	series       seriesBuilder
-	fleet        map[string]*results.BundleCounts // counts the server acknowledged
-	warnings     []string
-	droppedStats int64
+	timeline timelineState
+	push     pushState
+	series   seriesBuilder
+	warnings []string
 
 	// loss finds the spans in which the target answered nothing; abort
 	// stops the run on abort_on_fail (abort.go); abandoned counts the
@@ -134,11 +116,6 @@ type engine struct {
 	abortedBy string
 	abandoned int64
 	stoppedMs int64 // virtual time the loop stopped (the end, Ctrl-C or an abort)
-}
-
-type pendingDownload struct {
-	url, checksum, session string
-	manifest               []protocol.ManifestFile
 }
 
 // Run runs the scenario. It returns the results also when ctx is cancelled
@@ -159,9 +136,7 @@ func Run(ctx context.Context, cfg Config) (*results.Run, error) {
 
 func newEngine(cfg *Config) (*engine, error) {
 	e := &engine{cfg: cfg, set: cfg.settings(), sc: cfg.Scenario, log: cfg.Logger, now: cfg.Now,
-		dl: map[uint32]pendingDownload{}, partial: map[uint32]*partialFiles{}, opened: map[string]string{},
-		files: &fileReg{byHash: map[string]uint32{}}, busy: map[uint32]uint8{}, modelledUntil: map[uint32]int64{},
-		ending: map[uint32]int64{}, stats: map[uint32]*statsQueue{}, fleet: map[string]*results.BundleCounts{}}
+		opened: map[string]string{}, files: &fileReg{byHash: map[string]uint32{}}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -186,11 +161,13 @@ func newEngine(cfg *Config) (*engine, error) {
 	for _, c := range pop.Cohorts {
 		e.cohorts = append(e.cohorts, c.Name)
 	}
-	e.initPlatforms()
+	e.plats = newPlatformTable(pop, e.sc.App.ID)
 	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
 	e.deliv = metrics.NewDeliveries(len(pop.Cohorts), len(pop.Profiles))
 	e.loss = metrics.NewLossWatch(metrics.LossWindow, metrics.LossMinFailures)
 	e.abort.watch = verdict.NewWatch(e.sc.TargetSpecs())
+	e.side, e.stats = newSides(pop.N), newStatsState(pop.N)
+	e.pool = newPool(e.set.workers, e.set.dlWorkers, e.set.maxBacklog)
 	e.m = device.Machine{Env: e}
 	e.endMs = e.set.duration.Milliseconds()
 	e.running = make([][]int64, len(pop.Cohorts))
@@ -224,10 +201,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 
 	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
-	e.jobs = make(chan *job, 2*e.set.workers)
-	e.dlJobs = make(chan *job, 2*e.set.dlWorkers)
-	e.done = make(chan *job, 1<<16)
-	workersDone := e.startWorkers(hardCtx)
+	workersDone := e.pool.start(hardCtx, e.work)
 	e.push.init(hardCtx)
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
 
@@ -249,16 +223,14 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	}
 	e.drain(drain)
 	hardCancel()
-	e.backlog, e.dlBacklog = nil, nil
-	close(e.jobs)
-	close(e.dlJobs)
+	e.pool.close()
 	// Workers finish what they hold (cancelled); keep taking their results
 	// so none blocks handing one back.
 	for waiting := true; waiting; {
 		select {
 		case <-workersDone:
 			waiting = false
-		case <-e.done:
+		case <-e.pool.done:
 		}
 	}
 	e.timeline.stop()
@@ -378,15 +350,14 @@ func (e *engine) loop(ctx context.Context) bool {
 		progressEvery = time.Second
 	}
 	for {
-		e.backlog = flush(e.jobs, e.backlog)
-		e.dlBacklog = flush(e.dlJobs, e.dlBacklog)
+		e.pool.flush()
 		nowMs := e.virtualMs()
-		if e.saturated() && nowMs >= e.endMs {
+		if e.pool.saturated() && nowMs >= e.endMs {
 			// The clock ran out while the workers could not keep up: what
 			// is still queued counts as dropped.
 			return false
 		}
-		for !e.saturated() {
+		for !e.pool.saturated() {
 			ev, ok := e.q.Peek()
 			if !ok || ev.At > nowMs {
 				break
@@ -403,7 +374,7 @@ func (e *engine) loop(ctx context.Context) bool {
 	drainDone:
 		for {
 			select {
-			case j := <-e.done:
+			case j := <-e.pool.done:
 				e.complete(j)
 			default:
 				break drainDone
@@ -422,7 +393,7 @@ func (e *engine) loop(ctx context.Context) bool {
 			wait = e.clk.WallForOffset(time.Duration(ev.At) * time.Millisecond).Sub(e.now())
 		}
 		wait = min(wait, progressEvery)
-		if e.saturated() {
+		if e.pool.saturated() {
 			// Wait for a worker to hand a job back (or the end of the
 			// clock), not for the next event.
 			wait = min(progressEvery, max(e.clk.WallForOffset(time.Duration(e.endMs)*time.Millisecond).Sub(e.now()), time.Millisecond))
@@ -434,7 +405,7 @@ func (e *engine) loop(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return true
-		case j := <-e.done:
+		case j := <-e.pool.done:
 			e.complete(j)
 		case r := <-e.timeline.results:
 			e.timelineResult(r)
@@ -447,47 +418,33 @@ func (e *engine) loop(ctx context.Context) bool {
 	}
 }
 
-// maxBacklog bounds the requests waiting for a worker. Beyond it the
-// engine stops taking due events until workers catch up: they wait in
-// the event heap (a few bytes each, counted late when taken) instead of
-// as requests (a kilobyte each), so a generator that cannot keep up
-// stays within its memory and says so, and what is still due at the end
-// is reported as dropped.
-const maxBacklog = 4096
-
-// saturated reports whether the workers are that far behind.
-func (e *engine) saturated() bool { return len(e.backlog)+len(e.dlBacklog) >= e.set.maxBacklog }
-
 // drain waits for requests in flight, handling their completions (without
 // sending anything new), for at most d.
 func (e *engine) drain(d time.Duration) {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
-	for e.inFlight > 0 {
-		e.backlog = flush(e.jobs, e.backlog)
-		e.dlBacklog = flush(e.dlJobs, e.dlBacklog)
+	for e.pool.inFlight > 0 {
+		e.pool.flush()
 		select {
-		case j := <-e.done:
+		case j := <-e.pool.done:
 			e.complete(j)
 		case <-deadline.C:
-			e.abandoned = e.inFlight
-			e.warnings = append(e.warnings, fmt.Sprintf("%d requests still in flight at the end were abandoned", e.inFlight))
+			e.abandoned = e.pool.inFlight
+			e.warnings = append(e.warnings, fmt.Sprintf("%d requests still in flight at the end were abandoned", e.pool.inFlight))
 			return
 		}
 	}
 	// Stats replies held back for their modelled network time still
 	// count; other parked completions and queued events are dropped.
-	for k, j := range e.parked {
-		if j != nil && j.kind == jobStats {
-			e.parked[k] = nil
-			e.statsDone(j)
-		}
-	}
+	e.parked.takeEach(func(j *job) bool { return j.kind == jobStats }, func(j *job) {
+		e.statsDone(j)
+		e.jobs.put(j)
+	})
 }
 
 // handle runs one due event.
 func (e *engine) handle(ev sched.Event) {
-	e.curAt, e.curDev = ev.At, ev.Device
+	e.curAt = ev.At
 	if ev.Device == noDevice {
 		switch ev.Kind {
 		case evSample:
@@ -513,10 +470,7 @@ func (e *engine) handle(ev sched.Event) {
 	case evFlushStats:
 		e.flushStats(i)
 	case evDeliver:
-		j := e.parked[ev.Arg]
-		e.parked[ev.Arg] = nil
-		e.freePark = append(e.freePark, ev.Arg)
-		e.deliver(j)
+		e.deliver(e.parked.take(ev.Arg))
 	case evPush:
 		e.m.Push(s, i, ev.At)
 	default:
@@ -536,41 +490,4 @@ func (e *engine) track(i uint32, before, after uint8) {
 	newly := e.ran[i]&(1<<after) == 0
 	e.ran[i] |= 1 << after
 	e.timeline.onChange(e, before, after, newly)
-}
-
-// progress is the live snapshot.
-func (e *engine) progress() results.Progress {
-	p := results.Progress{
-		VirtualS: float64(e.virtualMs()) / 1000, DurationS: e.set.duration.Seconds(),
-		WallS: e.now().Sub(e.clk.WallStart()).Seconds(), Devices: e.pop.N,
-		Bundle: e.timeline.judged, Requests: e.rec.Requests(), Failures: e.rec.Failures(),
-		InFlight: e.inFlight, LagP99Ms: float64(e.rec.LagP99().Microseconds()) / 1000,
-	}
-	p.Active, p.Adoption = e.series.lastActive, e.series.lastShare
-	if e.loss.Lost() {
-		out := e.loss.Outages()
-		at := out[len(out)-1].LostAtS
-		p.TargetLostAtS = &at
-	}
-	p.RequestsPerS = e.series.lastRate
-	if e.timeline.judged != "" {
-		p.AdoptionBySegment = make(map[string]float64, len(e.cohorts))
-		for c, name := range e.cohorts {
-			p.AdoptionBySegment[name] = e.series.lastCohort[c]
-		}
-	}
-	names := metrics.EndpointNames()
-	for ep, q := range e.rec.TakeProgress() {
-		if q.Count == 0 {
-			continue
-		}
-		if p.LatencyMs == nil {
-			p.LatencyMs = map[string]results.LatencyQuantiles{}
-		}
-		p.LatencyMs[names[ep]] = results.LatencyQuantiles{P50: q.P50, P95: q.P95, P99: q.P99}
-	}
-	if e.cfg.ProgressTotals {
-		p.Totals = e.totals()
-	}
-	return p
 }

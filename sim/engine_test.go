@@ -205,32 +205,6 @@ func deref(p *float64) any {
 	return *p
 }
 
-func TestSendBacklog(t *testing.T) {
-	ch := make(chan *job, 2)
-	var backlog []*job
-	jobs := make([]*job, 5)
-	for i := range jobs {
-		jobs[i] = &job{dev: uint32(i)}
-		backlog = send(ch, backlog, jobs[i])
-	}
-	if len(ch) != 2 || len(backlog) != 3 {
-		t.Fatalf("channel %d, backlog %d", len(ch), len(backlog))
-	}
-	var got []uint32
-	for len(got) < 5 {
-		got = append(got, (<-ch).dev)
-		backlog = flush(ch, backlog)
-	}
-	for i, d := range got {
-		if d != uint32(i) {
-			t.Fatalf("order %v, want FIFO", got)
-		}
-	}
-	if len(backlog) != 0 {
-		t.Fatalf("backlog left: %d", len(backlog))
-	}
-}
-
 func TestDifference(t *testing.T) {
 	// Newcombe (1998), example (e): 56/70 vs 48/80 → difference 0.2,
 	// interval 0.0524 to 0.3339.

@@ -31,7 +31,7 @@ func (e *engine) Behaviour(dev uint32) *device.Behaviour {
 }
 
 func (e *engine) Platform(dev uint32) *device.Platform {
-	return &e.plats[e.platOf(dev)].dev
+	return &e.plats.of(&e.attrs[dev]).dev
 }
 
 func (e *engine) InWindow(dev uint32, now int64) bool {
@@ -74,8 +74,10 @@ func (e *engine) Send(dev uint32, kind uint8, arg uint8) {
 		e.dispatch(j)
 	case device.ReqDownload:
 		j := e.newJob(jobDownload, dev)
-		p := e.dl[dev]
-		delete(e.dl, dev)
+		var p pendingDownload
+		if sd := e.side.get(dev); sd != nil {
+			p, sd.dl = sd.dl, pendingDownload{}
+		}
 		j.url, j.checksum, j.session, j.bundle = p.url, p.checksum, p.session, arg
 		if len(p.manifest) > 0 {
 			e.prepareFiles(j, p)
@@ -84,6 +86,7 @@ func (e *engine) Send(dev uint32, kind uint8, arg uint8) {
 			e.zipCrypt(j)
 		}
 		e.dispatch(j)
+		e.side.release(dev)
 	}
 }
 
@@ -149,11 +152,11 @@ func (e *engine) channelOf(dev uint32) string {
 func (e *engine) info(dev uint32, version uint8) protocol.Info {
 	a := &e.attrs[dev]
 	c := &e.pop.Cohorts[a.Cohort]
-	pl := &e.plats[e.platOf(dev)]
+	pl := e.plats.of(a)
 	ch := e.channelOf(dev)
 	return protocol.Info{
 		Platform: pl.dev.Name, DeviceID: e.pop.DeviceID(dev), AppID: e.sc.App.ID,
-		VersionBuild: e.pop.Native(a), VersionCode: e.versionCodes[a.Cohort][a.Native],
+		VersionBuild: e.pop.Native(a), VersionCode: e.plats.versionCodes[a.Cohort][a.Native],
 		VersionOS: pl.versionOS, VersionName: e.versionName(dev, version),
 		PluginVersion: c.PluginVersion, IsProd: true, InstallSource: pl.installSource,
 		DefaultChannel: ch, KeyID: e.keyID,

@@ -10,22 +10,22 @@ import (
 // backlog, and the targets judged on the run so far. It runs once a
 // progress snapshot (about a second), never per request.
 func (e *engine) totals() *results.Totals {
-	t := &results.Totals{Backlog: int64(len(e.backlog) + len(e.dlBacklog))}
+	t := &results.Totals{Backlog: int64(e.pool.waiting())}
 	e.rec.Totals(t, e.cohorts, e.pop.Profiles)
 	t.Active = make(map[string]int64, len(e.cohorts))
 	t.Running = make(map[string]map[string]int64, len(e.cohorts))
 	b := &e.series
 	nB := 0
 	if len(e.cohorts) > 0 {
-		nB = len(b.lastCounts) / len(e.cohorts)
+		nB = len(b.last.running) / len(e.cohorts)
 	}
 	for c, name := range e.cohorts {
-		if c < len(b.lastActiveBy) {
-			t.Active[name] = int64(b.lastActiveBy[c])
+		if c < len(b.last.active) {
+			t.Active[name] = int64(b.last.active[c])
 		}
 		m := make(map[string]int64, nB)
 		for k := range nB {
-			m[e.bundles.name(uint8(k))] = int64(b.lastCounts[c*nB+k])
+			m[e.bundles.name(uint8(k))] = int64(b.last.running[c*nB+k])
 		}
 		t.Running[name] = m
 	}

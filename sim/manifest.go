@@ -54,7 +54,8 @@ func (e *engine) holds(dev uint32, b uint8, entry int, hash string) bool {
 	if e.files.in[id]&e.cached[dev] != 0 {
 		return true
 	}
-	if p := e.partial[dev]; p != nil && samePath && p.bundle == b && entry/64 < len(p.have) && p.have[entry/64]&(1<<(entry%64)) != 0 {
+	if sd := e.side.get(dev); sd != nil && sd.partial != nil && samePath && sd.partial.bundle == b && entry/64 < len(sd.partial.have) &&
+		sd.partial.have[entry/64]&(1<<(entry%64)) != 0 {
 		return true
 	}
 	return false
@@ -146,9 +147,12 @@ func (e *engine) manifestResult(j *job) *device.ManifestResult {
 		if j.bundle < device.MaxBundles {
 			e.cached[j.dev] |= 1 << j.bundle
 		}
-		delete(e.partial, j.dev)
+		if sd := e.side.get(j.dev); sd != nil {
+			sd.partial = nil
+			e.side.release(j.dev)
+		}
 	case mr.Done > mj.reused:
-		e.partial[j.dev] = &partialFiles{bundle: j.bundle, have: have}
+		e.side.add(j.dev).partial = &partialFiles{bundle: j.bundle, have: have}
 	}
 	return mr
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/vclock"
 )
 
@@ -68,27 +69,58 @@ func BenchmarkSample(b *testing.B) {
 // recorded and the reply handed to the device's state machine.
 func BenchmarkEngineCheck(b *testing.B) {
 	e := benchEngine(b, "quickstart")
-	e.jobs, e.dlJobs = make(chan *job, 1), make(chan *job, 1)
+	e.pool = newPool(1, 1, maxBacklog)
 	reply := protocol.UpdateReply{Error: protocol.CodeNoNewVersion, Kind: protocol.KindUpToDate}
 	n := uint32(e.pop.N)
 	b.ReportAllocs()
 	var dev uint32
 	for b.Loop() {
 		dev = (dev + 7919) % n
-		e.curAt, e.curDev = 0, dev
+		e.curAt = 0
 		e.dispatch(e.newJob(jobCheck, dev))
 		var j *job
 		select {
-		case j = <-e.jobs:
+		case j = <-e.pool.api.ch:
 		default:
-			if len(e.backlog) == 0 {
-				continue // the device's network failed it locally
-			}
-			j, e.backlog = e.backlog[0], e.backlog[1:]
+			continue // the device's network failed it locally
 		}
 		now := time.Now()
 		j.picked, j.res, j.upd = now, client.Result{Status: 200, Sent: now, Done: now, RetryAfter: -1}, reply
 		e.complete(j)
+	}
+}
+
+// BenchmarkEngineStats is the engine's side of one stats post without the
+// HTTP: three events queued by a device (a cold start's launch events
+// with their metadata among them), the tick's batch built and
+// dispatched, taken back acknowledged and counted.
+func BenchmarkEngineStats(b *testing.B) {
+	e := benchEngine(b, "quickstart")
+	e.pool = newPool(1, 1, maxBacklog)
+	n := uint32(e.pop.N)
+	b.ReportAllocs()
+	var dev uint32
+	for b.Loop() {
+		dev = (dev + 7919) % n
+		e.devs[dev].Flags |= device.FlagProcess
+		e.curAt = 0
+		e.Stat(dev, protocol.ActionAppLaunchStart, device.Builtin, device.None)
+		e.Stat(dev, protocol.ActionMovedToForeground, device.Builtin, device.None)
+		e.Stat(dev, protocol.ActionAppLaunchReady, device.Builtin, device.None)
+		e.flushStats(dev)
+		var j *job
+		select {
+		case j = <-e.pool.api.ch:
+		default:
+			continue // the device's network failed it locally
+		}
+		now := time.Now()
+		j.picked, j.res = now, client.Result{Status: 200, Sent: now, Done: now, RetryAfter: -1}
+		j.st.Status = "ok"
+		e.complete(j)
+		if e.stats.queues.get(dev) != nil {
+			b.Fatal("the queue outlived its acknowledged events")
+		}
 	}
 }
 

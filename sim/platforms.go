@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"time"
-
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/device"
+	"github.com/otasim/otasim/sim/population"
 )
 
 // platform is a device platform: the plugin's behaviour (device.Platform)
@@ -30,59 +28,52 @@ func newPlatforms() ([]platform, map[string]uint8) {
 	return plats, map[string]uint8{protocol.PlatformAndroid: 0, protocol.PlatformIOS: 1, protocol.PlatformElectron: 2}
 }
 
-// initPlatforms fills the per-cohort platform indexes and version codes.
-func (e *engine) initPlatforms() {
-	var byName map[string]uint8
-	e.plats, byName = newPlatforms()
-	e.cohortPlat = make([][]uint8, len(e.pop.Cohorts))
-	e.versionCodes = make([][]string, len(e.pop.Cohorts))
-	for c := range e.pop.Cohorts {
-		co := &e.pop.Cohorts[c]
-		for _, n := range co.Platforms.Names {
-			e.cohortPlat[c] = append(e.cohortPlat[c], byName[n])
-		}
-		for _, v := range co.Natives.Names {
-			e.versionCodes[c] = append(e.versionCodes[c], versionCode(v))
-		}
-	}
+// platformTable is what each cohort's devices run and send, by the
+// cohort's platform and native version choices (population.Attrs).
+type platformTable struct {
+	plats []platform
+	// byChoice[cohort][platform choice] is the index of a platform,
+	// agent[cohort][platform choice] its devices' User-Agent;
+	// versionCodes[cohort][native choice] a native version's version_code.
+	byChoice     [][]uint8
+	agent        [][]string
+	versionCodes [][]string
 }
 
-// platOf is the index of a device's platform in e.plats.
-func (e *engine) platOf(dev uint32) uint8 {
-	a := &e.attrs[dev]
-	return e.cohortPlat[a.Cohort][a.Platform]
+func newPlatformTable(pop *population.Population, appID string) platformTable {
+	var t platformTable
+	var byName map[string]uint8
+	t.plats, byName = newPlatforms()
+	n := len(pop.Cohorts)
+	t.byChoice, t.agent, t.versionCodes = make([][]uint8, n), make([][]string, n), make([][]string, n)
+	for c := range pop.Cohorts {
+		co := &pop.Cohorts[c]
+		for _, name := range co.Platforms.Names {
+			p := byName[name]
+			t.byChoice[c] = append(t.byChoice[c], p)
+			t.agent[c] = append(t.agent[c], userAgent(co.PluginVersion, appID, &t.plats[p]))
+		}
+		for _, v := range co.Natives.Names {
+			t.versionCodes[c] = append(t.versionCodes[c], versionCode(v))
+		}
+	}
+	return t
 }
 
 // userAgent is the plugin's User-Agent, "CapacitorUpdater/<plugin
 // version> (<app id>) <platform>/<os version>" (A/DownloadService.java:117
 // buildUserAgent, I/CapgoUpdater.swift:105).
-func (e *engine) userAgent(dev uint32) string {
-	a := &e.attrs[dev]
-	pl := &e.plats[e.platOf(dev)]
-	return "CapacitorUpdater/" + e.pop.Cohorts[a.Cohort].PluginVersion + " (" + e.sc.App.ID + ") " +
-		pl.dev.Name + "/" + pl.versionOS
+func userAgent(pluginVersion, appID string, pl *platform) string {
+	return "CapacitorUpdater/" + pluginVersion + " (" + appID + ") " + pl.dev.Name + "/" + pl.versionOS
 }
 
-// deadline applies the platform's bound on a whole download: a transfer
-// that the modelled network would not finish in time is cut where it
-// stands (at speed 1 the real transfer is bounded).
-func (e *engine) deadline(j *job, p *scenarios.NetworkProfile) {
-	d := e.Platform(j.dev).DownloadDeadline
-	if d <= 0 {
-		return
-	}
-	j.opt.Deadline = time.Duration(d) * time.Millisecond
-	if e.set.speed == 1 || p == nil || p.Bandwidth <= 0 {
-		return
-	}
-	if e.modelled(j) <= d {
-		return
-	}
-	by := int64(float64(p.Bandwidth) * float64(max(d-e.rtt(j.dev, j.intendedMs), 0)) / 1000)
-	if by < 1 {
-		by = 1
-	}
-	if j.opt.CutAfter == 0 || by < j.opt.CutAfter {
-		j.opt.CutAfter = min(by, max(j.size-1, 1))
-	}
+// of is a device's platform.
+func (t *platformTable) of(a *population.Attrs) *platform {
+	return &t.plats[t.byChoice[a.Cohort][a.Platform]]
+}
+
+// userAgent is a device's User-Agent.
+func (e *engine) userAgent(dev uint32) string {
+	a := &e.attrs[dev]
+	return e.plats.agent[a.Cohort][a.Platform]
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/otasim/otasim/sim/results"
 )
 
-// seriesBuilder accumulates series.json.
+// seriesBuilder accumulates series.json, one row per sample.
 type seriesBuilder struct {
 	s        results.Series
 	lastWall time.Time
@@ -19,9 +19,16 @@ type seriesBuilder struct {
 	// lastCohort is the judged bundle's share per cohort at the last
 	// sample, reused between samples.
 	lastCohort []float64
-	// lastActiveBy and lastCounts are the last sample's active devices
-	// per cohort, and per cohort and bundle (cohort*bundles+bundle).
-	lastActiveBy, lastCounts []int
+	// last is the last sample's census (the live totals' active and
+	// running devices).
+	last census
+}
+
+// census is who is active (a session within 24 h) and what each runs, by
+// cohort: active[c], running[c*bundles+b].
+type census struct {
+	active  []int
+	running []int
 }
 
 func (b *seriesBuilder) init(every time.Duration, cohorts []string) {
@@ -41,57 +48,42 @@ func appendPadded(m map[string][]float64, key string, n int, v float64) {
 	m[key] = append(col, v)
 }
 
-// sample scans the devices at virtual time at: who is active (a session
-// within 24 h) and which bundle each runs; and closes the metrics
-// interval.
-func (e *engine) sample(at int64) {
-	b := &e.series
-	tS := float64(at) / 1000
-	if tS <= b.lastT {
-		return
-	}
+// due reports whether a sample at tS is new (samples only move forward).
+func (b *seriesBuilder) due(tS float64) bool { return tS > b.lastT }
+
+// addCensus appends the sample at tS: active devices per cohort and each
+// bundle's share of them, per cohort and for the fleet ("all"); the live
+// snapshot follows the bundles judged reports (the judged one and its
+// twins).
+func (b *seriesBuilder) addCensus(tS float64, c census, cohorts, bundles []string, judged func(string) bool) {
 	b.lastT = tS
-	nC := len(e.cohorts)
-	nB := len(e.bundles.names)
-	active := make([]int, nC)
-	counts := make([]int, nC*nB)
-	for i := range e.devs {
-		s := &e.devs[i]
-		if !s.Active(at, activeWindow) {
-			continue
-		}
-		c := int(e.attrs[i].Cohort)
-		active[c]++
-		if int(s.Running) < nB {
-			counts[c*nB+int(s.Running)]++
-		}
-	}
+	nB := len(bundles)
 	n := len(b.s.T)
 	b.s.T = append(b.s.T, tS)
 	total := 0
 	all := make([]int, nB)
-	for c, name := range e.cohorts {
-		total += active[c]
+	for ci, name := range cohorts {
+		total += c.active[ci]
 		col := b.s.ActiveByCohort[name]
 		for len(col) < n {
 			col = append(col, 0)
 		}
-		b.s.ActiveByCohort[name] = append(col, active[c])
+		b.s.ActiveByCohort[name] = append(col, c.active[ci])
 		m := b.s.Adoption[name]
 		if m == nil {
 			m = map[string][]float64{}
 			b.s.Adoption[name] = m
 		}
-		b.lastCohort[c] = 0
+		b.lastCohort[ci] = 0
 		for k := range nB {
-			all[k] += counts[c*nB+k]
+			all[k] += c.running[ci*nB+k]
 			share := 0.0
-			if active[c] > 0 {
-				share = float64(counts[c*nB+k]) / float64(active[c])
+			if c.active[ci] > 0 {
+				share = float64(c.running[ci*nB+k]) / float64(c.active[ci])
 			}
-			appendPadded(m, e.bundles.names[k], n, share)
-			if e.judged(e.bundles.names[k]) {
-				b.lastCohort[c] += share
+			appendPadded(m, bundles[k], n, share)
+			if judged(bundles[k]) {
+				b.lastCohort[ci] += share
 			}
 		}
 	}
@@ -107,15 +99,18 @@ func (e *engine) sample(at int64) {
 		if total > 0 {
 			share = float64(all[k]) / float64(total)
 		}
-		appendPadded(m, e.bundles.names[k], n, share)
-		if e.judged(e.bundles.names[k]) {
+		appendPadded(m, bundles[k], n, share)
+		if judged(bundles[k]) {
 			b.lastShare += share
 		}
 	}
 	b.lastActive = total
-	b.lastActiveBy, b.lastCounts = active, counts
+	b.last = c
+}
 
-	iv := e.rec.TakeInterval()
+// addInterval appends the metrics of the interval the sample closes, at
+// wall time wall, and the devices still exposed to a rolled-back bundle.
+func (b *seriesBuilder) addInterval(iv metrics.Interval, wall time.Time, exposed int) {
 	for ep, name := range metrics.EndpointNames() {
 		l := b.s.API[name]
 		l.Count = append(l.Count, iv.API[ep].Count)
@@ -124,7 +119,6 @@ func (e *engine) sample(at int64) {
 		l.P99 = append(l.P99, iv.API[ep].P99)
 		b.s.API[name] = l
 	}
-	wall := e.now()
 	rate := 0.0
 	if !b.lastWall.IsZero() {
 		if d := wall.Sub(b.lastWall).Seconds(); d > 0 {
@@ -138,12 +132,41 @@ func (e *engine) sample(at int64) {
 	b.s.Failures = append(b.s.Failures, iv.Failures)
 	b.s.Downloads = append(b.s.Downloads, iv.Downloads)
 	b.s.ScheduleLagP99Ms = append(b.s.ScheduleLagP99Ms, iv.LagP99Ms)
-	exp := 0
-	if e.timeline.rb.happened {
-		exp = int(e.runningOn(e.timeline.rb.bundle))
+	b.s.RollbackExposure = append(b.s.RollbackExposure, exposed)
+}
+
+// sample takes the census of the fleet at virtual time at and closes the
+// metrics interval.
+func (e *engine) sample(at int64) {
+	tS := float64(at) / 1000
+	if !e.series.due(tS) {
+		return
 	}
-	b.s.RollbackExposure = append(b.s.RollbackExposure, exp)
+	e.series.addCensus(tS, e.census(at), e.cohorts, e.bundles.names, e.judged)
+	exposed := 0
+	if e.timeline.rb.happened {
+		exposed = int(e.runningOn(e.timeline.rb.bundle))
+	}
+	e.series.addInterval(e.rec.TakeInterval(), e.now(), exposed)
 	e.pollGuard()
+}
+
+// census scans every device at virtual time at.
+func (e *engine) census(at int64) census {
+	nB := len(e.bundles.names)
+	c := census{active: make([]int, len(e.cohorts)), running: make([]int, len(e.cohorts)*nB)}
+	for i := range e.devs {
+		s := &e.devs[i]
+		if !s.Active(at, activeWindow) {
+			continue
+		}
+		co := int(e.attrs[i].Cohort)
+		c.active[co]++
+		if int(s.Running) < nB {
+			c.running[co*nB+int(s.Running)]++
+		}
+	}
+	return c
 }
 
 // timeTo is the first virtual time (s) from fromS on when share reaches x,

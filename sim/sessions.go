@@ -47,22 +47,23 @@ func (e *engine) sessionEndEvent(i uint32, s *device.State, ev sched.Event) {
 	if !s.Has(device.FlagInSession) || s.SessK != ev.Arg&^forcedFlag {
 		return
 	}
-	if ev.Arg&forcedFlag == 0 && e.busy[i] > 0 && e.modelledUntil[i] <= ev.At {
-		e.ending[i] = ev.At
+	sd := e.side.get(i)
+	if ev.Arg&forcedFlag == 0 && sd != nil && sd.busy > 0 && sd.modelledUntil <= ev.At {
+		sd.waiting, sd.endAt = true, ev.At
 		e.q.Push(sched.Event{At: ev.At + maxDefer, Device: i, Kind: evSessionEnd, Arg: s.SessK | forcedFlag})
 		return
 	}
-	scheduled, ok := e.ending[i]
-	if !ok {
-		scheduled = ev.At
+	scheduled := ev.At
+	if sd != nil && sd.waiting {
+		scheduled = sd.endAt
 	}
 	e.sessionEnd(i, s, ev.At, scheduled)
 }
 
 // endDeferred ends a session that waited for the device's requests.
 func (e *engine) endDeferred(i uint32, s *device.State) {
-	if scheduled, ok := e.ending[i]; ok && e.busy[i] == 0 {
-		e.sessionEnd(i, s, max(e.curAt, scheduled), scheduled)
+	if sd := e.side.get(i); sd != nil && sd.waiting && sd.busy == 0 {
+		e.sessionEnd(i, s, max(e.curAt, sd.endAt), sd.endAt)
 	}
 }
 
@@ -70,7 +71,10 @@ func (e *engine) endDeferred(i uint32, s *device.State) {
 // drawn from the scheduled end, so the intended schedule does not depend
 // on the server's answers.
 func (e *engine) sessionEnd(i uint32, s *device.State, at, scheduled int64) {
-	delete(e.ending, i)
+	if sd := e.side.get(i); sd != nil && sd.waiting {
+		sd.waiting, sd.endAt = false, 0
+		e.side.release(i)
+	}
 	if !s.Has(device.FlagInSession) {
 		return
 	}

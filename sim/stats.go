@@ -28,16 +28,33 @@ type stat struct {
 	// named, when set, is the version_name (a manifest file's
 	// "version:name") instead of version's.
 	named   string
-	version uint8
-	old     uint8
 	at      int64
 	proc    int64 // the process's start, for the launch events' metadata
+	version uint8
+	old     uint8
 }
 
+// statsQueue is a device's queue, held while it has events.
 type statsQueue struct {
 	evs       []stat
 	inFlight  int
 	scheduled bool
+}
+
+// statsState is the devices' stats queues and what became of their
+// events: acknowledged by the server (counted as the server counts them)
+// or dropped.
+type statsState struct {
+	queues    slab[statsQueue]
+	delivered map[string]*results.BundleCounts
+	dropped   int64
+}
+
+func newStatsState(n int) statsState {
+	return statsState{
+		queues:    newSlab(n, func(q *statsQueue) { *q = statsQueue{evs: q.evs[:0]} }),
+		delivered: map[string]*results.BundleCounts{},
+	}
 }
 
 func (e *engine) Stat(dev uint32, action string, version, old uint8) {
@@ -50,14 +67,10 @@ func (e *engine) statNamed(dev uint32, action, versionName string) {
 }
 
 func (e *engine) queueStat(dev uint32, st stat) {
-	q := e.stats[dev]
-	if q == nil {
-		q = &statsQueue{}
-		e.stats[dev] = q
-	}
+	q := e.stats.queues.add(dev)
 	if len(q.evs) >= statsMaxQueue {
-		q.evs = q.evs[1:]
-		e.droppedStats++
+		q.evs = q.evs[:copy(q.evs, q.evs[1:])]
+		e.stats.dropped++
 	}
 	st.at, st.proc = e.curAt, e.devs[dev].ProcStart
 	q.evs = append(q.evs, st)
@@ -77,7 +90,7 @@ func (e *engine) scheduleFlush(dev uint32, q *statsQueue, at int64) {
 }
 
 func (e *engine) flushStats(dev uint32) {
-	q := e.stats[dev]
+	q := e.stats.queues.get(dev)
 	if q == nil {
 		return
 	}
@@ -92,7 +105,7 @@ func (e *engine) flushStats(dev uint32) {
 	}
 	n := min(len(q.evs), protocol.MaxStatsBatch)
 	j := e.newJob(jobStats, dev)
-	j.events = make([]protocol.StatsEvent, n)
+	j.setEvents(n)
 	for k := range n {
 		e.statEvent(&j.events[k], j, &q.evs[k])
 	}
@@ -117,25 +130,38 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 	if st.named != "" {
 		ev.VersionName = st.named
 	}
+	ev.OldVersionName = ""
 	if st.old != device.None {
 		ev.OldVersionName = e.versionName(j.dev, st.old)
 	}
 	ev.Action = st.action
 	ev.Timestamp = base + st.at
+	// A reused event keeps its map, emptied: no metadata goes out empty.
+	meta := ev.Metadata
+	clear(meta)
 	switch st.action {
 	case protocol.ActionAppLaunchStart:
-		ev.Metadata = map[string]string{"launch_started_at": strconv.FormatInt(base+st.proc, 10), "source": "plugin_load"}
+		meta = orNewMap(meta)
+		meta["launch_started_at"] = strconv.FormatInt(base+st.proc, 10)
+		meta["source"] = "plugin_load"
 	case protocol.ActionAppLaunchReady, protocol.ActionAppLaunchTimeout:
-		ev.Metadata = map[string]string{
-			"duration_ms":       strconv.FormatInt(max(st.at-st.proc, 0), 10),
-			"launch_started_at": strconv.FormatInt(base+st.proc, 10),
-			"source":            "notify_app_ready",
-		}
+		meta = orNewMap(meta)
+		meta["duration_ms"] = strconv.FormatInt(max(st.at-st.proc, 0), 10)
+		meta["launch_started_at"] = strconv.FormatInt(base+st.proc, 10)
+		meta["source"] = "notify_app_ready"
 		if st.action == protocol.ActionAppLaunchTimeout {
-			ev.Metadata["source"] = "app_ready_timeout"
-			ev.Metadata["timeout_ms"] = strconv.FormatInt(e.Platform(j.dev).AppReadyTimeout, 10)
+			meta["source"] = "app_ready_timeout"
+			meta["timeout_ms"] = strconv.FormatInt(e.Platform(j.dev).AppReadyTimeout, 10)
 		}
 	}
+	ev.Metadata = meta
+}
+
+func orNewMap(m map[string]string) map[string]string {
+	if m == nil {
+		return make(map[string]string, 4)
+	}
+	return m
 }
 
 // Post sends one event at once as a single object, outside the queue and
@@ -148,11 +174,11 @@ func (e *engine) Post(dev uint32, action string, version uint8) {
 // postNamed posts one event whose version_name is given.
 func (e *engine) postNamed(dev uint32, action, versionName string) {
 	j := e.newJob(jobPost, dev)
-	j.events = make([]protocol.StatsEvent, 1)
+	j.setEvents(1)
 	ev := &j.events[0]
-	ev.Info = j.info
+	clear(ev.Metadata)
+	*ev = protocol.StatsEvent{Info: j.info, Action: action, Metadata: ev.Metadata}
 	ev.VersionName = versionName
-	ev.Action = action
 	e.dispatch(j)
 }
 
@@ -166,7 +192,7 @@ func (e *engine) postDone(j *job) {
 
 // statsDone handles the reply to a batch.
 func (e *engine) statsDone(j *job) {
-	q := e.stats[j.dev]
+	q := e.stats.queues.get(j.dev)
 	if q == nil {
 		return
 	}
@@ -181,18 +207,18 @@ func (e *engine) statsDone(j *job) {
 			}
 			e.countDelivered(&j.events[k])
 		}
-		q.evs = q.evs[n:]
+		q.evs = q.evs[:copy(q.evs, q.evs[n:])]
 	case j.local || st == 0 || st == 429 || st == 408 || st >= 500:
 		if st == 429 && !j.local && !e.stopping {
 			e.m.RateLimited(&e.devs[j.dev], j.dev, e.curAt, e.blockOf(j), "")
 		}
 		// kept for the next tick
 	default: // other 4xx: the plugin drops the batch
-		e.droppedStats += int64(n)
-		q.evs = q.evs[n:]
+		e.stats.dropped += int64(n)
+		q.evs = q.evs[:copy(q.evs, q.evs[n:])]
 	}
 	if len(q.evs) == 0 {
-		delete(e.stats, j.dev)
+		e.stats.queues.remove(j.dev)
 		return
 	}
 	if !e.stopping {
@@ -209,10 +235,10 @@ func (e *engine) countDelivered(ev *protocol.StatsEvent) {
 	if idx, ok := e.bundles.index[ev.VersionName]; !ok || idx == device.Builtin || (!isSet && !isFail) {
 		return // the builtin goes by each device's native version, not a bundle the server serves
 	}
-	c := e.fleet[ev.VersionName]
+	c := e.stats.delivered[ev.VersionName]
 	if c == nil {
 		c = &results.BundleCounts{Failures: map[string]int64{}}
-		e.fleet[ev.VersionName] = c
+		e.stats.delivered[ev.VersionName] = c
 	}
 	if isSet {
 		c.Installs++

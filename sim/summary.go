@@ -99,8 +99,8 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	if e.push.nFailed > 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("%d push sockets could not be opened", e.push.nFailed))
 	}
-	if e.droppedStats > 0 {
-		e.warnings = append(e.warnings, fmt.Sprintf("%d stats events were dropped (queue full, retries exhausted or refused)", e.droppedStats))
+	if e.stats.dropped > 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("%d stats events were dropped (queue full, retries exhausted or refused)", e.stats.dropped))
 	}
 	if n := e.rec.Clamped(); n > 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("%d measurements were beyond a histogram's range and recorded at its maximum", n))
@@ -110,7 +110,7 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	}
 
 	sum.FleetCounts = map[string]results.BundleCounts{}
-	for k, v := range e.fleet {
+	for k, v := range e.stats.delivered {
 		sum.FleetCounts[k] = *v
 	}
 	if e.cfg.Admin != nil {
@@ -185,12 +185,14 @@ func peakRSS() uint64 {
 }
 
 // deviceStateBytes is what the engine holds for every device: the arrays
-// indexed by device and the event heap (sized for one event a device).
+// indexed by device (the side state's and stats queues' indexes among
+// them) and the event heap (sized for one event a device).
 func (e *engine) deviceStateBytes() int64 {
 	return int64(cap(e.devs))*int64(unsafe.Sizeof(device.State{})) +
 		int64(cap(e.attrs))*int64(unsafe.Sizeof(population.Attrs{})) +
 		int64(cap(e.ran))*int64(unsafe.Sizeof(uint64(0))) +
 		int64(cap(e.cached))*int64(unsafe.Sizeof(uint64(0))) +
+		int64(cap(e.side.slot)+cap(e.stats.queues.slot))*4 +
 		e.q.Bytes()
 }
 
