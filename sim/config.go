@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime"
 	"time"
 
@@ -23,6 +25,10 @@ type Config struct {
 	// PushURL is the server's WebSocket push endpoint (ws:// or wss://),
 	// used by cohorts with push on; empty: no push.
 	PushURL string
+	// Dial opens the devices' connections, API, downloads and push alike
+	// (default TCP): an in-process server may be reached through an
+	// in-memory listener, the same bytes to the same handlers.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Admin drives the timeline; nil: every action is skipped and listed.
 	Admin *admin.Client
 	// Server describes the target for the summary.

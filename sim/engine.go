@@ -149,7 +149,7 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	e.pop = pop
 	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections,
-		DownloadConnections: e.set.dlWorkers, ResponseTimeout: e.set.responseTimeout})
+		DownloadConnections: e.set.dlWorkers, ResponseTimeout: e.set.responseTimeout, Dial: cfg.Dial})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -202,7 +202,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
 	workersDone := e.pool.start(hardCtx, e.work)
-	e.push.init(hardCtx)
+	e.push.init(hardCtx, e.cfg.Dial)
 	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
 
 	interrupted := e.loop(ctx)

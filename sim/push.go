@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/url"
 	"time"
 
@@ -44,12 +45,13 @@ type pushState struct {
 	nFailed int64
 }
 
-func (p *pushState) init(ctx context.Context) {
+// init readies push; dial opens the sockets (nil: TCP).
+func (p *pushState) init(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
 	p.ctx = ctx
 	p.conns = map[uint32]*pushConn{}
 	p.events = make(chan uint32, pushQueueDepth)
 	p.failed = make(chan struct{}, pushQueueDepth)
-	p.dialer = &websocket.Dialer{HandshakeTimeout: pushDialWait}
+	p.dialer = &websocket.Dialer{HandshakeTimeout: pushDialWait, NetDialContext: dial}
 }
 
 // defaultChannel is the channel a device without one gets: the first

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -22,7 +20,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/reference-server/refserver"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim"
 	"github.com/otasim/otasim/sim/admin"
@@ -30,7 +27,6 @@ import (
 	"github.com/otasim/otasim/sim/load"
 	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
-	"github.com/otasim/otasim/sim/vclock"
 )
 
 func runCommand() *cli.Command {
@@ -54,6 +50,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "channel-url", Usage: "URL of /channel_self (default <target>/channel_self)"},
 			&cli.StringFlag{Name: "admin-url", Usage: "base URL of the target's admin API (default <target>)"},
 			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "bearer token of the target's admin API; without it the timeline is skipped"},
+			&cli.StringFlag{Name: "transport", Value: transportMemory, Usage: "how the devices reach the in-process server: memory (an in-memory listener, the same HTTP bytes through the same handlers) or tcp (loopback sockets); a --target is always reached over TCP"},
 			&cli.StringSliceFlag{Name: "out", Usage: "run folder (default runs/<run-id>/); or an output to stream the run's metrics to: prometheus-rw=URL (a Prometheus remote-write endpoint, e.g. prometheus-rw=http://127.0.0.1:9090/api/v1/write); repeat for more"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the population and schedule (default: the scenario's)"},
 			&cli.IntFlag{Name: "devices", Usage: "number of devices (default: the scenario's)"},
@@ -83,7 +80,7 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
-	if msg := runFlagProblems(c); msg != "" {
+	if msg := runFlagProblems(c, sc); msg != "" {
 		return cli.Exit(msg, exitUsage)
 	}
 	runID := newRunID()
@@ -132,7 +129,7 @@ func runRun(c *cli.Context) error {
 	defer rm.close()
 	cfg.Progress, cfg.ProgressTotals = rm.progress(cfg.Progress), rm.wanted()
 
-	external := c.String("target") != "" || c.String("updates-url") != "" || sc.Target.UpdatesURL != ""
+	external := isExternal(c, sc)
 	if external {
 		if err := externalTarget(c, sc, &cfg); err != nil {
 			return err
@@ -150,7 +147,7 @@ func runRun(c *cli.Context) error {
 	defer folder.removeUnlessKept()
 	var shutdown func() error
 	if !external {
-		shutdown, err = inProcess(ctx, out, &cfg)
+		shutdown, err = inProcess(ctx, out, c.String("transport"), &cfg)
 		if err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
@@ -158,7 +155,7 @@ func runRun(c *cli.Context) error {
 
 	if !c.Bool("quiet") && sc.Load == nil { // a load run prints its own
 		fmt.Fprintf(stderr, "otasim run %s: %d devices, %s virtual at speed %g, server %s\n",
-			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), cfg.Server.UpdatesURL)
+			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), describeServer(&cfg.Server))
 	}
 	stopProfiles, err := startProfiles(c, &cfg)
 	if err != nil {
@@ -184,10 +181,18 @@ func runRun(c *cli.Context) error {
 	return finishRun(ctx, c, out, run, rr, rm, printSummary)
 }
 
-// runFlagProblems checks the run's numeric flags: a value given must make
-// sense (0 is not a speed).
-func runFlagProblems(c *cli.Context) string {
+// runFlagProblems checks the run's flags: a numeric value given must make
+// sense (0 is not a speed), the transport must be one there is and reach
+// the server the run uses.
+func runFlagProblems(c *cli.Context, sc *scenarios.Scenario) string {
 	var problems []string
+	transport := c.String("transport")
+	if transport != transportMemory && transport != transportTCP {
+		problems = append(problems, fmt.Sprintf("--transport %q: want memory or tcp", transport))
+	}
+	if isExternal(c, sc) && c.IsSet("transport") && transport != transportTCP {
+		problems = append(problems, "--transport memory needs the in-process server; a --target is reached over TCP")
+	}
 	for _, f := range []struct {
 		name  string
 		value float64
@@ -319,6 +324,12 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
+// isExternal reports whether the run's server is another one (a target
+// by flag or in the scenario), not the in-process reference server.
+func isExternal(c *cli.Context, sc *scenarios.Scenario) bool {
+	return c.String("target") != "" || c.String("updates-url") != "" || sc.Target.UpdatesURL != ""
+}
+
 // externalTarget points the run at another server.
 func externalTarget(c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config) error {
 	base := strings.TrimRight(c.String("target"), "/")
@@ -331,7 +342,7 @@ func externalTarget(c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config) err
 		return cli.Exit(err.Error()+" (give --target or all of --updates-url, --stats-url, --channel-url)", exitUsage)
 	}
 	cfg.Endpoints = ep
-	cfg.Server = results.ServerInfo{Kind: "external", UpdatesURL: ep.Updates, StatsURL: ep.Stats, ChannelURL: ep.Channel}
+	cfg.Server = results.ServerInfo{Kind: "external", Transport: transportTCP, UpdatesURL: ep.Updates, StatsURL: ep.Stats, ChannelURL: ep.Channel}
 	adminURL := firstNonEmpty(c.String("admin-url"), sc.Target.AdminURL, base)
 	if tok := c.String("admin-token"); tok != "" && adminURL != "" {
 		ad, err := admin.New(adminURL, tok, nil)
@@ -381,46 +392,6 @@ func probeTarget(ctx context.Context, sc *scenarios.Scenario, cfg *sim.Config) e
 	load.NewFleet(pop, sc.App.ID).Info(0, &info)
 	_, err = cl.Probe(ctx, &info, probeTimeout)
 	return err
-}
-
-// inProcess starts the reference server on loopback with its database in
-// the run folder and its clock on the run's virtual time.
-func inProcess(ctx context.Context, out string, cfg *sim.Config) (func() error, error) {
-	src := &vclock.Source{}
-	var tok [16]byte
-	_, _ = rand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
-	dbPath := filepath.Join(out, "server.db")
-	srv, err := refserver.New(refserver.Config{DBPath: dbPath, Now: src.Now, AdminToken: token,
-		Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 10 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("start the reference server: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		srv.Close()
-		return nil, fmt.Errorf("start the reference server: %w", err)
-	}
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(sctx, ln) }()
-	base := "http://" + ln.Addr().String()
-	cfg.Endpoints = client.Endpoints{Updates: base + "/updates", Stats: base + "/stats", Channel: base + "/channel_self"}
-	cfg.PushURL = "ws://" + ln.Addr().String() + "/push"
-	cfg.Clock = src
-	ad, err := admin.New(base, token, nil)
-	if err != nil {
-		cancel()
-		<-errc
-		return nil, err
-	}
-	cfg.Admin = ad
-	cfg.Server = results.ServerInfo{Kind: "in-process", UpdatesURL: cfg.Endpoints.Updates, StatsURL: cfg.Endpoints.Stats,
-		ChannelURL: cfg.Endpoints.Channel, AdminURL: base}
-	return func() error {
-		cancel()
-		return <-errc
-	}, nil
 }
 
 func devicesOf(sc *scenarios.Scenario, override int) int {

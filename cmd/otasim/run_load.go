@@ -61,7 +61,8 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	if cfg.ResponseTimeout > 0 {
 		timeout = cfg.ResponseTimeout
 	}
-	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: max(sc.Run.Connections, workers), ResponseTimeout: timeout})
+	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: max(sc.Run.Connections, workers), ResponseTimeout: timeout,
+		Dial: cfg.Dial})
 	if err != nil {
 		return cli.Exit(err.Error(), exitError)
 	}
@@ -76,6 +77,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, timeout); err != nil {
 			return cli.Exit(err.Error(), exitError)
 		}
+		lc.Wire.Dial = cfg.Dial
 	}
 	if cfg.Duration > 0 && l.Profile != scenarios.ProfileRamping {
 		lc.Duration = cfg.Duration
@@ -91,7 +93,7 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	}
 	if !c.Bool("quiet") {
 		fmt.Fprintf(stderr, "otasim run %s: load profile %s against %s, %d devices, %d workers\n", sc.Name,
-			describeLoad(l, lc.Duration), cfg.Endpoints.Updates, pop.N, workers)
+			describeLoad(l, lc.Duration), describeServer(&cfg.Server), pop.N, workers)
 	}
 	started := time.Now()
 	res, err := load.Run(ctx, lc)

@@ -45,7 +45,7 @@ func TestRunCISmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := run.Summary
-	if s.Interrupted || s.Devices != 500 || s.Scenario != "ci-smoke" || s.Server.Kind != "in-process" {
+	if s.Interrupted || s.Devices != 500 || s.Scenario != "ci-smoke" || s.Server.Kind != "in-process" || s.Server.Transport != "memory" {
 		t.Errorf("summary header %+v", s)
 	}
 	if s.SuccessRate.Attempts == 0 || s.CDN.Downloads == 0 || s.API["updates"].Count == 0 || s.API["stats"].Count == 0 ||
@@ -125,7 +125,7 @@ func TestRunInterrupted(t *testing.T) {
 			cancel()
 		}
 	}
-	shutdown, err := inProcess(context.Background(), dir, &cfg)
+	shutdown, err := inProcess(context.Background(), dir, transportMemory, &cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +174,9 @@ func TestRunBadInput(t *testing.T) {
 		{"devices 0", []string{"run", "ci-smoke", "--devices", "0"}, exitUsage, "--devices must be above 0"},
 		{"response timeout 0", []string{"run", "ci-smoke", "--response-timeout", "0s"}, exitUsage, "--response-timeout must be above 0"},
 		{"an unknown flag after the scenario", []string{"run", "ci-smoke", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{"unknown transport", []string{"run", "--transport", "udp", "ci-smoke"}, exitUsage, `--transport "udp": want memory or tcp`},
+		{"memory transport to a target", []string{"run", "--transport", "memory", "--target", dead, "ci-smoke"}, exitUsage,
+			"a --target is reached over TCP"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,7 +205,8 @@ func TestRunPush(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	// The bundled scenario with its mid-day release moved to 1h, so the
-	// run stays short.
+	// run stays short; over loopback TCP (ci-smoke runs over the default
+	// in-memory transport).
 	src, err := scenarios.Bundled("push-vs-poll")
 	if err != nil {
 		t.Fatal(err)
@@ -217,13 +221,16 @@ func TestRunPush(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "run")
 	out, errOut, code := runScenariosCLI(t, "run", scenario, "--devices", "300", "--duration", "3h",
-		"--speed", "3600", "--out", dir, "--quiet", "--no-history")
+		"--speed", "3600", "--out", dir, "--quiet", "--no-history", "--transport", "tcp")
 	if !isVerdict(code) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	run, err := results.Read(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if srv := run.Summary.Server; srv.Transport != "tcp" || !strings.HasPrefix(srv.UpdatesURL, "http://127.0.0.1:") {
+		t.Errorf("server %+v, want loopback TCP", srv)
 	}
 	skipIfBehind(t, &run.Summary, "a push in the session it was sent to")
 	h := run.Summary.Harness

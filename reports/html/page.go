@@ -128,7 +128,7 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 <dt>virtual duration</dt><dd>{{.Virtual}}</dd>
 <dt>real duration</dt><dd>{{.Wall}}</dd>
 <dt>speed</dt><dd>{{.S.Speed}}× (virtual seconds per real second)</dd>
-<dt>server</dt><dd>{{.S.Server.Kind}} {{.S.Server.UpdatesURL}}</dd>
+<dt>server</dt><dd>{{.S.Server.Kind}} {{.S.Server.UpdatesURL}}{{with .S.Server.Transport}} ({{.}} transport){{end}}</dd>
 <dt>bundles</dt><dd>{{range $i, $b := .Bundles}}{{if $i}}, {{end}}{{$b}}{{end}}</dd>
 <dt>generator</dt><dd>{{.S.Harness.Requests}} requests, schedule lag p99 {{.Lag}}, {{.S.Harness.Workers}} workers, {{.S.Harness.Connections}} connections</dd>
 <dt>downloads</dt><dd id="downloads">{{.Downloads}}</dd>

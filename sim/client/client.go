@@ -58,6 +58,9 @@ type Config struct {
 	ResponseTimeout time.Duration
 	DownloadTimeout time.Duration
 	UserAgent       string
+	// Dial opens every connection (default: TCP with a 5 s timeout), e.g.
+	// to reach an in-process server over an in-memory listener.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // DefaultResponseTimeout is capacitor-updater's responseTimeout: 20 s
@@ -104,18 +107,21 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DownloadConnections <= 0 {
 		cfg.DownloadConnections = cfg.Connections
 	}
-	tr := newTransport(cfg.Connections, 4<<10)
-	dtr := newTransport(cfg.DownloadConnections, 64<<10)
+	if cfg.Dial == nil {
+		cfg.Dial = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	tr := newTransport(cfg.Connections, 4<<10, cfg.Dial)
+	dtr := newTransport(cfg.DownloadConnections, 64<<10, cfg.Dial)
 	c := &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}, dtr: dtr, dhc: &http.Client{Transport: dtr}}
 	c.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	c.read.New = func() any { b := make([]byte, 256<<10); return &b }
 	return c, nil
 }
 
-func newTransport(conns, readBuf int) *http.Transport {
+func newTransport(conns, readBuf int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	return &http.Transport{
 		Proxy:               nil, // load tests go straight to the target
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         dial,
 		MaxConnsPerHost:     conns,
 		MaxIdleConns:        conns * 4,
 		MaxIdleConnsPerHost: conns,

@@ -30,6 +30,9 @@ type Wire struct {
 	addr    string // host:port to dial
 	agent   string
 	timeout time.Duration // bounds one request, connection included
+	// Dial opens a worker's connection (default TCP), e.g. to an
+	// in-process server's in-memory listener.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // maxReply bounds a reply's body; a check's reply is a few hundred bytes.
@@ -109,7 +112,11 @@ func (w *Wire) conn(ctx context.Context) *wireConn {
 // dial opens the worker's connection (fasthttp has closed the previous
 // one, if any: one connection at most).
 func (wc *wireConn) dial(addr string) (net.Conn, error) {
-	c, err := (&net.Dialer{Timeout: wc.w.timeout}).DialContext(wc.ctx, "tcp", addr)
+	dial := wc.w.Dial
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: wc.w.timeout}).DialContext
+	}
+	c, err := dial(wc.ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,12 @@ type Summary struct {
 type ServerInfo struct {
 	// Kind is "in-process" (the reference server started by the run) or
 	// "external".
-	Kind       string `json:"kind"`
+	Kind string `json:"kind"`
+	// Transport is how the devices reached it: "tcp" (real sockets,
+	// always for an external server) or "memory" (an in-memory listener
+	// in front of the in-process server: the same HTTP bytes through the
+	// same handlers, without the kernel's loopback).
+	Transport  string `json:"transport"`
 	UpdatesURL string `json:"updates_url"`
 	StatsURL   string `json:"stats_url"`
 	ChannelURL string `json:"channel_url"`
