@@ -235,10 +235,12 @@ func TestRunSaturatedStaysBounded(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	var maxWaiting int64
+	var maxWaiting, overdue int64
 	cfg := Config{Scenario: sc, RunID: "t", DrainTimeout: 10 * time.Millisecond, maxBacklog: 3,
 		Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
-		Progress:  func(p results.Progress) { maxWaiting = max(maxWaiting, p.InFlight) }, ProgressEvery: time.Millisecond}
+		Progress: func(p results.Progress) {
+			maxWaiting, overdue = max(maxWaiting, p.InFlight), max(overdue, p.OverdueEvents)
+		}, ProgressEvery: time.Millisecond}
 	run, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -249,6 +251,11 @@ func TestRunSaturatedStaysBounded(t *testing.T) {
 	if h.DroppedEvents == 0 || !h.FellBehind || h.PeakInFlight > 3+2+1+60 || run.Summary.Interrupted {
 		t.Errorf("dropped %d, fell behind %v, peak in flight %d (progress saw %d), interrupted %v",
 			h.DroppedEvents, h.FellBehind, h.PeakInFlight, maxWaiting, run.Summary.Interrupted)
+	}
+	// The live snapshot showed it as it happened: events due and waiting
+	// (none is handled late here, since none is taken at all).
+	if overdue == 0 {
+		t.Error("progress saw no overdue event")
 	}
 	if run.Summary.VirtualSeconds < 3*3600-60 {
 		t.Errorf("the run ended at %v virtual s, before its clock", run.Summary.VirtualSeconds)

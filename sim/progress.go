@@ -12,6 +12,10 @@ func (e *engine) progress() results.Progress {
 		WallS: e.now().Sub(e.clk.WallStart()).Seconds(), Devices: e.pop.N,
 		Bundle: e.timeline.judged, Requests: e.rec.Requests(), Failures: e.rec.Failures(),
 		InFlight: e.pool.inFlight, LagP99Ms: float64(e.rec.LagP99().Microseconds()) / 1000,
+		LateEvents: e.rec.Late(), OverdueEvents: int64(e.q.Due(e.virtualMs())),
+	}
+	if p.Requests > 0 {
+		p.CPUUsPerRequest = cpuSeconds() * 1e6 / float64(p.Requests)
 	}
 	p.Active, p.Adoption = e.series.lastActive, e.series.lastShare
 	if e.loss.Lost() {

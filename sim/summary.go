@@ -72,6 +72,9 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		}
 	}
 	h.CPUSeconds = cpuSeconds()
+	if h.Requests > 0 {
+		h.CPUUsPerRequest = h.CPUSeconds * 1e6 / float64(h.Requests)
+	}
 	h.PushSockets, h.PushMessages = e.push.opened, e.push.pushed
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -42,9 +42,9 @@ func progressPrinter(w io.Writer, tty bool) func(results.Progress) {
 				fmt.Fprintf(w, "target answering again at %s\n", fmtDur(p.VirtualS))
 			}
 		}
-		line := fmt.Sprintf("virtual %s/%s  devices %d (active %d)  %s %.1f%%  %.0f req/s  requests %d  failures %d  in flight %d  lag p99 %.0f ms",
+		line := fmt.Sprintf("virtual %s/%s  devices %d (active %d)  %s %.1f%%  %.0f req/s  requests %d  failures %d  in flight %d  lag p99 %.0f ms  late %d  overdue %d  CPU %.0f µs/req",
 			fmtDur(p.VirtualS), fmtDur(p.DurationS), p.Devices, p.Active, p.Bundle, 100*p.Adoption,
-			p.RequestsPerS, p.Requests, p.Failures, p.InFlight, p.LagP99Ms)
+			p.RequestsPerS, p.Requests, p.Failures, p.InFlight, p.LagP99Ms, p.LateEvents, p.OverdueEvents, p.CPUUsPerRequest)
 		if tty {
 			fmt.Fprintf(w, "\r\033[K%s", line)
 			return
@@ -131,9 +131,9 @@ func printSummary(w io.Writer, s *results.Summary, dir string) {
 		}
 	}
 	h := s.Harness
-	fmt.Fprintf(w, "harness: %d requests (%.0f/s), schedule lag p99 %.1f ms, %d late events, peak %d in flight, %.1f CPU s, peak RSS %.0f MiB, %.0f bytes of state per device\n",
-		h.Requests, h.RequestsPerS, h.ScheduleLagP99Ms, h.LateEvents, h.PeakInFlight, h.CPUSeconds,
-		float64(h.PeakRSSBytes)/(1<<20), h.BytesPerDevice)
+	fmt.Fprintf(w, "harness: %d requests (%.0f/s), schedule lag p99 %.1f ms, %d late and %d dropped of %d events, peak %d in flight, %.1f CPU s (%.0f µs a request), peak RSS %.0f MiB, %.0f bytes of state per device\n",
+		h.Requests, h.RequestsPerS, h.ScheduleLagP99Ms, h.LateEvents, h.DroppedEvents, h.Events+h.DroppedEvents, h.PeakInFlight,
+		h.CPUSeconds, h.CPUUsPerRequest, float64(h.PeakRSSBytes)/(1<<20), h.BytesPerDevice)
 	for _, sk := range s.SkippedActions {
 		fmt.Fprintf(w, "skipped at %s: %s %s (%s)\n", fmtDur(sk.AtS), sk.Action, sk.Detail, sk.Error)
 	}

@@ -134,6 +134,17 @@ var headerTemplate = template.Must(template.New("header").Parse(`<header>
 <dt>downloads</dt><dd id="downloads">{{.Downloads}}</dd>
 </dl>
 </section>
+<section id="harness">
+<h2>Harness</h2>
+<p class="note">The load generator's own health: when it falls behind its schedule, the latencies include its delay and the fleet did less than it should have.</p>
+<dl class="meta">
+<dt>kept to the schedule</dt><dd id="harness-schedule" class="{{if .S.Harness.FellBehind}}fail{{else}}pass{{end}}">{{if .S.Harness.FellBehind}}no: it fell behind{{else}}yes{{end}}</dd>
+<dt>events</dt><dd id="harness-events">{{.S.Harness.Events}} handled, {{.S.Harness.LateEvents}} late (more than {{.LateBound}} after their time), {{.S.Harness.DroppedEvents}} dropped (due before the end, never handled)</dd>
+<dt>schedule lag</dt><dd>p99 {{.Lag}}, max {{.LagMax}}</dd>
+<dt>CPU</dt><dd id="harness-cpu">{{printf "%.1f" .S.Harness.CPUSeconds}} s, {{printf "%.1f" .S.Harness.CPUUsPerRequest}} µs a request ({{.S.Harness.Requests}} requests, {{printf "%.0f" .S.Harness.RequestsPerS}}/s)</dd>
+<dt>memory</dt><dd>peak RSS {{.RSS}}, {{printf "%.0f" .S.Harness.BytesPerDevice}} bytes of state per device, peak {{.S.Harness.PeakInFlight}} requests in flight</dd>
+</dl>
+</section>
 <section id="targets-section">
 <h2>Targets</h2>
 <table id="targets">
@@ -253,6 +264,8 @@ func headerHTML(run *results.Run, o Options, decodeErrs []string) (template.HTML
 		"Endpoints": endpoints, "Segments": segments,
 		"Virtual": seconds(s.VirtualSeconds), "Wall": seconds(s.WallSeconds), "Lag": ms(s.Harness.ScheduleLagP99Ms),
 		"VerdictClass": verdictClass(s.Verdict), "Downloads": downloadsLine(&s.CDN),
+		"LagMax": ms(s.Harness.ScheduleLagMaxMs), "LateBound": ms(s.Harness.LateBoundMs),
+		"RSS": fmt.Sprintf("%.0f MiB", float64(s.Harness.PeakRSSBytes)/(1<<20)),
 	})
 	if err != nil {
 		return "", fmt.Errorf("report header: %w", err)

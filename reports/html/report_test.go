@@ -168,6 +168,8 @@ func TestReportHeaderAndTargets(t *testing.T) {
 	run := fixture.Run(fixture.Params{Seed: 6, SuccessRate: 0.5})
 	run.Summary.Interrupted = true
 	run.Summary.Harness.FellBehind = true
+	h := &run.Summary.Harness
+	h.Events, h.LateEvents, h.DroppedEvents, h.LateBoundMs, h.CPUSeconds, h.CPUUsPerRequest = 9000, 120, 34, 100, 41.5, 57.25
 	run.Summary.SkippedActions = []results.ActionResult{{AtS: 7200, Action: "guard", Detail: "production", Outcome: "skipped", Error: "no admin API"}}
 	run.Summary.Scenario = `<script>alert(1)</script>`
 	var buf bytes.Buffer
@@ -177,7 +179,9 @@ func TestReportHeaderAndTargets(t *testing.T) {
 	page := buf.String()
 	for _, want := range []string{"interrupted", "fell behind", "Timeline action skipped at 2h:", "no admin API",
 		`data-target="success_rate"`, "50.00%", "&gt;= 82.00%", `class="result fail"`, "&lt;script&gt;alert(1)&lt;/script&gt;",
-		`<tr data-endpoint="updates"><td>/updates</td><td class="num">5000</td>`, "200: 5000", `id="segments"`} {
+		`<tr data-endpoint="updates"><td>/updates</td><td class="num">5000</td>`, "200: 5000", `id="segments"`,
+		`<dd id="harness-schedule" class="fail">no: it fell behind</dd>`, "9000 handled, 120 late (more than 100", "34 dropped",
+		"41.5 s, 57.2 µs a request"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -70,11 +70,13 @@ const DefaultResponseTimeout = 20 * time.Second
 
 // Client sends the protocol's requests. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	hc   *http.Client
-	tr   *http.Transport
-	dhc  *http.Client
-	dtr  *http.Transport
+	cfg Config
+	hc  *http.Client
+	tr  *http.Transport
+	dhc *http.Client
+	dtr *http.Transport
+	// fast holds the plain-HTTP path to each endpoint host, by host.
+	fast map[string]*hostConns
 	bufs sync.Pool // *[]byte request bodies
 	read sync.Pool // *[]byte download buffers
 
@@ -113,6 +115,12 @@ func New(cfg Config) (*Client, error) {
 	tr := newTransport(cfg.Connections, 4<<10, cfg.Dial)
 	dtr := newTransport(cfg.DownloadConnections, 64<<10, cfg.Dial)
 	c := &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}, dtr: dtr, dhc: &http.Client{Transport: dtr}}
+	c.fast = map[string]*hostConns{}
+	for _, ep := range []string{cfg.Endpoints.Updates, cfg.Endpoints.Stats, cfg.Endpoints.Channel} {
+		if u, err := url.Parse(ep); err == nil && u.Scheme == "http" && c.fast[u.Host] == nil {
+			c.fast[u.Host] = newHostConns(hostAddr(u), cfg.Connections, cfg.Dial)
+		}
+	}
 	c.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	c.read.New = func() any { b := make([]byte, 256<<10); return &b }
 	return c, nil
@@ -137,6 +145,9 @@ func newTransport(conns, readBuf int, dial func(ctx context.Context, network, ad
 func (c *Client) Close() {
 	c.tr.CloseIdleConnections()
 	c.dtr.CloseIdleConnections()
+	for _, h := range c.fast {
+		h.close()
+	}
 }
 
 // Result is what every call reports besides its reply.
@@ -174,6 +185,12 @@ func (c *Client) putBuf(b *[]byte) {
 // status's body is decoded when it is JSON, for the device to read its
 // code.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, out any, ua string) Result {
+	if ua == "" {
+		ua = c.cfg.UserAgent
+	}
+	if h := c.fastHost(u); h != nil {
+		return c.doFast(ctx, h, method, u, body, out, ua)
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)
 	defer cancel()
 	res := Result{RetryAfter: -1}
@@ -185,9 +202,6 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any,
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if ua == "" {
-		ua = c.cfg.UserAgent
 	}
 	req.Header.Set("User-Agent", ua)
 	res.Sent = time.Now()
@@ -215,9 +229,17 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any,
 		res.Err = fmt.Errorf("%s %s: read reply: %w", method, u, err)
 		return res
 	}
+	res.reply(method, u, b, resp.Header.Get("Retry-After"), out)
+	return res
+}
+
+// reply classifies a whole reply b (status already set) and decodes it
+// into out; retryAfter is its Retry-After header.
+func (res *Result) reply(method, u string, b []byte, retryAfter string, out any) {
 	if res.Status == http.StatusTooManyRequests {
-		res.RetryAfter, res.ResetAt = rateLimitHint(resp.Header.Get("Retry-After"), b)
+		res.RetryAfter, res.ResetAt = rateLimitHint(retryAfter, b)
 	}
+	var err error
 	res.Outcome, res.Cause, err = ReplyOutcome(res.Status, b, out)
 	if res.Outcome == results.OutcomeHTTPError && len(b) > 0 {
 		// The device reads an error status's code when its body has one.
@@ -226,7 +248,6 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any,
 	if err != nil {
 		res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)
 	}
-	return res
 }
 
 // maxReply bounds an API reply's body.

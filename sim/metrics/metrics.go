@@ -325,6 +325,9 @@ func (r *Recorder) Failures() int64 {
 	return n
 }
 
+// Late is the number of events handled late so far.
+func (r *Recorder) Late() int64 { return r.late }
+
 // LagP99 is the schedule lag's 99th percentile so far.
 func (r *Recorder) LagP99() time.Duration {
 	return time.Duration(r.lag.h.ValueAtQuantile(99)) * time.Microsecond

@@ -23,6 +23,13 @@ type Progress struct {
 	// that was judged, so that a page watching it ends with the verdict.
 	Verdict        Verdict  `json:"verdict,omitempty"`
 	VerdictReasons []string `json:"verdict_reasons,omitempty"`
+	// Generator health so far: events handled late (past the late
+	// bound), events due and not yet handled (those still due when the
+	// clock ends are the run's dropped events), and the process's CPU
+	// per request.
+	LateEvents      int64   `json:"late_events"`
+	OverdueEvents   int64   `json:"overdue_events"`
+	CPUUsPerRequest float64 `json:"cpu_us_per_request"`
 	// AdoptionBySegment is, per cohort (segment or "segment/arm"), the
 	// judged bundle's share of the cohort's active devices at the last
 	// sample.

@@ -210,11 +210,16 @@ type Harness struct {
 	DroppedEvents int64 `json:"dropped_events"`
 	Events        int64 `json:"events"`
 	// Requests ended: API calls and bundle downloads.
-	Requests     int64   `json:"requests"`
-	PeakInFlight int64   `json:"peak_in_flight"`
-	Workers      int     `json:"workers"`
-	Connections  int     `json:"connections"`
-	CPUSeconds   float64 `json:"cpu_seconds"`
+	Requests     int64 `json:"requests"`
+	PeakInFlight int64 `json:"peak_in_flight"`
+	Workers      int   `json:"workers"`
+	Connections  int   `json:"connections"`
+	// CPUSeconds is the process's CPU time (user and system);
+	// CPUUsPerRequest the same in µs per request: everything the process
+	// did, devices, engine, client, bundle downloads and an in-process
+	// server with its SQLite writer, over the requests.
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	CPUUsPerRequest float64 `json:"cpu_us_per_request"`
 	// FellBehind is true when the generator could not keep to the
 	// schedule (lag p99 over the bound, or late events): the measured
 	// latencies then include the generator's own delay. Reasons give
@@ -240,8 +245,7 @@ type Harness struct {
 	// held only while a request is in flight is not in it.
 	DeviceStateBytes int64   `json:"device_state_bytes"`
 	BytesPerDevice   float64 `json:"bytes_per_device"`
-	// RequestsPerS is requests (downloads included) over the run's wall
-	// time.
+	// RequestsPerS is the API calls over the run's wall time.
 	RequestsPerS float64 `json:"requests_per_s"`
 }
 

@@ -95,3 +95,25 @@ func (q *Queue) Pop() (e Event, ok bool) {
 	}
 	return e, true
 }
+
+// Due counts the queued events at or before at, walking only the part of
+// the heap that holds them (a parent is never later than its children):
+// its cost is the number of due events, not the size of the queue.
+func (q *Queue) Due(at int64) int {
+	if len(q.items) == 0 || q.items[0].At > at {
+		return 0
+	}
+	n := 0
+	stack := []int{0}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n++
+		for k := 4*i + 1; k < 4*i+5 && k < len(q.items); k++ {
+			if q.items[k].At <= at {
+				stack = append(stack, k)
+			}
+		}
+	}
+	return n
+}

@@ -82,3 +82,27 @@ func BenchmarkPushPop(b *testing.B) {
 		q.Push(e)
 	}
 }
+
+// Due counts the events at or before a time, as a scan of every event
+// would.
+func TestDue(t *testing.T) {
+	q := NewQueue(0)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		q.Push(Event{At: rng.Int64N(10_000)})
+		if rng.IntN(4) == 0 {
+			q.Pop()
+		}
+	}
+	for _, at := range []int64{-1, 0, 17, 2500, 9999, 20_000} {
+		want := 0
+		for _, it := range q.items {
+			if it.At <= at {
+				want++
+			}
+		}
+		if got := q.Due(at); got != want {
+			t.Errorf("Due(%d) = %d, want %d", at, got, want)
+		}
+	}
+}

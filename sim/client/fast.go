@@ -1,0 +1,271 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/otasim/otasim/sim/results"
+)
+
+// hostConns is the API path to one plain-HTTP host: at most n keep-alive
+// connections, each with its own buffers and its own fasthttp Request and
+// Response, which write the request and parse the reply. A call waits for
+// a free connection (as net/http's MaxConnsPerHost makes it wait), sends
+// on it, reads the whole reply and gives the connection back. net/http's
+// transport hands every request between three goroutines and allocates
+// its headers: at a fleet's thousands of requests a second that was
+// about a third of the client's CPU; here a call allocates nothing.
+type hostConns struct {
+	addr  string // host:port to dial
+	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
+	slots chan *apiConn // free connections; a slot without a conn dials on use
+}
+
+// apiConn is one connection and what a call on it uses.
+type apiConn struct {
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	req  fasthttp.Request
+	resp fasthttp.Response
+}
+
+func newHostConns(addr string, n int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *hostConns {
+	h := &hostConns{addr: addr, dial: dial, slots: make(chan *apiConn, n)}
+	for range n {
+		ac := &apiConn{}
+		ac.req.URI().DisablePathNormalizing = true
+		h.slots <- ac
+	}
+	return h
+}
+
+// hostAddr is the host:port of an http:// URL.
+func hostAddr(u *url.URL) string {
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return u.Host
+}
+
+// acquire takes a free connection, waiting until deadline or ctx.
+func (h *hostConns) acquire(ctx context.Context, deadline time.Time) (*apiConn, error) {
+	select {
+	case ac := <-h.slots:
+		return ac, nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case ac := <-h.slots:
+		return ac, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("no free connection to %s: %w", h.addr, context.DeadlineExceeded)
+	}
+}
+
+// release gives a connection back; a nil conn is dialled by its next call.
+func (h *hostConns) release(ac *apiConn) { h.slots <- ac }
+
+// closeConn drops the slot's connection.
+func (ac *apiConn) closeConn() {
+	if ac.c != nil {
+		_ = ac.c.Close()
+		ac.c = nil
+	}
+}
+
+// roundTrip sends ac.req (set up by the caller) and reads the reply into
+// ac.resp, by deadline; ctx ending closes the connection, which ends a
+// read or write in progress. A connection kept alive that the server had
+// closed meanwhile fails before any byte of the reply arrives (end of
+// stream, reset or broken pipe): the request is then sent once more on a
+// new connection, as net/http does; a timeout or a reply cut short is the
+// server's failure.
+func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Time, maxBody int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		reused := ac.c != nil
+		if !reused {
+			dctx, cancel := context.WithDeadline(ctx, deadline)
+			c, err := h.dial(dctx, "tcp", h.addr)
+			cancel()
+			if err != nil {
+				return err
+			}
+			c = &errConn{Conn: c}
+			ac.c = c
+			if ac.br == nil {
+				ac.br, ac.bw = bufio.NewReaderSize(c, 4<<10), bufio.NewWriterSize(c, 4<<10)
+			} else {
+				ac.br.Reset(c)
+				ac.bw.Reset(c)
+			}
+		}
+		err := h.exchange(ctx, ac, deadline, maxBody)
+		if err == nil {
+			if ac.resp.ConnectionClose() {
+				ac.closeConn()
+			}
+			return nil
+		}
+		ac.closeConn()
+		if ctx.Err() != nil {
+			return errors.Join(ctx.Err(), err)
+		}
+		if !reused || attempt > 0 || !closedByPeer(err) {
+			return err
+		}
+	}
+}
+
+// exchange writes the request and reads the reply on ac's connection.
+// Its error carries the connection's own (fasthttp reports a reset
+// before the first byte as end of stream, a timeout as its own error):
+// the outcome is classified from what the socket said.
+func (h *hostConns) exchange(ctx context.Context, ac *apiConn, deadline time.Time, maxBody int) error {
+	c := ac.c
+	if ec, ok := c.(*errConn); ok {
+		ec.err = nil
+	}
+	if err := c.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	err := ac.req.Write(ac.bw)
+	if err == nil {
+		err = ac.bw.Flush()
+	}
+	if err == nil {
+		err = ac.resp.ReadLimitBody(ac.br, maxBody)
+	}
+	if ec, ok := c.(*errConn); ok && err != nil && ec.err != nil && !errors.Is(err, ec.err) {
+		err = fmt.Errorf("%w: %w", ec.err, err)
+	}
+	return err
+}
+
+// errConn keeps the first error of a connection's reads and writes.
+type errConn struct {
+	net.Conn
+	err error
+}
+
+func (c *errConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *errConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// closedByPeer tells a connection the server closed (end of stream, reset,
+// broken pipe) from a timeout or another failure.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// close closes every idle connection; connections in use are closed as
+// their calls give them back.
+func (h *hostConns) close() {
+	var idle []*apiConn
+	for len(idle) < cap(h.slots) {
+		select {
+		case ac := <-h.slots:
+			ac.closeConn()
+			idle = append(idle, ac)
+			continue
+		default:
+		}
+		break
+	}
+	for _, ac := range idle {
+		h.release(ac)
+	}
+}
+
+// fastHost is the plain-HTTP path to u's host, nil for another host or
+// an https:// URL (which goes through net/http).
+func (c *Client) fastHost(u string) *hostConns {
+	rest, ok := strings.CutPrefix(u, "http://")
+	if !ok {
+		return nil
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return c.fast[rest]
+}
+
+// doFast is do on the plain-HTTP path.
+func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, body []byte, out any, ua string) Result {
+	res := Result{RetryAfter: -1}
+	res.Sent = time.Now()
+	deadline := res.Sent.Add(c.cfg.ResponseTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ac, err := h.acquire(ctx, deadline)
+	if err != nil {
+		res.Done = time.Now()
+		res.Outcome, res.Cause = TransportOutcome(err)
+		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
+		return res
+	}
+	defer h.release(ac)
+	req := &ac.req
+	req.Reset()
+	req.URI().DisablePathNormalizing = true
+	req.Header.SetMethod(method)
+	req.SetRequestURI(u)
+	req.Header.SetUserAgent(ua)
+	if body != nil {
+		req.Header.SetContentType("application/json")
+		req.SetBodyRaw(body)
+	}
+	err = h.roundTrip(ctx, ac, deadline, maxReply)
+	res.Done = time.Now()
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		res.Outcome, res.Cause = results.OutcomeProtocolError, CauseTooLarge
+		res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, errTooLarge)
+		return res
+	case err != nil:
+		cause := err
+		if ctx.Err() != nil {
+			cause = ctx.Err() // the call was stopped, not timed out by the server
+		}
+		res.Outcome, res.Cause = TransportOutcome(cause)
+		res.Err = fmt.Errorf("%s %s: %w", method, u, err)
+		return res
+	}
+	res.Status = ac.resp.StatusCode()
+	res.reply(method, u, ac.resp.Body(), string(ac.resp.Header.Peek("Retry-After")), out)
+	return res
+}

@@ -1,0 +1,159 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+)
+
+// countConns starts srv counting the connections it accepts.
+func countConns(srv *httptest.Server) *atomic.Int64 {
+	var n atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			n.Add(1)
+		}
+	}
+	srv.Start()
+	return &n
+}
+
+// Calls on the plain-HTTP path share at most Connections keep-alive
+// connections, dialled through Config.Dial; every call gets its reply.
+func TestFastConnections(t *testing.T) {
+	var inside, most atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inside.Add(1)
+		defer inside.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		io.WriteString(w, `{"error":"no_new_version_available","kind":"up_to_date"}`)
+	}))
+	conns := countConns(srv)
+	defer srv.Close()
+	var dials atomic.Int64
+	c, err := New(Config{Endpoints: Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
+		Connections: 3, Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() {
+			var reply protocol.UpdateReply
+			if res := c.Updates(context.Background(), info(), &reply); res.Err != nil || res.Status != 200 || reply.Kind != protocol.KindUpToDate {
+				t.Errorf("call: %+v %+v", res, reply)
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n > 3 || most.Load() > 3 || dials.Load() != n {
+		t.Errorf("%d connections (%d dials), %d calls at once at most; want at most 3, all dialled through Config.Dial", n, dials.Load(), most.Load())
+	}
+}
+
+// A kept-alive connection the server closed while idle is dialled again
+// and the call sent once more: the caller sees no error.
+func TestFastServerClosedIdle(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"status":"ok"}`)
+	}))
+	srv.Config.IdleTimeout = 5 * time.Millisecond
+	conns := countConns(srv)
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	for i := range 3 {
+		var cr ChannelReply
+		if res := c.GetChannel(context.Background(), info(), &cr); res.Err != nil || cr.Status != "ok" {
+			t.Fatalf("call %d: %+v", i, res)
+		}
+		time.Sleep(30 * time.Millisecond) // the server closes the idle connection
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (one per call, each after the server closed the last)", n)
+	}
+}
+
+// A call ends when its context does, and when the API timeout passes;
+// the connection is dropped, the next call gets a new one. A reply over
+// the limit is refused.
+func TestFastCancelTimeoutLimit(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/stats":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "/channel_self":
+			w.Write([]byte(strings.Repeat(" ", maxReply+1)))
+		default:
+			io.WriteString(w, `{"error":"no_new_version_available","kind":"up_to_date"}`)
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := New(Config{Endpoints: Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"},
+		Connections: 1, ResponseTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	var sr protocol.StatsReply
+	if res := c.Stats(ctx, nil, &sr); !errors.Is(res.Err, context.Canceled) || res.Status != 0 || res.Done.Sub(res.Sent) > 250*time.Millisecond {
+		t.Errorf("cancelled call: %+v", res)
+	}
+	if res := c.Stats(context.Background(), nil, &sr); res.Err == nil || res.Status != 0 || res.Done.Sub(res.Sent) < 300*time.Millisecond {
+		t.Errorf("call past the API timeout: %+v", res)
+	}
+	var reply protocol.UpdateReply
+	if res := c.Updates(context.Background(), info(), &reply); res.Err != nil || reply.Kind != protocol.KindUpToDate {
+		t.Errorf("call after two failed ones: %+v", res)
+	}
+	var cr ChannelReply
+	if res := c.SetChannel(context.Background(), info(), "beta", &cr); res.Err == nil || !strings.Contains(res.Err.Error(), "reply over") {
+		t.Errorf("reply over the limit: %+v", res)
+	}
+}
+
+// BenchmarkFastRoundTrip is one /updates call on the plain-HTTP path to
+// a constant handler over loopback (the server's allocations included).
+func BenchmarkFastRoundTrip(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"error":"no_new_version_available","kind":"up_to_date"}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{Endpoints: Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}, Connections: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	in := info()
+	var out protocol.UpdateReply
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.Updates(context.Background(), in, &out); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
+}
