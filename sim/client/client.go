@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,7 +242,7 @@ func (res *Result) reply(method, u string, b []byte, retryAfter string, out any)
 	res.Outcome, res.Cause, err = ReplyOutcome(res.Status, b, out)
 	if res.Outcome == results.OutcomeHTTPError && len(b) > 0 {
 		// The device reads an error status's code when its body has one.
-		err = json.Unmarshal(b, out)
+		err = decodeReply(b, out)
 	}
 	if err != nil {
 		res.Err = fmt.Errorf("%s %s: %w: %w", method, u, ErrInvalidReply, err)

@@ -9,9 +9,13 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/valyala/fasthttp"
 
 	"github.com/otasim/otasim/sim/results"
@@ -29,25 +33,86 @@ type hostConns struct {
 	addr  string // host:port to dial
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 	slots chan *apiConn // free connections; a slot without a conn dials on use
+	all   []*apiConn
+	waits sync.Pool // *time.Timer of calls waiting for a connection
+
+	// A context that ends aborts the calls made under it: each context
+	// is watched once (context.AfterFunc per call cost an allocation
+	// and a registration each), not per call.
+	mu      sync.Mutex
+	watched map[context.Context]bool
+	last    atomic.Pointer[context.Context]
 }
 
 // apiConn is one connection and what a call on it uses.
 type apiConn struct {
-	c    net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	req  fasthttp.Request
 	resp fasthttp.Response
+
+	// c is the connection and ctx the context of the call on it, kept
+	// under mu for an abort from another goroutine.
+	mu  sync.Mutex
+	c   net.Conn
+	ctx context.Context
 }
 
 func newHostConns(addr string, n int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *hostConns {
-	h := &hostConns{addr: addr, dial: dial, slots: make(chan *apiConn, n)}
+	h := &hostConns{addr: addr, dial: dial, slots: make(chan *apiConn, n), watched: map[context.Context]bool{}}
 	for range n {
 		ac := &apiConn{}
-		ac.req.URI().DisablePathNormalizing = true
+		h.all = append(h.all, ac)
 		h.slots <- ac
 	}
+	h.waits.New = func() any {
+		t := time.NewTimer(time.Hour)
+		t.Stop()
+		return t
+	}
 	return h
+}
+
+// watch makes ctx's end abort the calls made under it.
+func (h *hostConns) watch(ctx context.Context) {
+	if ctx.Done() == nil {
+		return
+	}
+	if p := h.last.Load(); p != nil && *p == ctx {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last.Store(&ctx)
+	if h.watched[ctx] {
+		return
+	}
+	h.watched[ctx] = true
+	context.AfterFunc(ctx, func() {
+		h.mu.Lock()
+		delete(h.watched, ctx)
+		h.mu.Unlock()
+		for _, ac := range h.all {
+			ac.abort(ctx)
+		}
+	})
+}
+
+// abort ends the call on ac when it runs under ctx: a deadline in the
+// past ends a read or write in progress.
+func (ac *apiConn) abort(ctx context.Context) {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if ac.c != nil && ac.ctx == ctx {
+		_ = ac.c.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// setConn sets the connection and the context of the call on it.
+func (ac *apiConn) setConn(c net.Conn, ctx context.Context) {
+	ac.mu.Lock()
+	ac.c, ac.ctx = c, ctx
+	ac.mu.Unlock()
 }
 
 // hostAddr is the host:port of an http:// URL.
@@ -65,8 +130,12 @@ func (h *hostConns) acquire(ctx context.Context, deadline time.Time) (*apiConn, 
 		return ac, nil
 	default:
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
+	t := h.waits.Get().(*time.Timer)
+	t.Reset(time.Until(deadline))
+	defer func() {
+		t.Stop()
+		h.waits.Put(t)
+	}()
 	select {
 	case ac := <-h.slots:
 		return ac, nil
@@ -84,7 +153,7 @@ func (h *hostConns) release(ac *apiConn) { h.slots <- ac }
 func (ac *apiConn) closeConn() {
 	if ac.c != nil {
 		_ = ac.c.Close()
-		ac.c = nil
+		ac.setConn(nil, nil)
 	}
 }
 
@@ -96,12 +165,12 @@ func (ac *apiConn) closeConn() {
 // new connection, as net/http does; a timeout or a reply cut short is the
 // server's failure.
 func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Time, maxBody int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	h.watch(ctx)
 	for attempt := 0; ; attempt++ {
 		reused := ac.c != nil
-		if !reused {
+		if reused {
+			ac.setConn(ac.c, ctx)
+		} else {
 			dctx, cancel := context.WithDeadline(ctx, deadline)
 			c, err := h.dial(dctx, "tcp", h.addr)
 			cancel()
@@ -109,7 +178,7 @@ func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Ti
 				return err
 			}
 			c = &errConn{Conn: c}
-			ac.c = c
+			ac.setConn(c, ctx)
 			if ac.br == nil {
 				ac.br, ac.bw = bufio.NewReaderSize(c, 4<<10), bufio.NewWriterSize(c, 4<<10)
 			} else {
@@ -117,7 +186,12 @@ func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Ti
 				ac.bw.Reset(c)
 			}
 		}
-		err := h.exchange(ctx, ac, deadline, maxBody)
+		// After the context joined the connection: a context that ended
+		// before could not abort it.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := h.exchange(ac, deadline, maxBody)
 		if err == nil {
 			if ac.resp.ConnectionClose() {
 				ac.closeConn()
@@ -138,17 +212,13 @@ func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Ti
 // Its error carries the connection's own (fasthttp reports a reset
 // before the first byte as end of stream, a timeout as its own error):
 // the outcome is classified from what the socket said.
-func (h *hostConns) exchange(ctx context.Context, ac *apiConn, deadline time.Time, maxBody int) error {
+func (h *hostConns) exchange(ac *apiConn, deadline time.Time, maxBody int) error {
 	c := ac.c
 	if ec, ok := c.(*errConn); ok {
 		ec.err = nil
 	}
 	if err := c.SetDeadline(deadline); err != nil {
 		return err
-	}
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
 	}
 	err := ac.req.Write(ac.bw)
 	if err == nil {
@@ -268,4 +338,13 @@ func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, bod
 	res.Status = ac.resp.StatusCode()
 	res.reply(method, u, ac.resp.Body(), string(ac.resp.Header.Peek("Retry-After")), out)
 	return res
+}
+
+// decodeReply decodes a JSON reply with the v2 prototype of
+// encoding/json (a third of the client's CPU went to encoding/json's
+// reflection), accepting what encoding/json accepted: names matched
+// without regard to case, duplicate names (the last wins), invalid UTF-8.
+func decodeReply(b []byte, out any) error {
+	return jsonv2.Unmarshal(b, out, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
+		jsontext.AllowInvalidUTF8(true))
 }

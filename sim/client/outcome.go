@@ -3,12 +3,14 @@ package client
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"strconv"
 	"syscall"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/results"
@@ -81,9 +83,12 @@ func decodeOutcome(b []byte, out any) (o results.Outcome, cause string, err erro
 	if len(b) == 0 {
 		return results.OutcomeProtocolError, CauseShape, nil
 	}
-	if err := json.Unmarshal(b, out); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+	if err := decodeReply(b, out); err != nil {
+		// JSON that is not of out's type is the wrong shape; anything
+		// that is not JSON is invalid.
+		var syn *jsontext.SyntacticError
+		var sem *jsonv2.SemanticError
+		if !errors.As(err, &syn) && errors.As(err, &sem) {
 			return results.OutcomeProtocolError, CauseShape, err
 		}
 		return results.OutcomeProtocolError, CauseInvalid, err
