@@ -162,13 +162,37 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 	if app != nil && !s.commit(w, r, app.ID, &rec) {
 		return protocol.CodeServerError
 	}
+	allOK := true
 	for _, res := range rep.Results {
 		if res.Status != "ok" {
 			s.metrics.statsEvent("invalid")
+			allOK = false
 		}
+	}
+	if allOK {
+		// The reply of almost every batch a fleet posts, written without
+		// encoding/json's reflection.
+		writeReply(w, s.ctypeJSON, http.StatusOK, appendOKBatch(make([]byte, 0, 32+24*len(evs)), len(evs)))
+		return "ok"
 	}
 	httpjson.Write(w, http.StatusOK, rep, nil)
 	return "ok"
+}
+
+// appendOKBatch appends the reply to a batch of n events all accepted:
+// the bytes json.Marshal writes for its protocol.StatsReply
+// (TestOKBatchReply).
+func appendOKBatch(b []byte, n int) []byte {
+	b = append(b, `{"status":"ok","results":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"status":"ok","index":`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...)
 }
 
 // crashUndefinedAction is the message of the exception the backend throws

@@ -84,3 +84,21 @@ func TestActiveDevices(t *testing.T) {
 	ts.clock.Advance(live.ActiveWindow + 1)
 	check("1.0.0", 0)
 }
+
+// The hand-written reply of an all-accepted batch is what encoding/json
+// writes for it, byte for byte.
+func TestOKBatchReply(t *testing.T) {
+	for _, n := range []int{1, 2, 10, 200} {
+		rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, n)}
+		for i := range rep.Results {
+			rep.Results[i] = protocol.StatsResult{Status: "ok", Index: i}
+		}
+		want, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendOKBatch(nil, n); string(got) != string(want)+"\n" {
+			t.Errorf("%d events:\n got %s\nwant %s", n, got, want)
+		}
+	}
+}

@@ -200,7 +200,9 @@ func (h *hostConns) roundTrip(ctx context.Context, ac *apiConn, deadline time.Ti
 		}
 		ac.closeConn()
 		if ctx.Err() != nil {
-			return errors.Join(ctx.Err(), err)
+			// The abort's past deadline shows as a timeout: the cause is
+			// the context's end, not the server.
+			return fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
 		if !reused || attempt > 0 || !closedByPeer(err) {
 			return err
@@ -344,7 +346,8 @@ func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, bod
 // encoding/json (a third of the client's CPU went to encoding/json's
 // reflection), accepting what encoding/json accepted: names matched
 // without regard to case, duplicate names (the last wins), invalid UTF-8.
-func decodeReply(b []byte, out any) error {
-	return jsonv2.Unmarshal(b, out, jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
-		jsontext.AllowInvalidUTF8(true))
-}
+func decodeReply(b []byte, out any) error { return jsonv2.Unmarshal(b, out, replyOptions) }
+
+// replyOptions are joined once: joining them per call cost an allocation.
+var replyOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true))
