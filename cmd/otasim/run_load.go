@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -70,15 +69,8 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 
 	l := sc.Load
 	lc := load.Config{Profile: l.Profile, Rate: l.Rate, Duration: l.Duration.D(), Sender: cl,
-		Devices: load.NewFleet(pop, sc.App.ID), Workers: workers}
-	if strings.HasPrefix(cfg.Endpoints.Updates, "http://") {
-		// Plain HTTP takes the fast path: fasthttp, a connection per
-		// worker, no net/http transport in between (see load.Wire).
-		if lc.Wire, err = load.NewWire(cfg.Endpoints.Updates, timeout); err != nil {
-			return cli.Exit(err.Error(), exitError)
-		}
-		lc.Wire.Dial = cfg.Dial
-	}
+		ResponseTimeout: timeout,
+		Devices:         load.NewFleet(pop, sc.App.ID), Workers: workers}
 	if cfg.Duration > 0 && l.Profile != scenarios.ProfileRamping {
 		lc.Duration = cfg.Duration
 	}

@@ -30,9 +30,15 @@ import (
 // its headers: at a fleet's thousands of requests a second that was
 // about a third of the client's CPU; here a call allocates nothing.
 type hostConns struct {
-	addr  string // host:port to dial
-	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
-	slots chan *apiConn // free connections; a slot without a conn dials on use
+	addr string // host:port to dial
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// sem holds a token per call using a connection (at most n); idle is
+	// a stack of the free ones, the most recently used on top, so that a
+	// light load keeps reusing one warm connection (a slot without a conn
+	// dials on use).
+	sem   chan struct{}
+	idleM sync.Mutex
+	idle  []*apiConn
 	all   []*apiConn
 	waits sync.Pool // *time.Timer of calls waiting for a connection
 
@@ -59,11 +65,11 @@ type apiConn struct {
 }
 
 func newHostConns(addr string, n int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *hostConns {
-	h := &hostConns{addr: addr, dial: dial, slots: make(chan *apiConn, n), watched: map[context.Context]bool{}}
+	h := &hostConns{addr: addr, dial: dial, sem: make(chan struct{}, n), watched: map[context.Context]bool{}}
 	for range n {
 		ac := &apiConn{}
 		h.all = append(h.all, ac)
-		h.slots <- ac
+		h.idle = append(h.idle, ac)
 	}
 	h.waits.New = func() any {
 		t := time.NewTimer(time.Hour)
@@ -126,8 +132,8 @@ func hostAddr(u *url.URL) string {
 // acquire takes a free connection, waiting until deadline or ctx.
 func (h *hostConns) acquire(ctx context.Context, deadline time.Time) (*apiConn, error) {
 	select {
-	case ac := <-h.slots:
-		return ac, nil
+	case h.sem <- struct{}{}:
+		return h.pop(), nil
 	default:
 	}
 	t := h.waits.Get().(*time.Timer)
@@ -137,8 +143,8 @@ func (h *hostConns) acquire(ctx context.Context, deadline time.Time) (*apiConn, 
 		h.waits.Put(t)
 	}()
 	select {
-	case ac := <-h.slots:
-		return ac, nil
+	case h.sem <- struct{}{}:
+		return h.pop(), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-t.C:
@@ -146,8 +152,22 @@ func (h *hostConns) acquire(ctx context.Context, deadline time.Time) (*apiConn, 
 	}
 }
 
+// pop takes the most recently released connection (a token is held).
+func (h *hostConns) pop() *apiConn {
+	h.idleM.Lock()
+	defer h.idleM.Unlock()
+	ac := h.idle[len(h.idle)-1]
+	h.idle = h.idle[:len(h.idle)-1]
+	return ac
+}
+
 // release gives a connection back; a nil conn is dialled by its next call.
-func (h *hostConns) release(ac *apiConn) { h.slots <- ac }
+func (h *hostConns) release(ac *apiConn) {
+	h.idleM.Lock()
+	h.idle = append(h.idle, ac)
+	h.idleM.Unlock()
+	<-h.sem
+}
 
 // closeConn drops the slot's connection.
 func (ac *apiConn) closeConn() {
@@ -263,22 +283,12 @@ func closedByPeer(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// close closes every idle connection; connections in use are closed as
-// their calls give them back.
+// close closes every idle connection (one in use stays with its call).
 func (h *hostConns) close() {
-	var idle []*apiConn
-	for len(idle) < cap(h.slots) {
-		select {
-		case ac := <-h.slots:
-			ac.closeConn()
-			idle = append(idle, ac)
-			continue
-		default:
-		}
-		break
-	}
-	for _, ac := range idle {
-		h.release(ac)
+	h.idleM.Lock()
+	defer h.idleM.Unlock()
+	for _, ac := range h.idle {
+		ac.closeConn()
 	}
 }
 

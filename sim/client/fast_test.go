@@ -1,6 +1,8 @@
 package client
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -157,5 +159,123 @@ func BenchmarkFastRoundTrip(b *testing.B) {
 		if res := c.Updates(context.Background(), in, &out); res.Err != nil {
 			b.Fatal(res.Err)
 		}
+	}
+}
+
+// rawServer accepts connections on loopback and runs serve on each.
+func rawServer(t *testing.T, serve func(c net.Conn, n int)) (addr string, conns *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = new(atomic.Int64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c, int(conns.Add(1)))
+		}
+	}()
+	return ln.Addr().String(), conns
+}
+
+// The request on the wire: POST to the URL's path and query, the body
+// AppendInfo writes, JSON, the device's User-Agent, the host, and the
+// connection kept for the next request.
+func TestFastSendsTheCheck(t *testing.T) {
+	type seen struct {
+		method, uri, ctype, agent, host string
+		body                            []byte
+		conn                            int
+	}
+	got := make(chan seen, 4)
+	addr, _ := rawServer(t, func(c net.Conn, n int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			body, _ := io.ReadAll(req.Body)
+			got <- seen{req.Method, req.RequestURI, req.Header.Get("Content-Type"), req.UserAgent(), req.Host, body, n}
+			_, _ = io.WriteString(c, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 2\r\n\r\n{}")
+		}
+	})
+	c := newClient(t, "http://"+addr)
+	infos := []protocol.Info{*info(), {Platform: "android", DeviceID: "d2", AppID: "a.b", CustomID: "é\"x", PluginVersion: "8.0.0", VersionOS: "14"}}
+	for i := range infos {
+		var reply protocol.UpdateReply
+		if res := c.Updates(context.Background(), &infos[i], &reply); res.Err != nil || res.Status != 429 || res.RetryAfter != 7*time.Second ||
+			res.Done.Before(res.Sent) {
+			t.Fatalf("request %d: %+v", i, res)
+		}
+		s := <-got
+		want := AppendInfo(nil, &infos[i])
+		if s.method != "POST" || s.uri != "/updates?x=1" || s.ctype != "application/json" || s.host != addr ||
+			s.agent != UserAgent(&infos[i]) || !bytes.Equal(s.body, want) || s.conn != 1 {
+			t.Errorf("request %d: %+v\nwant body %s, agent %q, on connection 1", i, s, want, UserAgent(&infos[i]))
+		}
+	}
+}
+
+// A server that closes every connection after one reply without saying
+// so: the next request on the stale connection is sent again on a new
+// one rather than counted as a failure. A server that never answers is a
+// timeout, not a stale connection: no second attempt.
+func TestFastStaleAndSilent(t *testing.T) {
+	addr, conns := rawServer(t, func(c net.Conn, _ int) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, req.Body)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\":\"ok\"}")
+		}
+		c.Close()
+	})
+	c := newClient(t, "http://"+addr)
+	for i := range 3 {
+		var cr ChannelReply
+		if res := c.GetChannel(context.Background(), info(), &cr); res.Err != nil || cr.Status != "ok" {
+			t.Fatalf("request %d: %+v", i, res)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (one per request)", n)
+	}
+
+	done := make(chan struct{})
+	defer close(done)
+	addr, conns = rawServer(t, func(c net.Conn, n int) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, req.Body)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\":\"ok\"}")
+			_, _ = http.ReadRequest(br) // then silence
+		}
+		<-done
+	})
+	c, err := New(Config{Endpoints: Endpoints{Updates: "http://" + addr + "/updates", Stats: "http://" + addr + "/stats",
+		Channel: "http://" + addr + "/channel_self"}, Connections: 1, ResponseTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var cr ChannelReply
+	if res := c.GetChannel(context.Background(), info(), &cr); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	res := c.GetChannel(context.Background(), info(), &cr) // same connection; the server stays silent
+	var te interface{ Timeout() bool }
+	if !errors.As(res.Err, &te) || !te.Timeout() {
+		t.Fatalf("want a timeout, got %v", res.Err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1 (no retry after a timeout)", n)
 	}
 }

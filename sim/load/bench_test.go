@@ -54,8 +54,8 @@ func BenchmarkRecordLatency(b *testing.B) {
 	}
 }
 
-// A round trip over loopback to a constant handler, through the fast
-// path and through the protocol client (the cost the fast path removes).
+// A round trip over loopback to a constant handler through the protocol
+// client's fast path, the load generator's sender.
 func BenchmarkRoundTrip(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":"no_new_version_available","message":"up to date","kind":"up_to_date"}`))
@@ -64,35 +64,19 @@ func BenchmarkRoundTrip(b *testing.B) {
 	f := benchFleet(b)
 	var info protocol.Info
 	f.Info(0, &info)
-	b.Run("wire", func(b *testing.B) {
-		wire, err := NewWire(srv.URL+"/updates", 0)
-		if err != nil {
-			b.Fatal(err)
+	c, err := client.New(client.Config{Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL,
+		Channel: srv.URL}, Connections: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var reply protocol.UpdateReply
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := c.Updates(b.Context(), &info, &reply); res.Err != nil || res.Status != 200 {
+			b.Fatal(res.Err, res.Status)
 		}
-		wc := wire.conn(b.Context())
-		defer wc.close()
-		b.ReportAllocs()
-		for b.Loop() {
-			if res := wc.updates(b.Context(), &info); res.Err != nil || res.Status != 200 {
-				b.Fatal(res.Err, res.Status)
-			}
-		}
-	})
-	b.Run("client", func(b *testing.B) {
-		c, err := client.New(client.Config{Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL,
-			Channel: srv.URL}, Connections: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		var reply protocol.UpdateReply
-		b.ReportAllocs()
-		for b.Loop() {
-			if res := c.Updates(b.Context(), &info, &reply); res.Err != nil || res.Status != 200 {
-				b.Fatal(res.Err, res.Status)
-			}
-		}
-	})
+	}
 }
 
 func benchFleet(b *testing.B) *Fleet { return fleet(b, 1000) }

@@ -84,25 +84,16 @@ func TestRunOverHTTP(t *testing.T) {
 		{"max", Config{Profile: ProfileMax, Duration: 100 * time.Millisecond}},
 	}
 	for _, tt := range tests {
-		for _, path := range []string{"client", "wire"} {
-			t.Run(tt.name+"/"+path, func(t *testing.T) { runOverHTTP(t, tt.cfg, path) })
-		}
+		t.Run(tt.name, func(t *testing.T) { runOverHTTP(t, tt.cfg) })
 	}
 }
 
-func runOverHTTP(t *testing.T, cfg Config, path string) {
+func runOverHTTP(t *testing.T, cfg Config) {
 	us := &updatesServer{devices: map[string]int{}}
 	srv := httptest.NewServer(us)
 	defer srv.Close()
 	cfg.Devices, cfg.Workers = fleet(t, 20), 4
-	if path == "wire" {
-		var err error
-		if cfg.Wire, err = NewWire(srv.URL+"/updates", 0); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		cfg.Sender = newSender(t, srv.URL, 4)
-	}
+	cfg.Sender = newSender(t, srv.URL, 4)
 	res, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +175,7 @@ func TestRunOverHTTPLate(t *testing.T) {
 }
 
 // A load run against a failing server counts every request by outcome
-// and keeps the failures out of the latencies, through both paths.
+// and keeps the failures out of the latencies.
 func TestRunOverHTTPFailures(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -200,29 +191,20 @@ func TestRunOverHTTPFailures(t *testing.T) {
 		{"refused", sabotage.Refused, results.OutcomeNetworkError, client.CauseRefused},
 	}
 	for _, tt := range tests {
-		for _, path := range []string{"client", "wire"} {
-			t.Run(tt.name+"/"+path, func(t *testing.T) {
-				base := tt.base(t)
-				cfg := Config{Profile: ProfileConstant, Rate: 200, Duration: 100 * time.Millisecond, Devices: fleet(t, 5), Workers: 2}
-				if path == "wire" {
-					var err error
-					if cfg.Wire, err = NewWire(base+"/updates", 0); err != nil {
-						t.Fatal(err)
-					}
-				} else {
-					cfg.Sender = newSender(t, base, 2)
-				}
-				res, err := Run(t.Context(), cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.Sent == 0 || res.Failed != res.Done || res.Outcomes[tt.outcome] != res.Done || res.Causes[tt.cause] != res.Done {
-					t.Errorf("sent %d, done %d, failed %d, outcomes %v, causes %v", res.Sent, res.Done, res.Failed, res.Outcomes, res.Causes)
-				}
-				if res.Latency.TotalCount() != 0 || res.FailedTime.TotalCount() != res.Done {
-					t.Errorf("latency holds %d, failed %d: a failure is never a fast reply", res.Latency.TotalCount(), res.FailedTime.TotalCount())
-				}
-			})
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			base := tt.base(t)
+			cfg := Config{Profile: ProfileConstant, Rate: 200, Duration: 100 * time.Millisecond, Devices: fleet(t, 5), Workers: 2,
+				Sender: newSender(t, base, 2)}
+			res, err := Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Sent == 0 || res.Failed != res.Done || res.Outcomes[tt.outcome] != res.Done || res.Causes[tt.cause] != res.Done {
+				t.Errorf("sent %d, done %d, failed %d, outcomes %v, causes %v", res.Sent, res.Done, res.Failed, res.Outcomes, res.Causes)
+			}
+			if res.Latency.TotalCount() != 0 || res.FailedTime.TotalCount() != res.Done {
+				t.Errorf("latency holds %d, failed %d: a failure is never a fast reply", res.Latency.TotalCount(), res.FailedTime.TotalCount())
+			}
+		})
 	}
 }

@@ -64,11 +64,14 @@ type Config struct {
 	Stages   []Stage       // ramping
 	Duration time.Duration // constant and max
 
-	// Sender sends the checks, unless Wire is set: then each worker sends
-	// them over its own connection of that fast path.
-	Sender  Sender
-	Wire    *Wire
-	Devices Devices
+	// Sender sends the checks: the protocol client, whose API path to a
+	// plain-HTTP target is the fast one (sim/client, a keep-alive
+	// connection per worker when it has as many connections as workers).
+	Sender Sender
+	// ResponseTimeout is how long the Sender lets a request go
+	// unanswered (0: unknown); the drain at the end waits for it.
+	ResponseTimeout time.Duration
+	Devices         Devices
 	// Workers is the number of requests in flight at most.
 	Workers int
 	// Backlog bounds the requests due but waiting for a worker; a request
@@ -79,7 +82,7 @@ type Config struct {
 	// counted late (default 10 ms).
 	LateBound time.Duration
 	// DrainTimeout bounds the wait for the backlog and the requests in
-	// flight at the end (default 10 s, or the Wire's timeout and a second
+	// flight at the end (default 10 s, or ResponseTimeout and a second
 	// when longer, so that every request sent ends in a reply or a
 	// timeout; 2 s when ctx is cancelled).
 	DrainTimeout time.Duration
@@ -153,7 +156,7 @@ func (c *Config) validate() (*Schedule, error) {
 	default:
 		errs = append(errs, fmt.Errorf("profile %q: want constant, ramping or max", c.Profile))
 	}
-	if c.Sender == nil && c.Wire == nil {
+	if c.Sender == nil {
 		errs = append(errs, errors.New("no sender"))
 	}
 	if c.Devices == nil || c.Devices.Len() <= 0 {
@@ -242,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.workers = make([]*worker, cfg.Workers)
 	stopMax := make(chan struct{})
 	for i := range r.workers {
-		w := newWorker(reqCtx, r, i)
+		w := newWorker(r, i)
 		r.workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -265,8 +268,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	drain := cfg.DrainTimeout
 	if drain == 0 {
 		drain = 10 * time.Second
-		if cfg.Wire != nil {
-			drain = max(drain, cfg.Wire.timeout+time.Second)
+		if cfg.ResponseTimeout > 0 {
+			drain = max(drain, cfg.ResponseTimeout+time.Second)
 		}
 		if interrupted {
 			drain = 2 * time.Second

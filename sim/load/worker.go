@@ -9,7 +9,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/results"
 )
 
@@ -30,7 +29,6 @@ type worker struct {
 	unsent, cut                   int64
 	info                          protocol.Info
 	reply                         protocol.UpdateReply
-	wire                          *wireConn // nil: through the Sender
 
 	// Read by the progress snapshot while the worker runs; okNanos sums
 	// the latency of the successful replies (ok).
@@ -39,19 +37,14 @@ type worker struct {
 	abandon                   atomic.Bool
 }
 
-// newWorker returns worker id; its requests end when ctx does.
-func newWorker(ctx context.Context, r *run, id int) *worker {
-	w := &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), failed: newHist(),
+// newWorker returns worker id.
+func newWorker(r *run, id int) *worker {
+	return &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), failed: newHist(),
 		status: map[int]int64{}, causes: map[string]int64{}}
-	if r.cfg.Wire != nil {
-		w.wire = r.cfg.Wire.conn(ctx)
-	}
-	return w
 }
 
 // open serves the scheduler's jobs until the channel closes.
 func (w *worker) open(ctx context.Context) {
-	defer w.closeConn()
 	for j := range w.r.jobs {
 		if w.abandon.Load() {
 			w.unsent++
@@ -63,7 +56,6 @@ func (w *worker) open(ctx context.Context) {
 
 // closed sends back to back until stop closes (the max profile).
 func (w *worker) closed(ctx context.Context, stop <-chan struct{}) {
-	defer w.closeConn()
 	step := int64(len(w.r.workers))
 	for n := int64(w.id); ; n += step {
 		select {
@@ -89,13 +81,8 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 	}
 	defer w.r.inFlight.Add(-1)
 	before := time.Now()
-	var res client.Result
-	if w.wire != nil {
-		res = w.wire.updates(ctx, &w.info)
-	} else {
-		w.reply = protocol.UpdateReply{}
-		res = cfg.Sender.Updates(ctx, &w.info, &w.reply)
-	}
+	w.reply = protocol.UpdateReply{}
+	res := cfg.Sender.Updates(ctx, &w.info, &w.reply)
 	defer w.done.Add(1)
 	if res.Err != nil && ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		w.cut++ // cut short by the hard stop: not a reply, not the server's fault
@@ -147,12 +134,6 @@ func (r *run) raisePeak(n int64) {
 		if n <= p || r.peak.CompareAndSwap(p, n) {
 			return
 		}
-	}
-}
-
-func (w *worker) closeConn() {
-	if w.wire != nil {
-		w.wire.close()
 	}
 }
 
