@@ -138,7 +138,9 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 	ev.Timestamp = base + st.at
 	// A reused event keeps its map, emptied: no metadata goes out empty.
 	meta := ev.Metadata
-	clear(meta)
+	if len(meta) > 0 {
+		clear(meta)
+	}
 	switch st.action {
 	case protocol.ActionAppLaunchStart:
 		meta = orNewMap(meta)
@@ -176,7 +178,9 @@ func (e *engine) postNamed(dev uint32, action, versionName string) {
 	j := e.newJob(jobPost, dev)
 	j.setEvents(1)
 	ev := &j.events[0]
-	clear(ev.Metadata)
+	if len(ev.Metadata) > 0 {
+		clear(ev.Metadata)
+	}
 	*ev = protocol.StatsEvent{Info: j.info, Action: action, Metadata: ev.Metadata}
 	ev.VersionName = versionName
 	e.dispatch(j)

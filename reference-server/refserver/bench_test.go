@@ -3,9 +3,12 @@ package refserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+
+	"github.com/otasim/otasim/protocol"
 )
 
 // BenchmarkUpdatesHandler measures the /updates path in process, without
@@ -30,6 +33,46 @@ func BenchmarkUpdatesHandler(b *testing.B) {
 			h.ServeHTTP(rec, req)
 			if rec.Code != 200 {
 				b.Fatalf("status %d", rec.Code)
+			}
+		}
+	})
+}
+
+// BenchmarkStatsHandler is a /stats batch as a fleet posts it, in
+// process: three events of one device (a cold start's launch events with
+// their metadata among them) decoded, validated, committed with other
+// callers' posts and acknowledged. ns/op is per batch.
+func BenchmarkStatsHandler(b *testing.B) {
+	srv, err := New(Config{DBPath: filepath.Join(b.TempDir(), "b.db"), AdminToken: testToken,
+		PublicURL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.seedDemo(context.Background(), testBundleSize); err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	in := deviceInfo(dev1)
+	body, err := json.Marshal([]protocol.StatsEvent{
+		{Info: in, Action: protocol.ActionAppLaunchStart, Timestamp: 1_900_000_000_000,
+			Metadata: map[string]string{"launch_started_at": "1900000000000", "source": "plugin_load"}},
+		{Info: in, Action: protocol.ActionMovedToForeground, Timestamp: 1_900_000_000_001},
+		{Info: in, Action: protocol.ActionAppLaunchReady, Timestamp: 1_900_000_001_500,
+			Metadata: map[string]string{"duration_ms": "1500", "launch_started_at": "1900000000000", "source": "notify_app_ready"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/stats", bytes.NewReader(body))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte(`"index":2`)) {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
 		}
 	})

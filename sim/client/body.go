@@ -142,7 +142,8 @@ func AppendStatsEvent(b []byte, e *protocol.StatsEvent) []byte {
 	}
 	if len(e.Metadata) > 0 {
 		b = append(b, `,"metadata":{`...)
-		keys := make([]string, 0, len(e.Metadata))
+		var room [8]string // the plugin's metadata has at most four keys
+		keys := room[:0]
 		for k := range e.Metadata {
 			keys = append(keys, k)
 		}

@@ -405,3 +405,21 @@ func BenchmarkUpdatesRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendStats is a stats batch as a device posts it: three
+// events, two of them with the launch metadata.
+func BenchmarkAppendStats(b *testing.B) {
+	in := *info()
+	evs := []protocol.StatsEvent{
+		{Info: in, Action: protocol.ActionAppLaunchStart, Timestamp: 1_900_000_000_000,
+			Metadata: map[string]string{"launch_started_at": "1900000000000", "source": "plugin_load"}},
+		{Info: in, Action: protocol.ActionMovedToForeground, Timestamp: 1_900_000_000_001},
+		{Info: in, Action: protocol.ActionAppLaunchReady, Timestamp: 1_900_000_001_500,
+			Metadata: map[string]string{"duration_ms": "1500", "launch_started_at": "1900000000000", "source": "notify_app_ready"}},
+	}
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendStats(buf[:0], evs)
+	}
+}
