@@ -9,8 +9,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
+	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/refserver"
 )
 
@@ -29,6 +31,8 @@ func serveCommand() *cli.Command {
 			&cli.BoolFlag{Name: "demo", Usage: "seed the demo app, bundles and channels (only what is missing)"},
 			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: fmt.Sprintf("bearer token of the admin API, at least %d characters (generated and printed when empty)", refserver.MinAdminTokenLen)},
 			&cli.StringFlag{Name: "public-url", EnvVars: []string{"OTASIM_PUBLIC_URL"}, Usage: "base URL of bundle downloads in /updates replies (default http://<addr>)"},
+			&cli.StringFlag{Name: "max-upload", Value: "512MiB", EnvVars: []string{"OTASIM_MAX_UPLOAD"}, Usage: "largest bundle zip the admin API accepts"},
+			&cli.StringFlag{Name: "max-unzipped", Value: "1GiB", EnvVars: []string{"OTASIM_MAX_UNZIPPED"}, Usage: "largest total of an uploaded bundle's files once unzipped"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
 		},
@@ -65,6 +69,10 @@ func runServe(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	bundles, err := bundleLimits(c)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -78,6 +86,7 @@ func runServe(c *cli.Context) error {
 		PublicURL:  publicURL,
 		AdminToken: c.String("admin-token"),
 		Logger:     log,
+		Bundles:    bundles,
 	})
 	if err != nil {
 		ln.Close()
@@ -98,6 +107,28 @@ func runServe(c *cli.Context) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// bundleLimits reads --max-upload and --max-unzipped (sizes such as 512MiB
+// or 2GB).
+func bundleLimits(c *cli.Context) (bundlecheck.Limits, error) {
+	lim := bundlecheck.DefaultLimits()
+	var problems []string
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max-upload", &lim.MaxUpload}, {"max-unzipped", &lim.MaxUnzipped}} {
+		n, err := humanize.ParseBytes(c.String(f.name))
+		if err != nil || n == 0 || n > 1<<50 {
+			problems = append(problems, fmt.Sprintf("--%s %q: want a size such as 512MiB", f.name, c.String(f.name)))
+			continue
+		}
+		*f.dst = int64(n)
+	}
+	if len(problems) > 0 {
+		return lim, cli.Exit(strings.Join(problems, "\n"), exitUsage)
+	}
+	return lim, nil
 }
 
 func printBanner(c *cli.Context, srv *refserver.Server, addr string, generated bool) {

@@ -16,17 +16,16 @@ import (
 	"strings"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/faults"
 	"github.com/otasim/otasim/reference-server/internal/httpjson"
 	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/store"
 )
 
-// Body limits.
-const (
-	MaxBody       = 1 << 20
-	MaxUploadBody = 512 << 20
-)
+// MaxBody is the limit of a JSON body; an uploaded bundle has its own
+// (Config.Bundles).
+const MaxBody = 1 << 20
 
 // Error codes of the admin API beside the protocol's.
 const (
@@ -43,14 +42,18 @@ type Config struct {
 	// Token is the bearer token every call must carry.
 	Token  string
 	Logger *slog.Logger
+	// Bundles bounds uploaded bundles; the zero value is
+	// bundlecheck.DefaultLimits.
+	Bundles bundlecheck.Limits
 }
 
 // API is the admin API. Create it with New.
 type API struct {
-	st     *live.State
-	faults *faults.Switch
-	token  []byte
-	log    *slog.Logger
+	st      *live.State
+	faults  *faults.Switch
+	token   []byte
+	log     *slog.Logger
+	bundles bundlecheck.Limits
 }
 
 // New returns the API of a state.
@@ -65,10 +68,15 @@ func New(cfg Config) (*API, error) {
 	if cfg.Token == "" {
 		errs = append(errs, errors.New("admin: Token is required"))
 	}
+	if cfg.Bundles == (bundlecheck.Limits{}) {
+		cfg.Bundles = bundlecheck.DefaultLimits()
+	} else if err := cfg.Bundles.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a := &API{st: cfg.State, faults: cfg.Faults, token: []byte(cfg.Token), log: cfg.Logger}
+	a := &API{st: cfg.State, faults: cfg.Faults, token: []byte(cfg.Token), log: cfg.Logger, bundles: cfg.Bundles}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

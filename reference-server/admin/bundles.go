@@ -3,11 +3,8 @@ package admin
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -272,67 +269,6 @@ func (a *API) CreateBundle(ctx context.Context, appID string, sp BundleSpec) (*r
 		b.Size, b.SHA256 = sp.Size, sha
 	}
 	return b, a.addBundle(ctx, b)
-}
-
-func (a *API) uploadBundle(r *http.Request) (int, any, error) {
-	app, err := a.appOf(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	sp := BundleSpec{Name: r.PathValue("name"), MinNative: q.Get("min_native"), Link: q.Get("link"),
-		Comment: q.Get("comment"), KeyID: q.Get("key_id"), SessionKey: q.Get("session_key"), Checksum: q.Get("checksum")}
-	if err := joinSpecErrors(append(checkSpec(app, sp), checkEncryption(sp.SessionKey, sp.Checksum)...)); err != nil {
-		return 0, nil, err
-	}
-	if sp.Name == protocol.Builtin {
-		return 0, nil, badRequest(errors.New("the builtin bundle has no bytes: register it with POST .../bundles {\"name\":\"builtin\"}"))
-	}
-	if r.ContentLength > MaxUploadBody {
-		return 0, nil, &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "bundle over 512 MiB"}
-	}
-	tmp, err := a.st.TempBundlePath(app.ID)
-	if err != nil {
-		return 0, nil, err
-	}
-	size, sha, err := writeUpload(tmp, http.MaxBytesReader(nil, r.Body, MaxUploadBody))
-	if err != nil {
-		os.Remove(tmp)
-		return 0, nil, err
-	}
-	if err := checkZip(tmp, sp.SessionKey != ""); err != nil {
-		os.Remove(tmp)
-		return 0, nil, err
-	}
-	b := &release.Bundle{AppID: app.ID, Name: sp.Name, MinNative: sp.MinNative, Size: size, SHA256: sha,
-		Link: sp.Link, Comment: sp.Comment, KeyID: sp.KeyID, SessionKey: sp.SessionKey, Checksum: sp.Checksum}
-	if b.Path, err = a.st.PlaceBundle(tmp, app.ID, sha); err != nil {
-		return 0, nil, err
-	}
-	if err := a.addBundle(r.Context(), b); err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, a.bundleJSON(app, b, nil), nil
-}
-
-func writeUpload(path string, body io.Reader) (int64, string, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("upload: %w", err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return 0, "", &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "bundle over 512 MiB"}
-		}
-		return 0, "", &apiError{http.StatusBadRequest, codeInvalidRequest, "cannot read the upload: " + err.Error()}
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // addBundle persists a bundle and publishes it.

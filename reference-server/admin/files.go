@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/cdn"
 )
 
@@ -31,17 +31,17 @@ func (a *API) putFile(r *http.Request) (int, any, error) {
 	if size, ok := a.st.ObjectSize(app.ID, object); ok {
 		return http.StatusOK, fileJSON{Object: object, Size: size}, nil
 	}
-	if r.ContentLength > MaxUploadBody {
-		return 0, nil, &apiError{http.StatusRequestEntityTooLarge, protocol.CodeBodyTooLarge, "file over 512 MiB"}
+	if r.ContentLength > a.bundles.MaxUpload {
+		return 0, nil, uploadTooLarge(a.bundles.MaxUpload)
 	}
 	tmp, err := a.st.TempBundlePath(app.ID)
 	if err != nil {
 		return 0, nil, err
 	}
-	size, sha, err := writeUpload(tmp, http.MaxBytesReader(nil, r.Body, MaxUploadBody))
+	size, sha, err := writeUpload(tmp, bundlecheck.Sized(r.Body, a.bundles.MaxUpload))
 	if err != nil {
 		os.Remove(tmp)
-		return 0, nil, err
+		return 0, nil, refusal(err, a.bundles)
 	}
 	if sha != object {
 		os.Remove(tmp)

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"archive/zip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -57,26 +56,6 @@ func checkEncryption(sessionKey, checksum string) []error {
 	return errs
 }
 
-// checkZip checks an uploaded zip; an encrypted one can only be checked
-// for its size (whole AES blocks).
-func checkZip(path string, encrypted bool) error {
-	if encrypted {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return err
-		}
-		if fi.Size() == 0 || fi.Size()%16 != 0 {
-			return badRequest(fmt.Errorf("an encrypted bundle is whole AES blocks; this one has %d bytes", fi.Size()))
-		}
-		return nil
-	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return badRequest(fmt.Errorf("body is not a zip archive: %v", err))
-	}
-	return zr.Close()
-}
-
 // placeZipObject makes a stored file the bundle's zip.
 func (a *API) placeZipObject(b *release.Bundle, object string) error {
 	size, ok := a.st.ObjectSize(b.AppID, object)
@@ -87,8 +66,8 @@ func (a *API) placeZipObject(b *release.Bundle, object string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkZip(path, b.SessionKey != ""); err != nil {
-		return err
+	if err := a.checkZip(path, b.SessionKey != ""); err != nil {
+		return refusal(err, a.bundles)
 	}
 	b.Path, b.Size, b.SHA256 = path, size, object
 	return nil

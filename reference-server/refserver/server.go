@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/reference-server/admin"
+	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/faults"
 	"github.com/otasim/otasim/reference-server/internal/httpjson"
@@ -79,6 +80,9 @@ type Config struct {
 	// or x-real-ip header, as the backend reads them; without one the
 	// limit does not apply.
 	ChannelSelfIPLimit int
+	// Bundles bounds uploaded bundles (admin API); the zero value is
+	// bundlecheck.DefaultLimits.
+	Bundles bundlecheck.Limits
 }
 
 // PushHub is the WebSocket hub the server mounts on /push.
@@ -174,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
 	s.state = st
-	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log})
+	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles})
 	if err != nil {
 		st.Close()
 		s.push.Close()
