@@ -33,6 +33,12 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "public-url", EnvVars: []string{"OTASIM_PUBLIC_URL"}, Usage: "base URL of bundle downloads in /updates replies (default http://<addr>)"},
 			&cli.StringFlag{Name: "max-upload", Value: "512MiB", EnvVars: []string{"OTASIM_MAX_UPLOAD"}, Usage: "largest bundle zip the admin API accepts"},
 			&cli.StringFlag{Name: "max-unzipped", Value: "1GiB", EnvVars: []string{"OTASIM_MAX_UNZIPPED"}, Usage: "largest total of an uploaded bundle's files once unzipped"},
+			&cli.IntFlag{Name: "max-conns", Value: refserver.DefaultMaxConns, EnvVars: []string{"OTASIM_MAX_CONNS"}, Usage: "open client connections at most; one more is answered 503 with Retry-After and closed"},
+			&cli.DurationFlag{Name: "header-timeout", Value: refserver.DefaultHeaderTimeout, Usage: "time to read a request's headers"},
+			&cli.DurationFlag{Name: "read-timeout", Value: refserver.DefaultReadTimeout, Usage: "time to read a request's headers and body (an upload: plus its size at --min-transfer-rate)"},
+			&cli.DurationFlag{Name: "write-timeout", Value: refserver.DefaultWriteTimeout, Usage: "time to write a reply (a bundle download: plus its size at --min-transfer-rate)"},
+			&cli.DurationFlag{Name: "idle-timeout", Value: refserver.DefaultIdleTimeout, Usage: "time a kept-alive connection may wait for its next request"},
+			&cli.StringFlag{Name: "min-transfer-rate", Value: "16KiB", Usage: "slowest bundle download or upload, per second, the server waits for"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
 		},
@@ -73,6 +79,10 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	bounds, err := serverBounds(c)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -87,6 +97,7 @@ func runServe(c *cli.Context) error {
 		AdminToken: c.String("admin-token"),
 		Logger:     log,
 		Bundles:    bundles,
+		Bounds:     bounds,
 	})
 	if err != nil {
 		ln.Close()
@@ -107,6 +118,30 @@ func runServe(c *cli.Context) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// serverBounds reads the connection and timeout flags.
+func serverBounds(c *cli.Context) (refserver.Bounds, error) {
+	b := refserver.Bounds{MaxConns: c.Int("max-conns"), HeaderTimeout: c.Duration("header-timeout"),
+		ReadTimeout: c.Duration("read-timeout"), WriteTimeout: c.Duration("write-timeout"), IdleTimeout: c.Duration("idle-timeout")}
+	var problems []string
+	if b.MaxConns <= 0 {
+		problems = append(problems, fmt.Sprintf("--max-conns %d: want a positive number", b.MaxConns))
+	}
+	for _, name := range []string{"header-timeout", "read-timeout", "write-timeout", "idle-timeout"} {
+		if c.Duration(name) <= 0 {
+			problems = append(problems, fmt.Sprintf("--%s %s: want a positive duration", name, c.Duration(name)))
+		}
+	}
+	rate, err := humanize.ParseBytes(c.String("min-transfer-rate"))
+	if err != nil || rate == 0 || rate > 1<<40 {
+		problems = append(problems, fmt.Sprintf("--min-transfer-rate %q: want a size per second such as 16KiB", c.String("min-transfer-rate")))
+	}
+	b.MinTransferRate = int64(rate)
+	if len(problems) > 0 {
+		return b, cli.Exit(strings.Join(problems, "\n"), exitUsage)
+	}
+	return b, nil
 }
 
 // bundleLimits reads --max-upload and --max-unzipped (sizes such as 512MiB

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/bundlecheck"
@@ -45,6 +46,16 @@ type Config struct {
 	// Bundles bounds uploaded bundles; the zero value is
 	// bundlecheck.DefaultLimits.
 	Bundles bundlecheck.Limits
+	// MinUploadRate (bytes/s) is the slowest upload the API waits for: an
+	// upload's read deadline is UploadBase plus its size (Content-Length,
+	// else Bundles.MaxUpload) at that rate, set once the token is checked.
+	// 0: the server's deadline stays.
+	MinUploadRate int64
+	UploadBase    time.Duration
+	// CallTimeout is the time an authenticated call may take to answer
+	// (generating a large bundle takes a while), set once the token is
+	// checked; 0: the server's write deadline stays.
+	CallTimeout time.Duration
 }
 
 // API is the admin API. Create it with New.
@@ -54,6 +65,10 @@ type API struct {
 	token   []byte
 	log     *slog.Logger
 	bundles bundlecheck.Limits
+	// uploadRate and uploadBase are Config's MinUploadRate and UploadBase.
+	uploadRate int64
+	uploadBase time.Duration
+	callTime   time.Duration
 }
 
 // New returns the API of a state.
@@ -76,7 +91,8 @@ func New(cfg Config) (*API, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a := &API{st: cfg.State, faults: cfg.Faults, token: []byte(cfg.Token), log: cfg.Logger, bundles: cfg.Bundles}
+	a := &API{st: cfg.State, faults: cfg.Faults, token: []byte(cfg.Token), log: cfg.Logger, bundles: cfg.Bundles,
+		uploadRate: cfg.MinUploadRate, uploadBase: cfg.UploadBase, callTime: cfg.CallTimeout}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,14 +150,7 @@ type handlerFunc func(r *http.Request) (status int, reply any, err error)
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	h := func(pattern string, f handlerFunc) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			status, reply, err := f(r)
-			if err != nil {
-				a.replyErr(w, r, err)
-				return
-			}
-			httpjson.Write(w, status, reply, protocol.NewError(protocol.CodeServerError, "cannot encode the reply"))
-		})
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { a.serve(w, r, f) })
 	}
 	const app = "/admin/apps/{app}"
 	const bundle = app + "/bundles/{name}"
@@ -153,7 +162,10 @@ func (a *API) Handler() http.Handler {
 	h("POST "+app+"/bundles", a.createBundle)
 	h("GET "+app+"/bundles", a.listBundles)
 	h("GET "+bundle, a.getBundle)
-	h("PUT "+bundle, a.uploadBundle)
+	mux.HandleFunc("PUT "+bundle, func(w http.ResponseWriter, r *http.Request) {
+		a.extendUpload(w, r)
+		a.serve(w, r, a.uploadBundle)
+	})
 	h("PATCH "+bundle, a.patchBundle)
 	h("DELETE "+bundle, a.deleteBundle)
 	h("GET "+bundle+"/stats", a.bundleStats)
@@ -184,6 +196,31 @@ func (a *API) Handler() http.Handler {
 	return a.requireToken(mux)
 }
 
+// serve answers a call with f's reply or error.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, f handlerFunc) {
+	status, reply, err := f(r)
+	if err != nil {
+		a.replyErr(w, r, err)
+		return
+	}
+	httpjson.Write(w, status, reply, protocol.NewError(protocol.CodeServerError, "cannot encode the reply"))
+}
+
+// extendUpload gives an authenticated upload the time its size takes at
+// the slowest rate the server waits for.
+func (a *API) extendUpload(w http.ResponseWriter, r *http.Request) {
+	if a.uploadRate <= 0 {
+		return
+	}
+	size := r.ContentLength
+	if size <= 0 || size > a.bundles.MaxUpload {
+		size = a.bundles.MaxUpload
+	}
+	d := a.uploadBase + time.Duration(float64(size)/float64(a.uploadRate)*float64(time.Second))
+	// A writer without a connection (a test recorder) has no deadline.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+}
+
 // requireToken lets a request through only with the bearer token,
 // compared in constant time.
 func (a *API) requireToken(next http.Handler) http.Handler {
@@ -193,6 +230,11 @@ func (a *API) requireToken(next http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="otasim admin"`)
 			writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong bearer token")
 			return
+		}
+		if a.callTime > 0 {
+			// A writer without a connection (a test recorder) has no
+			// deadline.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.callTime))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -57,6 +57,12 @@ type Options struct {
 	Rand *faults.Rand
 	// Clock is the real clock when nil.
 	Clock Clock
+	// MinRate is the slowest download, in bytes per second, the handler
+	// waits for: a download's write deadline is WriteBase plus its size at
+	// that rate (so a slow 3G link completes a 5 MB bundle, and a client
+	// that stops reading is dropped). 0: no deadline is set here.
+	MinRate   int64
+	WriteBase time.Duration
 }
 
 // Handler serves bundle files. It is safe for concurrent use.
@@ -68,6 +74,9 @@ type Handler struct {
 	clock  Clock
 	// files: the handler serves manifest files by object (FilePattern).
 	files bool
+	// minRate and writeBase are Options' MinRate and WriteBase.
+	minRate   int64
+	writeBase time.Duration
 }
 
 // New returns a handler that finds files with lookup and reads the CDN
@@ -87,7 +96,7 @@ func NewWithOptions(lookup Lookup, sw *faults.Switch, log *slog.Logger, opts Opt
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{lookup: lookup, sw: sw, log: log, rnd: opts.Rand, clock: opts.Clock}
+	return &Handler{lookup: lookup, sw: sw, log: log, rnd: opts.Rand, clock: opts.Clock, minRate: opts.MinRate, writeBase: opts.WriteBase}
 }
 
 // NewFiles returns a handler of manifest files (FilePattern): lookup gets
@@ -100,7 +109,9 @@ func NewFiles(lookup Lookup, sw *faults.Switch, log *slog.Logger, opts Options) 
 }
 
 // ServeHTTP answers GET and HEAD of Pattern (FilePattern for NewFiles).
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	// Every error, the 416 of http.ServeContent included, in JSON.
+	w := &jsonErrors{ResponseWriter: rw}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		faults.WriteError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "only GET and HEAD")
@@ -153,6 +164,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("ETag", `"`+b.SHA256+`"`)
 	}
 	k := h.sw.Load().CDN
+	h.setDeadline(rw, fi.Size(), k)
 	if !k.Active() {
 		// ServeContent copies the *os.File into the connection, which
 		// net/http turns into sendfile.
@@ -160,6 +172,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveFaulty(w, r, f, fi.Size(), k)
+}
+
+// setDeadline gives a download the time it takes at minRate, or at the
+// CDN's bandwidth knob when that is slower, plus the latency knob.
+func (h *Handler) setDeadline(w http.ResponseWriter, size int64, k faults.CDN) {
+	if h.minRate <= 0 {
+		return
+	}
+	rate := h.minRate
+	if k.BandwidthBps > 0 && k.BandwidthBps < rate {
+		rate = k.BandwidthBps
+	}
+	d := h.writeBase + time.Duration(float64(size)/float64(rate)*float64(time.Second)) +
+		time.Duration(k.LatencyMs+k.JitterMs)*time.Millisecond
+	// Not every writer has a connection (tests record replies): then there
+	// is no deadline to set.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // fileError answers when the lookup names a file that cannot be read.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -73,7 +72,8 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request, f *os.File, size
 	if err := brw.Flush(); err != nil {
 		h.log.Debug("cdn: reset write", "err", err)
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
+	// A *net.TCPConn, or the server's connection wrapper around one.
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
 		_ = tc.SetLinger(0)
 	}
 }

@@ -21,6 +21,8 @@ type metrics struct {
 	percent    *prometheus.GaugeVec
 	state      *prometheus.GaugeVec
 	guardTrips *prometheus.CounterVec
+	conns      prometheus.Gauge
+	shedTotal  *prometheus.CounterVec
 
 	// The children of requests and duration by label pair, so that the hot
 	// path does not hash its labels on every request.
@@ -58,8 +60,14 @@ func newMetrics() *metrics {
 		guardTrips: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otasim_server_guard_trips_total", Help: "Auto-pause guard trips by action.",
 		}, []string{"app_id", "channel", "action"}),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "otasim_server_connections", Help: "Open client connections (capped by --max-conns).",
+		}),
+		shedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otasim_server_shed_total", Help: "Requests and connections refused to keep the server within its bounds, by endpoint and reason.",
+		}, []string{"endpoint", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips,
+	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips, m.conns, m.shedTotal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -82,6 +90,9 @@ func (m *metrics) observe(endpoint, outcome string, d time.Duration) {
 	c.count.Inc()
 	c.dur.Observe(d.Seconds())
 }
+
+// shed counts a refusal to keep within a bound.
+func (m *metrics) shed(endpoint, reason string) { m.shedTotal.WithLabelValues(endpoint, reason).Inc() }
 
 func (m *metrics) statsEvent(action string) { m.stats.WithLabelValues(action).Inc() }
 

@@ -83,6 +83,9 @@ type Config struct {
 	// Bundles bounds uploaded bundles (admin API); the zero value is
 	// bundlecheck.DefaultLimits.
 	Bundles bundlecheck.Limits
+	// Bounds limits connections and their time; zero fields take their
+	// defaults.
+	Bounds Bounds
 }
 
 // PushHub is the WebSocket hub the server mounts on /push.
@@ -110,12 +113,14 @@ func (c Config) Validate() error {
 	if c.ChannelSelfIPLimit < 0 {
 		errs = append(errs, errors.New("refserver: ChannelSelfIPLimit must not be negative"))
 	}
+	errs = append(errs, c.Bounds.Validate())
 	return errors.Join(errs...)
 }
 
 // Server is the reference update server. Create it with New.
 type Server struct {
 	cfg     Config
+	bounds  Bounds
 	log     *slog.Logger
 	now     func() time.Time
 	token   string
@@ -146,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, faults: cfg.Faults, push: cfg.Push,
+	s := &Server{cfg: cfg, bounds: cfg.Bounds.withDefaults(), log: cfg.Logger, now: cfg.Now, faults: cfg.Faults, push: cfg.Push,
 		token: cfg.AdminToken, replies: newConstReplies(), ctypeJSON: []string{"application/json"},
 		bodies: newBodyPool(), dj: newWireDecoder()}
 	s.self.ipLimit = cmp.Or(cfg.ChannelSelfIPLimit, DefaultChannelSelfIPLimit)
@@ -178,7 +183,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
 	s.state = st
-	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles})
+	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles,
+		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout})
 	if err != nil {
 		st.Close()
 		s.push.Close()
@@ -219,10 +225,11 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET /updates", health)
 	mux.HandleFunc("GET /stats", health)
-	bundles := cdn.New(s.cdnLookup, s.faults, s.log)
+	transfer := cdn.Options{MinRate: s.bounds.MinTransferRate, WriteBase: s.bounds.WriteTimeout}
+	bundles := cdn.NewWithOptions(s.cdnLookup, s.faults, s.log, transfer)
 	mux.Handle("GET "+cdn.Pattern, bundles)
 	mux.Handle("HEAD "+cdn.Pattern, bundles)
-	files := cdn.NewFiles(s.fileLookup, s.faults, s.log, cdn.Options{})
+	files := cdn.NewFiles(s.fileLookup, s.faults, s.log, transfer)
 	mux.Handle("GET "+cdn.FilePattern, files)
 	mux.Handle("HEAD "+cdn.FilePattern, files)
 	mux.Handle("GET /push", s.push)
@@ -287,12 +294,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.PublicURL() == "" {
 		s.state.SetPublicURL("http://" + ln.Addr().String())
 	}
+	b := s.bounds
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: b.HeaderTimeout,
+		ReadTimeout:       b.ReadTimeout,
+		WriteTimeout:      b.WriteTimeout,
+		IdleTimeout:       b.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	s.warnExposed(ln.Addr())
+	ln = newConnListener(ln, b.MaxConns, s.metrics)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -314,6 +327,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	<-errc
 	return errors.Join(serr, s.Close())
+}
+
+// warnExposed logs a warning when the server listens beyond loopback with
+// a generated admin token (printed at start, so in logs and terminals).
+func (s *Server) warnExposed(addr net.Addr) {
+	if s.cfg.AdminToken == "" && !loopback(addr) {
+		s.log.Warn("listening on a non-loopback address with a generated admin token: anyone who reads this process's output can change releases; set --admin-token (OTASIM_ADMIN_TOKEN)",
+			"addr", addr.String())
+	}
+}
+
+// loopback reports whether a listener's address is on loopback only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return true // in-memory or Unix: not reachable from another host
+	}
+	return tcp.IP.IsLoopback()
 }
 
 // Close closes the push hub, flushes pending stats and device writes and
