@@ -39,6 +39,8 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "write-timeout", Value: refserver.DefaultWriteTimeout, Usage: "time to write a reply (a bundle download: plus its size at --min-transfer-rate)"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: refserver.DefaultIdleTimeout, Usage: "time a kept-alive connection may wait for its next request"},
 			&cli.StringFlag{Name: "min-transfer-rate", Value: "16KiB", Usage: "slowest bundle download or upload, per second, the server waits for"},
+			&cli.StringSliceFlag{Name: "cors-origin", EnvVars: []string{"OTASIM_CORS_ORIGINS"}, Usage: "an origin (https://console.example) whose pages may call the device endpoints, besides the app's WebView and local pages; repeatable"},
+			&cli.StringFlag{Name: "metrics-auth", Value: "auto", EnvVars: []string{"OTASIM_METRICS_AUTH"}, Usage: "whether GET /metrics needs the admin token: on, off, or auto (on when --addr is not loopback)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
 		},
@@ -92,12 +94,14 @@ func runServe(c *cli.Context) error {
 		publicURL = "http://" + ln.Addr().String()
 	}
 	srv, err := refserver.New(refserver.Config{
-		DBPath:     c.String("db"),
-		PublicURL:  publicURL,
-		AdminToken: c.String("admin-token"),
-		Logger:     log,
-		Bundles:    bundles,
-		Bounds:     bounds,
+		DBPath:      c.String("db"),
+		PublicURL:   publicURL,
+		AdminToken:  c.String("admin-token"),
+		Logger:      log,
+		Bundles:     bundles,
+		Bounds:      bounds,
+		CORSOrigins: c.StringSlice("cors-origin"),
+		MetricsAuth: refserver.MetricsAuth(c.String("metrics-auth")),
 	})
 	if err != nil {
 		ln.Close()

@@ -5,9 +5,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 
 	"github.com/otasim/otasim/reference-server/faults"
 	"github.com/otasim/otasim/reference-server/release"
@@ -199,5 +205,48 @@ func TestAdminLists(t *testing.T) {
 	ts.call(t, "GET", "/admin/apps/com.example.app/bundles", nil, &bundles)
 	if len(bundles) != 3 || bundles[0].Name != "1.0.0" || bundles[2].Name != "1.2.0" {
 		t.Fatalf("bundles %+v", bundles)
+	}
+}
+
+func TestAdminLoginThrottle(t *testing.T) {
+	clk := servertest.NewClock()
+	ts := startAPIClock(t, clk)
+	wrong := []string{"Authorization", "Bearer wrong-token"}
+	right := []string{"Authorization", "Bearer " + testToken}
+	for i := range authFailureLimit {
+		clk.Advance(time.Minute) // each failure within the block of the one before
+		if st, _ := do(t, "GET", ts.url+"/admin/apps", nil, wrong...); st != 401 {
+			t.Fatalf("failure %d: %d, want 401", i+1, st)
+		}
+	}
+	st, raw, hdr := servertest.Do(t, "GET", ts.url+"/admin/apps", nil, right...)
+	if st != 429 || hdr.Get("Retry-After") != "900" {
+		t.Fatalf("after %d failures, the right token: %d, Retry-After %q: %s", authFailureLimit, st, hdr.Get("Retry-After"), raw)
+	}
+	var rep struct {
+		protocol.Error
+		MoreInfo struct {
+			Reason     string `json:"reason"`
+			RetryAfter int    `json:"retryAfterSeconds"`
+		} `json:"moreInfo"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.Error.Error != protocol.CodeTooManyRequests ||
+		rep.MoreInfo.Reason != "too_many_failed_auth_attempts" || rep.MoreInfo.RetryAfter != 900 {
+		t.Fatalf("reply %s", raw)
+	}
+	errorShape(t, raw)
+	// Another address is not blocked.
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	req, _ := http.NewRequest("GET", ts.url+"/admin/apps", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if res, err := other.Do(req); err != nil {
+		t.Skipf("cannot send from 127.0.0.2: %v", err)
+	} else if res.Body.Close(); res.StatusCode != 200 {
+		t.Fatalf("another address: %d", res.StatusCode)
+	}
+	clk.Advance(authBlock)
+	if st := ts.call(t, "GET", "/admin/apps", nil, nil); st != 200 {
+		t.Fatalf("after the block: %d", st)
 	}
 }

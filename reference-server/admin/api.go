@@ -56,6 +56,8 @@ type Config struct {
 	// (generating a large bundle takes a while), set once the token is
 	// checked; 0: the server's write deadline stays.
 	CallTimeout time.Duration
+	// Auth hears of failed and refused logins (optional).
+	Auth AuthObserver
 }
 
 // API is the admin API. Create it with New.
@@ -69,6 +71,7 @@ type API struct {
 	uploadRate int64
 	uploadBase time.Duration
 	callTime   time.Duration
+	throttle   throttle
 }
 
 // New returns the API of a state.
@@ -95,6 +98,10 @@ func New(cfg Config) (*API, error) {
 		uploadRate: cfg.MinUploadRate, uploadBase: cfg.UploadBase, callTime: cfg.CallTimeout}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.throttle = throttle{now: a.st.Now, obs: cfg.Auth}
+	if a.throttle.obs == nil {
+		a.throttle.obs = noAuthObserver{}
 	}
 	return a, nil
 }
@@ -193,7 +200,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no admin route for "+r.Method+" "+r.URL.Path)
 	})
-	return a.requireToken(mux)
+	return a.RequireToken(mux)
 }
 
 // serve answers a call with f's reply or error.
@@ -221,12 +228,26 @@ func (a *API) extendUpload(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 }
 
-// requireToken lets a request through only with the bearer token,
-// compared in constant time.
-func (a *API) requireToken(next http.Handler) http.Handler {
+type noAuthObserver struct{}
+
+func (noAuthObserver) AuthFailed()  {}
+func (noAuthObserver) AuthBlocked() {}
+
+// RequireToken lets a request through only with the bearer token,
+// compared in constant time, from an address not blocked for its failed
+// logins.
+func (a *API) RequireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := clientAddr(r)
+		if blocked, until := a.throttle.blocked(addr); blocked {
+			a.throttle.obs.AuthBlocked()
+			tooManyFailures(w, a.st.Now(), until)
+			return
+		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), a.token) != 1 {
+			a.throttle.fail(addr)
+			a.throttle.obs.AuthFailed()
 			w.Header().Set("WWW-Authenticate", `Bearer realm="otasim admin"`)
 			writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong bearer token")
 			return

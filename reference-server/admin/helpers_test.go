@@ -25,8 +25,14 @@ type testAPI struct {
 
 func startAPI(t *testing.T) *testAPI {
 	t.Helper()
+	return startAPIClock(t, servertest.NewClock())
+}
+
+// startAPIClock is startAPI on a given clock.
+func startAPIClock(t *testing.T, clk *servertest.Clock) *testAPI {
+	t.Helper()
 	st, err := live.Open(context.Background(), live.Config{DBPath: filepath.Join(t.TempDir(), "a.db"),
-		PublicURL: "http://cdn.test", Now: servertest.NewClock().Now})
+		PublicURL: "http://cdn.test", Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ type metrics struct {
 	guardTrips *prometheus.CounterVec
 	conns      prometheus.Gauge
 	shedTotal  *prometheus.CounterVec
+	adminAuth  *prometheus.CounterVec
 
 	// The children of requests and duration by label pair, so that the hot
 	// path does not hash its labels on every request.
@@ -66,8 +67,11 @@ func newMetrics() *metrics {
 		shedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otasim_server_shed_total", Help: "Requests and connections refused to keep the server within its bounds, by endpoint and reason.",
 		}, []string{"endpoint", "reason"}),
+		adminAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otasim_server_admin_auth_refused_total", Help: "Admin calls (and /metrics scrapes behind the token) refused: a wrong or missing token (failed), or an address blocked for its failures (blocked).",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips, m.conns, m.shedTotal,
+	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips, m.conns, m.shedTotal, m.adminAuth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -124,6 +128,13 @@ func (m *metrics) setRollouts(snap *release.Snapshot) {
 		}
 	}
 }
+
+// AuthFailed counts a wrong or missing admin token (admin.AuthObserver).
+func (m *metrics) AuthFailed() { m.adminAuth.WithLabelValues("failed").Inc() }
+
+// AuthBlocked counts a call refused for its address's failures
+// (admin.AuthObserver).
+func (m *metrics) AuthBlocked() { m.adminAuth.WithLabelValues("blocked").Inc() }
 
 // Published refreshes the rollout gauges (live.Observer).
 func (m *metrics) Published(snap *release.Snapshot) { m.setRollouts(snap) }

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/otasim/otasim/reference-server/admin"
@@ -86,7 +87,24 @@ type Config struct {
 	// Bounds limits connections and their time; zero fields take their
 	// defaults.
 	Bounds Bounds
+	// CORSOrigins are the origins (scheme://host[:port]) whose pages may
+	// call the device endpoints besides the app's WebView and local pages.
+	CORSOrigins []string
+	// MetricsAuth says whether GET /metrics needs the admin token:
+	// MetricsAuthAuto (the default) when Serve listens beyond loopback.
+	MetricsAuth MetricsAuth
 }
+
+// MetricsAuth says when /metrics needs the admin token. /metrics names
+// apps, channels (private ones included) and rollout states.
+type MetricsAuth string
+
+// The choices of MetricsAuth.
+const (
+	MetricsAuthAuto MetricsAuth = "auto" // on when listening beyond loopback
+	MetricsAuthOn   MetricsAuth = "on"
+	MetricsAuthOff  MetricsAuth = "off"
+)
 
 // PushHub is the WebSocket hub the server mounts on /push.
 type PushHub interface {
@@ -114,6 +132,11 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("refserver: ChannelSelfIPLimit must not be negative"))
 	}
 	errs = append(errs, c.Bounds.Validate())
+	switch c.MetricsAuth {
+	case "", MetricsAuthAuto, MetricsAuthOn, MetricsAuthOff:
+	default:
+		errs = append(errs, fmt.Errorf("refserver: MetricsAuth %q: want auto, on or off", c.MetricsAuth))
+	}
 	return errors.Join(errs...)
 }
 
@@ -131,6 +154,10 @@ type Server struct {
 
 	state *live.State
 	admin *admin.API
+
+	// metricsAuth: /metrics needs the admin token (MetricsAuth, resolved
+	// by Serve for auto).
+	metricsAuth atomic.Bool
 
 	replies *constReplies
 	// ctypeJSON is the Content-Type value of raw replies, never modified.
@@ -184,12 +211,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.state = st
 	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles,
-		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout})
+		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout, Auth: s.metrics})
 	if err != nil {
 		st.Close()
 		s.push.Close()
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
+	s.metricsAuth.Store(cfg.MetricsAuth == MetricsAuthOn)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -210,7 +238,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	api := func(name string, h endpointFunc) http.Handler {
-		return faults.APIMiddleware(s.faults, s.instrument(name, h))
+		return faults.APIMiddleware(s.faults, s.instrument(name, s.sameOriginWrites(h)))
 	}
 	mux.Handle("POST /updates", api("updates", s.handleUpdates))
 	mux.Handle("POST /stats", api("stats", s.handleStats))
@@ -218,6 +246,9 @@ func (s *Server) routes() http.Handler {
 	for _, m := range []string{"POST", "PUT", "GET", "DELETE"} {
 		mux.Handle(m+" /channel_self", cs)
 	}
+	mux.Handle("OPTIONS /updates", s.preflight("POST, GET"))
+	mux.Handle("OPTIONS /stats", s.preflight("POST, GET"))
+	mux.Handle("OPTIONS /channel_self", s.preflight("POST, PUT, GET, DELETE"))
 	// GET /updates and GET /stats are the backend's health checks
 	// (plugins/updates.ts:68-70, plugins/stats.ts:383-385).
 	health := func(w http.ResponseWriter, _ *http.Request) {
@@ -232,8 +263,15 @@ func (s *Server) routes() http.Handler {
 	files := cdn.NewFiles(s.fileLookup, s.faults, s.log, transfer)
 	mux.Handle("GET "+cdn.FilePattern, files)
 	mux.Handle("HEAD "+cdn.FilePattern, files)
-	mux.Handle("GET /push", s.push)
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /push", s.pushGate(s.push))
+	scrape, guarded := s.metrics.handler(), s.admin.RequireToken(s.metrics.handler())
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.metricsAuth.Load() {
+			guarded.ServeHTTP(w, r)
+			return
+		}
+		scrape.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /healthz", health)
 	mux.Handle("/admin/", s.admin.Handler())
 	// Any other route, or a method a route does not take, is the backend's
@@ -305,6 +343,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.warnExposed(ln.Addr())
+	if s.cfg.MetricsAuth == "" || s.cfg.MetricsAuth == MetricsAuthAuto {
+		s.metricsAuth.Store(!loopback(ln.Addr()))
+	}
 	ln = newConnListener(ln, b.MaxConns, s.metrics)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
