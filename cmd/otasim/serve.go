@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/otasim/otasim/reference-server/bundlecheck"
+	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/refserver"
 )
 
@@ -39,6 +40,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "write-timeout", Value: refserver.DefaultWriteTimeout, Usage: "time to write a reply (a bundle download: plus its size at --min-transfer-rate)"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: refserver.DefaultIdleTimeout, Usage: "time a kept-alive connection may wait for its next request"},
 			&cli.StringFlag{Name: "min-transfer-rate", Value: "16KiB", Usage: "slowest bundle download or upload, per second, the server waits for"},
+			&cli.IntFlag{Name: "max-devices", Value: live.DefaultMaxDevices, EnvVars: []string{"OTASIM_MAX_DEVICES"}, Usage: "devices kept in memory (active within 24 h), and device overrides, at most"},
 			&cli.StringSliceFlag{Name: "cors-origin", EnvVars: []string{"OTASIM_CORS_ORIGINS"}, Usage: "an origin (https://console.example) whose pages may call the device endpoints, besides the app's WebView and local pages; repeatable"},
 			&cli.StringFlag{Name: "metrics-auth", Value: "auto", EnvVars: []string{"OTASIM_METRICS_AUTH"}, Usage: "whether GET /metrics needs the admin token: on, off, or auto (on when --addr is not loopback)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
@@ -101,6 +103,7 @@ func runServe(c *cli.Context) error {
 		Bundles:     bundles,
 		Bounds:      bounds,
 		CORSOrigins: c.StringSlice("cors-origin"),
+		MaxDevices:  c.Int("max-devices"),
 		MetricsAuth: refserver.MetricsAuth(c.String("metrics-auth")),
 	})
 	if err != nil {

@@ -141,7 +141,7 @@ func (a *API) replyErr(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, ae.status, ae.code, ae.msg)
 	case errors.As(err, &nf):
 		writeError(w, http.StatusNotFound, codeNotFound, nf.Error())
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, store.ErrExists), errors.Is(err, live.ErrTooManyOverrides):
 		writeError(w, http.StatusConflict, codeConflict, err.Error())
 	default:
 		a.log.Error("admin: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

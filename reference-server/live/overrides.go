@@ -1,7 +1,9 @@
 package live
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -11,13 +13,25 @@ import (
 // because there may be many and copying them on every admin change would
 // cost more than a lock.
 type overrides struct {
-	mu sync.RWMutex
-	m  map[overrideKey]string
+	mu  sync.RWMutex
+	m   map[overrideKey]string
+	max int
 }
 
 type overrideKey struct{ app, device string }
 
-func (o *overrides) init() { o.m = map[overrideKey]string{} }
+func (o *overrides) init(max int) {
+	o.m = map[overrideKey]string{}
+	o.max = cmp.Or(max, DefaultMaxDevices)
+}
+
+// full reports whether a new device's override finds no room.
+func (o *overrides) full(app, device string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	_, ok := o.m[overrideKey{app, device}]
+	return !ok && len(o.m) >= o.max
+}
 
 func (o *overrides) get(app, device string) string {
 	o.mu.RLock()
@@ -54,6 +68,9 @@ func (s *State) SetOverride(ctx context.Context, appID, deviceID, channel string
 	if ch == nil {
 		return &NotFoundError{"channel " + channel + " in " + appID}
 	}
+	if s.overrides.full(appID, deviceID) {
+		return ErrTooManyOverrides
+	}
 	if err := s.st.SetOverride(ctx, appID, deviceID, ch.ID); err != nil {
 		return err
 	}
@@ -73,6 +90,11 @@ func (s *State) DeleteOverride(ctx context.Context, appID, deviceID string) (boo
 	s.overrides.remove(appID, deviceID)
 	return ok, nil
 }
+
+// ErrTooManyOverrides refuses an override of a new device when the server
+// holds its maximum (Config.MaxDevices) of them: legacy plugins choose
+// their channel through /channel_self, and each choice is kept.
+var ErrTooManyOverrides = errors.New("live: the server holds its maximum of device overrides")
 
 // NotFoundError says what a change refers to that does not exist.
 type NotFoundError struct{ What string }

@@ -15,6 +15,11 @@ func (s *State) Record(ctx context.Context, appID string, events []store.Event, 
 	if len(events) == 0 {
 		return nil
 	}
+	for i := range events {
+		e := &events[i]
+		e.VersionName, e.OldVersionName = clip(e.VersionName), clip(e.OldVersionName)
+		e.VersionBuild, e.Platform = clip(e.VersionBuild), clip(e.Platform)
+	}
 	// Not the request's context: a client that hangs up must not leave
 	// events committed to disk but missing from the in-memory counts.
 	if err := s.st.WriteEvents(context.WithoutCancel(ctx), events, deltas); err != nil {

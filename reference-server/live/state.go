@@ -53,6 +53,10 @@ type Config struct {
 	Notify func(appID, channel, version string)
 	// Observer is optional.
 	Observer Observer
+	// MaxDevices bounds the devices kept in memory, and apart the device
+	// overrides (DefaultMaxDevices when 0): a new device finding no room
+	// is answered but not kept; an override finding none is refused.
+	MaxDevices int
 }
 
 // State is the state in force. Create it with Open.
@@ -75,7 +79,7 @@ func Open(ctx context.Context, cfg Config) (*State, error) {
 	if cfg.DBPath == "" {
 		return nil, errors.New("live: DBPath is required")
 	}
-	s := &State{cfg: cfg, log: cfg.Logger, now: cfg.Now, tally: newTally()}
+	s := &State{cfg: cfg, log: cfg.Logger, now: cfg.Now, tally: newTally(cfg.MaxDevices)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,7 +109,7 @@ func (s *State) restore(ctx context.Context) error {
 		return fmt.Errorf("live: restore: %w", err)
 	}
 	s.snap.Store(snap)
-	s.overrides.init()
+	s.overrides.init(s.cfg.MaxDevices)
 	for _, o := range ovs {
 		s.overrides.set(o.AppID, o.DeviceID, o.Channel)
 	}
@@ -120,7 +124,7 @@ func (s *State) restore(ctx context.Context) error {
 			// them: a builtin device runs its native version.
 			d.VersionName = d.VersionBuild
 		}
-		s.tally.touch(d.AppID, d.DeviceID, DeviceState{Version: d.VersionName, Build: d.VersionBuild,
+		s.tally.devices.touch(d.AppID, d.DeviceID, DeviceState{Version: d.VersionName, Build: d.VersionBuild,
 			Platform: d.Platform, Seen: d.LastSeen, persisted: d.LastSeen})
 	})
 	if err != nil {

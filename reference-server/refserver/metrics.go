@@ -95,6 +95,18 @@ func (m *metrics) observe(endpoint, outcome string, d time.Duration) {
 	c.dur.Observe(d.Seconds())
 }
 
+// watchDevices exports the devices kept in memory and the new ones that
+// found no room.
+func (m *metrics) watchDevices(counts func() (int, int64)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_devices", Help: "Devices kept in memory (active within 24 h; bounded by --max-devices).",
+		}, func() float64 { n, _ := counts(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "otasim_server_devices_untracked_total", Help: "Checks of new devices answered but not kept: the device table was full of active devices.",
+		}, func() float64 { _, n := counts(); return float64(n) }))
+}
+
 // shed counts a refusal to keep within a bound.
 func (m *metrics) shed(endpoint, reason string) { m.shedTotal.WithLabelValues(endpoint, reason).Inc() }
 

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/admin"
 	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/cdn"
@@ -41,10 +42,12 @@ type Notifier interface {
 }
 
 // Body limits of the device endpoints (the backend sets none; these keep
-// memory bounded).
+// memory bounded): bytes, and the events of a /stats batch, five times the
+// plugin's queue (protocol.MaxStatsBatch).
 const (
 	MaxUpdatesBody = 64 << 10
 	MaxStatsBody   = 1 << 20
+	MaxStatsEvents = 5 * protocol.MaxStatsBatch
 )
 
 // MinAdminTokenLen is the shortest admin token accepted.
@@ -87,6 +90,9 @@ type Config struct {
 	// Bounds limits connections and their time; zero fields take their
 	// defaults.
 	Bounds Bounds
+	// MaxDevices bounds the devices the server keeps in memory, and its
+	// device overrides (live.DefaultMaxDevices when 0).
+	MaxDevices int
 	// CORSOrigins are the origins (scheme://host[:port]) whose pages may
 	// call the device endpoints besides the app's WebView and local pages.
 	CORSOrigins []string
@@ -127,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("refserver: ShutdownTimeout must not be negative"))
+	}
+	if c.MaxDevices < 0 {
+		errs = append(errs, errors.New("refserver: MaxDevices must not be negative"))
 	}
 	if c.ChannelSelfIPLimit < 0 {
 		errs = append(errs, errors.New("refserver: ChannelSelfIPLimit must not be negative"))
@@ -204,12 +213,13 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics()
 	st, err := live.Open(context.Background(), live.Config{DBPath: cfg.DBPath,
 		PublicURL: strings.TrimRight(cfg.PublicURL, "/"), Now: s.now, Logger: s.log,
-		Notify: s.push.Notify, Observer: s.metrics})
+		Notify: s.push.Notify, Observer: s.metrics, MaxDevices: cfg.MaxDevices})
 	if err != nil {
 		s.push.Close()
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
 	s.state = st
+	s.metrics.watchDevices(st.DeviceCounts)
 	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles,
 		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout, Auth: s.metrics})
 	if err != nil {

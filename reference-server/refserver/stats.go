@@ -25,10 +25,15 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	if !ok {
 		return protocol.CodeBodyTooLarge
 	}
-	// Nothing decoded below refers to the body's bytes once the handler
-	// returns: strings and raw values are copies.
-	defer s.bodies.put(pooled)
-	evs, batch, ok := s.decodeStats(*pooled)
+	evs, batch, n, ok := s.decodeStats(*pooled)
+	// Nothing decoded refers to the body's bytes (strings and raw values
+	// are copies): the buffer goes back before the events wait for the
+	// writer, so a waiting request holds its events only.
+	s.bodies.put(pooled)
+	if n > MaxStatsEvents {
+		tooLarge(w, "a batch of "+strconv.Itoa(n)+" events is over the limit of "+strconv.Itoa(MaxStatsEvents))
+		return protocol.CodeBodyTooLarge
+	}
 	if !ok {
 		return s.reject(w, invalidJSON())
 	}
@@ -49,23 +54,27 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	return s.statsBatch(w, r, evs)
 }
 
-// decodeStats decodes a stats body into its events; ok is false when it is
-// not JSON.
-func (s *Server) decodeStats(body []byte) (evs []wireBody, batch, ok bool) {
+// decodeStats decodes a stats body into its events; n is their number, ok
+// is false when it is not JSON. A batch of over MaxStatsEvents is counted,
+// not decoded.
+func (s *Server) decodeStats(body []byte) (evs []wireBody, batch bool, n int, ok bool) {
 	var raws []jsontext.Value
 	body = bytes.TrimPrefix(body, []byte("\uFEFF"))
 	if topKind(body) == jsArray {
 		if s.dj.unmarshal(body, &raws) != nil {
-			return nil, true, false
+			return nil, true, 0, false
 		}
 		batch = true
 	} else {
 		raws = []jsontext.Value{body}
 	}
+	if len(raws) > MaxStatsEvents {
+		return nil, batch, len(raws), true
+	}
 	evs = make([]wireBody, len(raws))
 	for i, raw := range raws {
 		if s.dj.decodeBody(raw, &evs[i]) != nil {
-			return nil, batch, false
+			return nil, batch, len(raws), false
 		}
 		// The backend lowercases a device_id that is a string
 		// (plugins/stats.ts:209-229).
@@ -73,7 +82,7 @@ func (s *Server) decodeStats(body []byte) (evs []wireBody, batch, ok bool) {
 			evs[i].DeviceID.str = strings.ToLower(evs[i].DeviceID.str)
 		}
 	}
-	return evs, batch, true
+	return evs, batch, len(raws), true
 }
 
 // batchAppID checks the app ids of a body's events
