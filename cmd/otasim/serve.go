@@ -15,6 +15,7 @@ import (
 	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/refserver"
+	"github.com/otasim/otasim/reference-server/store"
 )
 
 func serveCommand() *cli.Command {
@@ -39,6 +40,11 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "read-timeout", Value: refserver.DefaultReadTimeout, Usage: "time to read a request's headers and body (an upload: plus its size at --min-transfer-rate)"},
 			&cli.DurationFlag{Name: "write-timeout", Value: refserver.DefaultWriteTimeout, Usage: "time to write a reply (a bundle download: plus its size at --min-transfer-rate)"},
 			&cli.DurationFlag{Name: "idle-timeout", Value: refserver.DefaultIdleTimeout, Usage: "time a kept-alive connection may wait for its next request"},
+			&cli.IntFlag{Name: "max-inflight", Value: refserver.DefaultMaxInFlight, Usage: "requests each device endpoint handles at once; past it they are shed (429 with Retry-After) before their body is read"},
+			&cli.StringFlag{Name: "max-inflight-stats-bytes", Value: "64MiB", Usage: "bytes of the /stats bodies handled at once; past it they are shed alike"},
+			&cli.IntFlag{Name: "stats-queue", Value: store.DefaultMaxPending, Usage: "stats events waiting for the writer at most; past it /stats is shed (429 with Retry-After)"},
+			&cli.DurationFlag{Name: "stats-retry-window", Value: store.DefaultDedupWindow, Usage: "how long a stored stats event is remembered, so that its retry is stored and counted once"},
+			&cli.IntFlag{Name: "stats-retry-max", Value: store.DefaultDedupMax, Usage: "stats events remembered for their retries at most (about 40 bytes each); past it the window is shortened"},
 			&cli.StringFlag{Name: "min-transfer-rate", Value: "16KiB", Usage: "slowest bundle download or upload, per second, the server waits for"},
 			&cli.IntFlag{Name: "max-devices", Value: live.DefaultMaxDevices, EnvVars: []string{"OTASIM_MAX_DEVICES"}, Usage: "devices kept in memory (active within 24 h), and device overrides, at most"},
 			&cli.StringSliceFlag{Name: "cors-origin", EnvVars: []string{"OTASIM_CORS_ORIGINS"}, Usage: "an origin (https://console.example) whose pages may call the device endpoints, besides the app's WebView and local pages; repeatable"},
@@ -145,6 +151,20 @@ func serverBounds(c *cli.Context) (refserver.Bounds, error) {
 		problems = append(problems, fmt.Sprintf("--min-transfer-rate %q: want a size per second such as 16KiB", c.String("min-transfer-rate")))
 	}
 	b.MinTransferRate = int64(rate)
+	b.MaxInFlight, b.StatsQueue, b.RetryWindow, b.RetryMax = c.Int("max-inflight"), c.Int("stats-queue"), c.Duration("stats-retry-window"), c.Int("stats-retry-max")
+	for _, name := range []string{"max-inflight", "stats-queue", "stats-retry-max"} {
+		if c.Int(name) <= 0 {
+			problems = append(problems, fmt.Sprintf("--%s %d: want a positive number", name, c.Int(name)))
+		}
+	}
+	if b.RetryWindow <= 0 {
+		problems = append(problems, fmt.Sprintf("--stats-retry-window %s: want a positive duration", b.RetryWindow))
+	}
+	inflightBytes, err := humanize.ParseBytes(c.String("max-inflight-stats-bytes"))
+	if err != nil || inflightBytes == 0 || inflightBytes > 1<<40 {
+		problems = append(problems, fmt.Sprintf("--max-inflight-stats-bytes %q: want a size such as 64MiB", c.String("max-inflight-stats-bytes")))
+	}
+	b.MaxInFlightBytes = int64(inflightBytes)
 	if len(problems) > 0 {
 		return b, cli.Exit(strings.Join(problems, "\n"), exitUsage)
 	}

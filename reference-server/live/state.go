@@ -57,6 +57,9 @@ type Config struct {
 	// overrides (DefaultMaxDevices when 0): a new device finding no room
 	// is answered but not kept; an override finding none is refused.
 	MaxDevices int
+	// Writer bounds the stats writer's queue and its retry window (its
+	// Path is DBPath).
+	Writer store.Config
 }
 
 // State is the state in force. Create it with Open.
@@ -88,7 +91,9 @@ func Open(ctx context.Context, cfg Config) (*State, error) {
 	}
 	u := cfg.PublicURL
 	s.publicURL.Store(&u)
-	st, err := store.Open(ctx, cfg.DBPath)
+	wc := cfg.Writer
+	wc.Path = cfg.DBPath
+	st, err := store.OpenConfig(ctx, wc)
 	if err != nil {
 		return nil, fmt.Errorf("live: %w", err)
 	}

@@ -20,6 +20,21 @@ type Bounds struct {
 	// server waits for: a download may take WriteTimeout plus its size at
 	// that rate, an upload ReadTimeout plus its size at that rate.
 	MinTransferRate int64
+	// MaxInFlight is how many requests each device endpoint (/updates,
+	// /stats, /channel_self) handles at once, and MaxInFlightBytes the
+	// bytes of the /stats bodies among them; past either, a request is
+	// shed before its body is read (429 with Retry-After).
+	MaxInFlight      int
+	MaxInFlightBytes int64
+	// StatsQueue bounds the stats events waiting for the writer (queued or
+	// being committed); past it /stats is shed (429 with Retry-After)
+	// rather than kept waiting (store.DefaultMaxPending when 0).
+	StatsQueue int
+	// RetryWindow is how long a stored stats event is remembered so that
+	// its retry counts once (store.DefaultDedupWindow when 0); at most
+	// RetryMax events are (store.DefaultDedupMax when 0).
+	RetryWindow time.Duration
+	RetryMax    int
 }
 
 // Defaults of Bounds.
@@ -33,6 +48,10 @@ const (
 	// kbit/s), so that such a link completes a 5 MB bundle (in ~100 s,
 	// within the 30 s + 305 s it is given).
 	DefaultMinTransferRate = 16 << 10
+	// DefaultMaxInFlight is a few times what two cores answer in the
+	// 50 ms the overload benchmark allows an accepted /updates.
+	DefaultMaxInFlight      = 1024
+	DefaultMaxInFlightBytes = 64 << 20
 	// MaxHeaderBytes bounds a request's headers (net/http's default is
 	// 1 MiB); past it the reply is a 431.
 	MaxHeaderBytes = 32 << 10
@@ -58,6 +77,12 @@ func (b Bounds) withDefaults() Bounds {
 	if b.MinTransferRate == 0 {
 		b.MinTransferRate = DefaultMinTransferRate
 	}
+	if b.MaxInFlight == 0 {
+		b.MaxInFlight = DefaultMaxInFlight
+	}
+	if b.MaxInFlightBytes == 0 {
+		b.MaxInFlightBytes = DefaultMaxInFlightBytes
+	}
 	return b
 }
 
@@ -69,6 +94,9 @@ func (b Bounds) Validate() error {
 	}
 	if b.HeaderTimeout < 0 || b.ReadTimeout < 0 || b.WriteTimeout < 0 || b.IdleTimeout < 0 {
 		errs = append(errs, errors.New("refserver: timeouts must not be negative"))
+	}
+	if b.MaxInFlight < 0 || b.MaxInFlightBytes < 0 || b.StatsQueue < 0 || b.RetryWindow < 0 || b.RetryMax < 0 {
+		errs = append(errs, errors.New("refserver: MaxInFlight, MaxInFlightBytes, StatsQueue, RetryWindow and RetryMax must not be negative"))
 	}
 	if b.MinTransferRate < 0 {
 		errs = append(errs, errors.New("refserver: MinTransferRate must not be negative"))

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/otasim/otasim/reference-server/release"
+	"github.com/otasim/otasim/reference-server/store"
 )
 
 // metrics are the server's Prometheus metrics on a private registry.
@@ -22,6 +23,7 @@ type metrics struct {
 	state      *prometheus.GaugeVec
 	guardTrips *prometheus.CounterVec
 	conns      prometheus.Gauge
+	inflight   *prometheus.GaugeVec
 	shedTotal  *prometheus.CounterVec
 	adminAuth  *prometheus.CounterVec
 
@@ -64,6 +66,9 @@ func newMetrics() *metrics {
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "otasim_server_connections", Help: "Open client connections (capped by --max-conns).",
 		}),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "otasim_server_inflight_requests", Help: "Device API requests being handled, by endpoint (bounded by --max-inflight).",
+		}, []string{"endpoint"}),
 		shedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otasim_server_shed_total", Help: "Requests and connections refused to keep the server within its bounds, by endpoint and reason.",
 		}, []string{"endpoint", "reason"}),
@@ -71,7 +76,7 @@ func newMetrics() *metrics {
 			Name: "otasim_server_admin_auth_refused_total", Help: "Admin calls (and /metrics scrapes behind the token) refused: a wrong or missing token (failed), or an address blocked for its failures (blocked).",
 		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips, m.conns, m.shedTotal, m.adminAuth,
+	m.reg.MustRegister(m.requests, m.duration, m.stats, m.percent, m.state, m.guardTrips, m.conns, m.inflight, m.shedTotal, m.adminAuth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -105,6 +110,28 @@ func (m *metrics) watchDevices(counts func() (int, int64)) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "otasim_server_devices_untracked_total", Help: "Checks of new devices answered but not kept: the device table was full of active devices.",
 		}, func() float64 { _, n := counts(); return float64(n) }))
+}
+
+// watchWriter exports the stats writer's queue, health and retries.
+func (m *metrics) watchWriter(queue func() (int64, bool), stats func() store.WriterStats) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_stats_queue_events", Help: "Stats events waiting for the writer, queued or being committed (bounded by --stats-queue).",
+		}, func() float64 { n, _ := queue(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_stats_storage_failing", Help: "1 while the last commit of stats failed (/stats answers 503 with Retry-After).",
+		}, func() float64 {
+			if _, failing := queue(); failing {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "otasim_server_stats_retries_total", Help: "Stats events recognised as retries of stored ones: acknowledged, not stored or counted again.",
+		}, func() float64 { return float64(stats().Retries) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "otasim_server_stats_retry_window_cuts_total", Help: "Times the retry window was shortened because it held --stats-retry-max events.",
+		}, func() float64 { return float64(stats().WindowCuts) }))
 }
 
 // shed counts a refusal to keep within a bound.

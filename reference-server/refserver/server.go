@@ -34,6 +34,7 @@ import (
 	"github.com/otasim/otasim/reference-server/internal/httpjson"
 	"github.com/otasim/otasim/reference-server/live"
 	"github.com/otasim/otasim/reference-server/push"
+	"github.com/otasim/otasim/reference-server/store"
 )
 
 // Notifier tells connected devices that a channel changed (the push hub).
@@ -213,13 +214,15 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics()
 	st, err := live.Open(context.Background(), live.Config{DBPath: cfg.DBPath,
 		PublicURL: strings.TrimRight(cfg.PublicURL, "/"), Now: s.now, Logger: s.log,
-		Notify: s.push.Notify, Observer: s.metrics, MaxDevices: cfg.MaxDevices})
+		Notify: s.push.Notify, Observer: s.metrics, MaxDevices: cfg.MaxDevices,
+		Writer: store.Config{MaxPending: s.bounds.StatsQueue, DedupWindow: s.bounds.RetryWindow, DedupMax: s.bounds.RetryMax}})
 	if err != nil {
 		s.push.Close()
 		return nil, fmt.Errorf("refserver: %w", err)
 	}
 	s.state = st
 	s.metrics.watchDevices(st.DeviceCounts)
+	s.metrics.watchWriter(st.StatsQueue, st.WriterStats)
 	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles,
 		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout, Auth: s.metrics})
 	if err != nil {
@@ -247,12 +250,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	api := func(name string, h endpointFunc) http.Handler {
-		return faults.APIMiddleware(s.faults, s.instrument(name, s.sameOriginWrites(h)))
+	g := newGates(s.bounds, s.metrics)
+	api := func(g *gate, limit int64, h endpointFunc) http.Handler {
+		return faults.APIMiddleware(s.faults, s.instrument(g.name, s.admit(g, limit, s.sameOriginWrites(h))))
 	}
-	mux.Handle("POST /updates", api("updates", s.handleUpdates))
-	mux.Handle("POST /stats", api("stats", s.handleStats))
-	cs := api("channel_self", s.handleChannelSelf)
+	mux.Handle("POST /updates", api(&g.updates, MaxUpdatesBody, s.handleUpdates))
+	mux.Handle("POST /stats", api(&g.stats, MaxStatsBody, s.handleStats))
+	cs := api(&g.channelSelf, MaxUpdatesBody, s.handleChannelSelf)
 	for _, m := range []string{"POST", "PUT", "GET", "DELETE"} {
 		mux.Handle(m+" /channel_self", cs)
 	}

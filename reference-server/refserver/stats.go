@@ -2,6 +2,7 @@ package refserver
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -130,8 +131,8 @@ func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) 
 	}
 	var rec recorder
 	rec.add(s, wb, out)
-	if !s.commit(w, r, app.ID, &rec) {
-		return protocol.CodeServerError
+	if outcome, ok := s.commit(w, r, app.ID, &rec); !ok {
+		return outcome
 	}
 	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.statusOK)
 	return "ok"
@@ -168,8 +169,10 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 			rec.add(s, wb, out)
 		}
 	}
-	if app != nil && !s.commit(w, r, app.ID, &rec) {
-		return protocol.CodeServerError
+	if app != nil {
+		if outcome, ok := s.commit(w, r, app.ID, &rec); !ok {
+			return outcome
+		}
 	}
 	allOK := true
 	for _, res := range rep.Results {
@@ -218,7 +221,6 @@ func eventOf(wb *wireBody) release.Event {
 type recorder struct {
 	events []store.Event
 	infos  []protocol.Info
-	deltas []store.CountDelta
 }
 
 func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
@@ -226,28 +228,41 @@ func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
 		return
 	}
 	in := wb.info()
+	var counts []store.CountDelta
 	for _, c := range out.Counts {
-		rec.deltas = append(rec.deltas, store.CountDelta{AppID: in.AppID, Bundle: c.Bundle, Kind: c.Kind, N: 1})
+		counts = append(counts, store.CountDelta{AppID: in.AppID, Bundle: c.Bundle, Kind: c.Kind, N: 1})
 	}
 	rec.events = append(rec.events, store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: wb.Action.str,
 		VersionName: in.VersionName, OldVersionName: wb.OldVersionName.str, VersionBuild: in.VersionBuild,
 		Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator, Timestamp: timestamp(wb.Timestamp),
-		Metadata: metadataMap(wb.Metadata), ReceivedAt: s.now()})
+		Metadata: metadataMap(wb.Metadata), ReceivedAt: s.now(), Counts: counts})
 	rec.infos = append(rec.infos, in)
 }
 
-// commit stores a request's events; on failure it writes a 503 (the plugin
-// retries the batch on 5xx) and returns false.
-func (s *Server) commit(w http.ResponseWriter, r *http.Request, appID string, rec *recorder) bool {
-	if err := s.state.Record(r.Context(), appID, rec.events, rec.deltas, rec.infos); err != nil {
+// commit stores a request's events. When they cannot be stored now it
+// writes the reply and returns its outcome: 429 when the writer holds its
+// maximum of events, 503 when storage fails (the plugin retries the batch
+// on both, after Retry-After). A retried event is acknowledged again and
+// stored once.
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, appID string, rec *recorder) (outcome string, ok bool) {
+	dup, err := s.state.Record(r.Context(), appID, rec.events, rec.infos)
+	switch {
+	case errors.Is(err, store.ErrBusy):
+		return s.shed(w, "stats", ReasonStatsQueue), false
+	case errors.Is(err, store.ErrFailing):
+		return s.shed(w, "stats", ReasonUnhealthy), false
+	case err != nil:
 		s.log.Error("stats: store events", "app_id", appID, "events", len(rec.events), "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(retryUnhealthyS))
 		writeReply(w, s.ctypeJSON, http.StatusServiceUnavailable, plainError(protocol.CodeServerError, "cannot store events, retry later"))
-		return false
+		return protocol.CodeServerError, false
 	}
-	for _, e := range rec.events {
-		s.metrics.statsEvent(e.Action)
+	for i, e := range rec.events {
+		if dup == nil || !dup[i] {
+			s.metrics.statsEvent(e.Action)
+		}
 	}
-	return true
+	return "", true
 }
 
 // timestamp is an event's timestamp in milliseconds, 0 when it is not a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,10 +26,14 @@ func BenchmarkWriteEvents(b *testing.B) {
 		{AppID: "com.example.app", DeviceID: "00000000-0000-4000-8000-000000000001", Action: "app_moved_to_foreground",
 			VersionName: "1.1.0", VersionBuild: "1.0.0", Platform: "ios", IsProd: true, Timestamp: 2, ReceivedAt: time.Unix(2, 0)},
 	}
-	deltas := []CountDelta{{AppID: "com.example.app", Bundle: "1.1.0", Kind: KindInstall, N: 1}}
+	evs[0].Counts = []CountDelta{{AppID: "com.example.app", Bundle: "1.1.0", Kind: KindInstall, N: 1}}
 	b.ReportAllocs()
+	ts := int64(0)
 	for b.Loop() {
-		if err := s.WriteEvents(context.Background(), evs, deltas); err != nil {
+		// New timestamps: the same events again would be retries.
+		ts += 2
+		evs[0].Timestamp, evs[1].Timestamp = ts, ts+1
+		if _, err := s.WriteEvents(context.Background(), evs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -44,15 +49,14 @@ func BenchmarkWriteEventsBatches(b *testing.B) {
 	}
 	defer s.Close()
 	evs := make([]Event, 30)
-	var deltas []CountDelta
 	for i := range evs {
 		evs[i] = Event{AppID: "com.example.app", DeviceID: "00000000-0000-4000-8000-000000000001", Action: "app_moved_to_foreground",
 			VersionName: "1.1.0", OldVersionName: "1.0.0", VersionBuild: "1.0.0", Platform: "android", IsProd: true,
 			Timestamp: int64(i), ReceivedAt: time.Unix(1, 0)}
 		if i%5 == 0 {
 			evs[i].Action = "set"
-			deltas = append(deltas, CountDelta{AppID: "com.example.app", Bundle: "1.1.0", Kind: KindInstall, N: 1},
-				CountDelta{AppID: "com.example.app", Bundle: "1.0.0", Kind: KindUninstall, N: 1})
+			evs[i].Counts = []CountDelta{{AppID: "com.example.app", Bundle: "1.1.0", Kind: KindInstall, N: 1},
+				{AppID: "com.example.app", Bundle: "1.0.0", Kind: KindUninstall, N: 1}}
 		}
 		if i%10 == 3 {
 			evs[i].Action, evs[i].Metadata = "download_fail", map[string]string{"reason": "network"}
@@ -60,9 +64,16 @@ func BenchmarkWriteEventsBatches(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.SetParallelism(4) // 8 callers on 2 cores
+	var seq atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
+		mine := append([]Event{}, evs...)
 		for pb.Next() {
-			if err := s.WriteEvents(context.Background(), evs, deltas); err != nil {
+			// New timestamps: the same events again would be retries.
+			base := seq.Add(int64(len(mine)))
+			for i := range mine {
+				mine[i].Timestamp = base + int64(i)
+			}
+			if _, err := s.WriteEvents(context.Background(), mine); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -107,7 +118,7 @@ func BenchmarkWriteEventsFleet(b *testing.B) {
 				Platform: "android", IsProd: true, Timestamp: 2*n + 1, ReceivedAt: time.Unix(n, 0),
 				Metadata: map[string]string{"source": "notify_app_ready", "duration_ms": "1500"}},
 		}
-		if err := s.WriteEvents(context.Background(), evs, nil); err != nil {
+		if _, err := s.WriteEvents(context.Background(), evs); err != nil {
 			b.Error(err)
 		}
 		s.TouchDevice(Device{AppID: "com.example.app", DeviceID: dev + "x", Platform: "android", VersionName: "1.1.0",

@@ -26,8 +26,13 @@ import (
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("store: closed")
 
+// reqQueue is the capacity of the writer's queue of calls; MaxPending
+// bounds their events.
+const reqQueue = 4096
+
 // Store is an open database. It is safe for concurrent use.
 type Store struct {
+	cfg     Config
 	db      *sql.DB // one connection: every write, and reads
 	dir     string  // bundle files
 	reqs    chan writeReq
@@ -45,15 +50,29 @@ type Store struct {
 	// commits and posts count the writer's group commits and the
 	// WriteEvents calls they carried (benchmarks read them).
 	commits, posts atomic.Int64
+
+	// Admission and health of the writer (writer.go), and its memory of
+	// stored events (dedup.go), which only the writer touches.
+	pending             atomic.Int64
+	failing, probing    atomic.Bool
+	seen                *seen
+	retries, windowCuts atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path, applies pending
 // migrations and starts the stats writer. Bundle files live in the folder
 // path + ".bundles".
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("store: empty database path")
+	return OpenConfig(ctx, Config{Path: path})
+}
+
+// OpenConfig is Open with the writer's bounds.
+func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	cfg = cfg.withDefaults()
+	path := cfg.Path
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -85,8 +104,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, dir: dir, reqs: make(chan writeReq, 256), stop: make(chan struct{}), done: make(chan struct{}), devices: map[deviceKey]Device{}}
+	s := &Store{cfg: cfg, db: db, dir: dir, reqs: make(chan writeReq, reqQueue), stop: make(chan struct{}), done: make(chan struct{}),
+		devices: map[deviceKey]Device{}, seen: newSeen(cfg.DedupWindow, cfg.DedupMax)}
 	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.seen.restore(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}

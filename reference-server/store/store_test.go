@@ -131,8 +131,10 @@ func TestWriteEventsConcurrentThenReopen(t *testing.T) {
 			defer wg.Done()
 			for i := range perWriter {
 				ev := []Event{{AppID: "a.b", DeviceID: fmt.Sprintf("d%d", w), Action: "set", VersionName: "1.1.0",
-					Timestamp: int64(i), ReceivedAt: t0, VersionBuild: "1.0.0", Metadata: map[string]string{"i": fmt.Sprint(i)}}}
-				errs <- s.WriteEvents(ctx, ev, []CountDelta{{AppID: "a.b", Bundle: "1.1.0", Kind: KindInstall, N: 1}})
+					Timestamp: int64(i), ReceivedAt: t0, VersionBuild: "1.0.0", Metadata: map[string]string{"i": fmt.Sprint(i)},
+					Counts: []CountDelta{{AppID: "a.b", Bundle: "1.1.0", Kind: KindInstall, N: 1}}}}
+				_, err := s.WriteEvents(ctx, ev)
+				errs <- err
 			}
 		}()
 	}
@@ -147,7 +149,7 @@ func TestWriteEventsConcurrentThenReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteEvents(ctx, []Event{{AppID: "a.b"}}, nil); !errors.Is(err, ErrClosed) {
+	if _, err := s.WriteEvents(ctx, []Event{{AppID: "a.b"}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("write after close = %v, want ErrClosed", err)
 	}
 
@@ -180,7 +182,7 @@ func TestWriteEventsContextCancelled(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "x.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.WriteEvents(ctx, []Event{{AppID: "a.b"}}, nil); err == nil {
+	if _, err := s.WriteEvents(ctx, []Event{{AppID: "a.b"}}); err == nil {
 		// Either outcome of the race between a ready queue and a done
 		// context is allowed, but a nil error must mean a committed event.
 		n := 0
@@ -203,7 +205,7 @@ func TestTouchWhileCommitting(t *testing.T) {
 		}
 	}()
 	for range 50 {
-		if err := s.WriteEvents(context.Background(), []Event{{AppID: "a.b", Action: "set"}}, nil); err != nil {
+		if _, err := s.WriteEvents(context.Background(), []Event{{AppID: "a.b", Action: "set"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -23,6 +24,9 @@ type Event struct {
 	Timestamp  int64
 	ReceivedAt time.Time
 	Metadata   map[string]string
+	// Counts are what storing the event adds to the per-bundle counters;
+	// a retried event adds nothing (it is not stored again).
+	Counts []CountDelta
 }
 
 // CountDelta adds N to a per-bundle counter. Kind is "install",
@@ -54,42 +58,100 @@ type deviceKey struct{ app, device string }
 
 type writeReq struct {
 	events []Event
-	deltas []CountDelta
-	done   chan error
+	done   chan writeResult
+	probe  bool // sent while storage was failing, to find out whether it still is
+}
+
+type writeResult struct {
+	dup []bool
+	err error
 }
 
 // maxGroup bounds the events of one group commit so that one transaction
 // stays short.
 const maxGroup = 4096
 
-// WriteEvents stores events and count deltas in one transaction (shared
-// with other callers' events: group commit) and returns once they are
-// committed. Callers acknowledge events only after it returned nil.
-func (s *Store) WriteEvents(ctx context.Context, events []Event, deltas []CountDelta) error {
-	req := writeReq{events: events, deltas: deltas, done: make(chan error, 1)}
+// Errors of WriteEvents that tell the caller to come back later; nothing
+// was stored.
+var (
+	// ErrBusy: the writer holds its maximum of pending events.
+	ErrBusy = errors.New("store: the stats writer holds its maximum of events")
+	// ErrFailing: the last commit failed, and another call is finding out
+	// whether storage works again.
+	ErrFailing = errors.New("store: storage is failing")
+)
+
+// WriteEvents stores events and adds their counts in one transaction
+// (shared with other callers' events: group commit) and returns once they
+// are committed; callers acknowledge events only after it returned nil.
+// dup[i] reports that events[i] had been stored already within the retry
+// window (a retried batch, or a copy in the same call): it is not stored
+// again and its counts are not added; dup is nil when no event was one.
+// It refuses at once, storing nothing, with ErrBusy when the writer holds
+// Config.MaxPending events, and with ErrFailing while storage fails (one
+// call at a time is let through to find out when it works again).
+func (s *Store) WriteEvents(ctx context.Context, events []Event) (dup []bool, err error) {
+	n := int64(len(events))
+	req := writeReq{events: events, done: make(chan writeResult, 1)}
+	if s.failing.Load() {
+		if !s.probing.CompareAndSwap(false, true) {
+			return nil, ErrFailing
+		}
+		req.probe = true
+	}
+	refuse := func(err error) ([]bool, error) {
+		s.pending.Add(-n)
+		if req.probe {
+			s.probing.Store(false)
+		}
+		return nil, err
+	}
+	if p := s.pending.Add(n); p > int64(s.cfg.MaxPending) && p != n {
+		return refuse(ErrBusy)
+	}
 	// The read lock spans the send so that Close, which takes the write
 	// lock before it stops the writer, never strands a request in the
 	// queue after the writer drained it.
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
-		return ErrClosed
+		return refuse(ErrClosed)
 	}
 	select {
 	case s.reqs <- req:
-	case <-ctx.Done():
+	default:
 		s.closeMu.RUnlock()
-		return ctx.Err()
+		return refuse(ErrBusy)
 	}
 	s.closeMu.RUnlock()
 	select {
-	case err := <-req.done:
-		return err
+	case res := <-req.done:
+		return res.dup, res.err
 	case <-ctx.Done():
 		// The events may still be committed; the caller must not
 		// acknowledge them.
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
+}
+
+// Pending is the number of events waiting for the writer.
+func (s *Store) Pending() int64 { return s.pending.Load() }
+
+// Failing reports whether the last commit failed.
+func (s *Store) Failing() bool { return s.failing.Load() }
+
+// WriterStats are counts of the stats writer since Open.
+type WriterStats struct {
+	// Retries are the events recognised as retries (not stored again).
+	Retries int64
+	// WindowCuts are the times the retry window was shortened because it
+	// held DedupMax events.
+	WindowCuts int64
+}
+
+// Stats returns the writer's counts.
+func (s *Store) Stats() WriterStats {
+	return WriterStats{Retries: s.retries.Load(), WindowCuts: s.windowCuts.Load()}
 }
 
 // TouchDevice records a device's last check. It never blocks: the write
@@ -214,12 +276,15 @@ func (s *Store) commit(batch []writeReq) {
 	if len(batch) == 0 && len(devs) == 0 {
 		return
 	}
-	err := inTx(context.Background(), s.db, func(tx *sql.Tx) error {
-		if err := s.insertEvents(tx, batch); err != nil {
-			return err
-		}
-		return s.upsertDevices(tx, devs)
-	})
+	g, err := s.group(batch)
+	if err == nil {
+		err = inTx(context.Background(), s.db, func(tx *sql.Tx) error {
+			if err := s.insertEvents(tx, g); err != nil {
+				return err
+			}
+			return s.upsertDevices(tx, devs)
+		})
+	}
 	if err != nil {
 		err = fmt.Errorf("store: commit stats: %w", err)
 		s.devMu.Lock()
@@ -229,12 +294,90 @@ func (s *Store) commit(batch []writeReq) {
 			}
 		}
 		s.devMu.Unlock()
+	} else {
+		// Remembered only once committed: a batch that failed to commit is
+		// stored whole when it comes again.
+		for i, k := range g.keys {
+			if k != 0 {
+				s.seen.add(k, g.rows[i].e.ReceivedAt)
+			}
+		}
+		s.retries.Add(int64(g.dups))
+		s.windowCuts.Store(s.seen.fullRotate)
 	}
+	s.failing.Store(err != nil)
 	s.commits.Add(1)
 	s.posts.Add(int64(len(batch)))
+	n := int64(0)
 	for _, r := range batch {
-		r.done <- err
+		n += int64(len(r.events))
 	}
+	s.pending.Add(-n)
+	for i, r := range batch {
+		res := writeResult{err: err}
+		if err == nil {
+			res.dup = g.dup[i]
+		}
+		if r.probe {
+			s.probing.Store(false)
+		}
+		r.done <- res
+	}
+}
+
+// group is the rows of a group commit: the events not stored before, with
+// their metadata encoded and their retry keys, and the counts they add.
+type group struct {
+	rows   []row
+	keys   []uint64
+	deltas map[countKey]int64
+	dup    [][]bool // per request, nil when it had no retried event
+	dups   int
+}
+
+type row struct {
+	e    *Event
+	meta string
+}
+
+// group sorts a batch's events into those to store and the retries.
+func (s *Store) group(batch []writeReq) (*group, error) {
+	g := &group{deltas: map[countKey]int64{}, dup: make([][]bool, len(batch))}
+	inGroup := map[uint64]struct{}{}
+	for ri, r := range batch {
+		for i := range r.events {
+			e := &r.events[i]
+			meta := ""
+			if len(e.Metadata) > 0 {
+				b, err := json.Marshal(e.Metadata)
+				if err != nil {
+					return nil, err
+				}
+				meta = string(b)
+			}
+			k := s.seen.key(e, meta)
+			if k != 0 {
+				_, again := inGroup[k]
+				if again || s.seen.has(k) {
+					if g.dup[ri] == nil {
+						g.dup[ri] = make([]bool, len(r.events))
+					}
+					g.dup[ri][i] = true
+					g.dups++
+					continue
+				}
+				inGroup[k] = struct{}{}
+			}
+			g.rows = append(g.rows, row{e, meta})
+			g.keys = append(g.keys, k)
+			// Summed over the group: a batch of installs is one upsert per
+			// bundle, not one per event.
+			for _, d := range e.Counts {
+				g.deltas[countKey{d.AppID, d.Bundle, d.Kind}] += d.N
+			}
+		}
+	}
+	return g, nil
 }
 
 // prepare prepares the writer's statements.
@@ -262,41 +405,24 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) insertEvents(tx *sql.Tx, batch []writeReq) error {
-	if len(batch) == 0 {
+func (s *Store) insertEvents(tx *sql.Tx, g *group) error {
+	if len(g.rows) > 0 {
+		args := make([]any, 0, 12*min(len(g.rows), rowChunk(0)))
+		err := s.insEvents.exec(tx, len(g.rows), args, func(args []any, k int) ([]any, error) {
+			r := g.rows[k]
+			e := r.e
+			return append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
+				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), r.meta, e.VersionBuild), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(g.deltas) == 0 {
 		return nil
 	}
-	var events []*Event
-	deltas := map[countKey]int64{}
-	for _, r := range batch {
-		for i := range r.events {
-			events = append(events, &r.events[i])
-		}
-		// Summed over the group: a batch of installs is one upsert per
-		// bundle, not one per event.
-		for _, d := range r.deltas {
-			deltas[countKey{d.AppID, d.Bundle, d.Kind}] += d.N
-		}
-	}
-	args := make([]any, 0, 12*min(len(events), rowChunk(0)))
-	err := s.insEvents.exec(tx, len(events), args, func(args []any, k int) ([]any, error) {
-		e := events[k]
-		meta := ""
-		if len(e.Metadata) > 0 {
-			b, err := json.Marshal(e.Metadata)
-			if err != nil {
-				return args, err
-			}
-			meta = string(b)
-		}
-		return append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-			e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), meta, e.VersionBuild), nil
-	})
-	if err != nil || len(deltas) == 0 {
-		return err
-	}
 	cnt := tx.Stmt(s.addCount)
-	for k, n := range deltas {
+	for k, n := range g.deltas {
 		if _, err := cnt.Exec(k.app, k.bundle, k.kind, n); err != nil {
 			return err
 		}

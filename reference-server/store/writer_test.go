@@ -36,9 +36,12 @@ func TestWriteEventsMultiRow(t *testing.T) {
 					}
 				}
 				want = append(want, evs...)
+				counted := append([]Event{}, evs...)
+				counted[0].Counts = []CountDelta{{AppID: "a.b", Bundle: "1.1.0", Kind: KindInstall, N: int64(n)},
+					{AppID: "a.b", Bundle: "1.0.0", Kind: KindUninstall, N: 1}}
 				go func() {
-					errs <- s.WriteEvents(ctx, evs, []CountDelta{{AppID: "a.b", Bundle: "1.1.0", Kind: KindInstall, N: int64(n)},
-						{AppID: "a.b", Bundle: "1.0.0", Kind: KindUninstall, N: 1}})
+					_, err := s.WriteEvents(ctx, counted)
+					errs <- err
 				}()
 			}
 			for range sizes {
@@ -141,7 +144,7 @@ func TestWriterAlone(t *testing.T) {
 		start := time.Now()
 		for i := range 5 {
 			ev := []Event{{AppID: "a.b", DeviceID: fmt.Sprint("d", i), Action: "set", VersionName: "1.1.0", Timestamp: int64(i)}}
-			if err := s.WriteEvents(context.Background(), ev, nil); err != nil {
+			if _, err := s.WriteEvents(context.Background(), ev); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,0 +1,185 @@
+package refserver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/live"
+)
+
+// TestRetriedBatchCountsOnce: the plugin posts a batch again when it got
+// no answer (a timeout) or a 5xx; the retry is acknowledged like the first
+// post, and its events are stored and counted once.
+func TestRetriedBatchCountsOnce(t *testing.T) {
+	ts := startServer(t)
+	batch := []protocol.StatsEvent{event(uuid(1), "set", "1.1.0", "1.0.0"), event(uuid(2), "update_fail", "1.1.0", "")}
+	batch[1].Timestamp = 2
+	for attempt := range 3 {
+		st, raw := do(t, "POST", ts.URL+"/stats", batch)
+		var rep protocol.StatsReply
+		if err := json.Unmarshal(raw, &rep); st != 200 || err != nil || len(rep.Results) != 2 ||
+			rep.Results[0].Status != "ok" || rep.Results[1].Status != "ok" {
+			t.Fatalf("attempt %d: %d %s", attempt+1, st, raw)
+		}
+	}
+	var bs live.BundleStats
+	ts.admin(t, "GET", "/admin/apps/com.example.app/bundles/1.1.0/stats", nil, &bs)
+	if bs.Installs != 1 || bs.FailuresTotal != 1 {
+		t.Fatalf("after three posts of one batch: %+v", bs)
+	}
+	if n := storedEvents(t, ts); n != 2 {
+		t.Fatalf("%d events stored, want 2", n)
+	}
+}
+
+// storedEvents stops the server and counts the events in its database.
+func storedEvents(t *testing.T, ts *testServer) int {
+	t.Helper()
+	ts.stop()
+	db, err := sql.Open("sqlite", "file:"+ts.DB+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM stats_events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// lockDB holds SQLite's write lock from another connection: the stats
+// writer's commits wait (up to the store's busy timeout, 10 s) until
+// release.
+func lockDB(t *testing.T, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// TestFloodIsShed: a flood of /stats batches while the writer is stalled
+// is shed (429 with Retry-After and a reason) rather than held: the
+// server's memory stays within its bounds, and once the writer moves on
+// every acknowledged event is stored exactly once. Bounded: one post per
+// client, loopback only, no timing in the assertions.
+func TestFloodIsShed(t *testing.T) {
+	const clients, perBatch = 400, protocol.MaxStatsBatch
+	ts := startServer(t, withBounds(Bounds{MaxInFlight: 16, StatsQueue: 4 * perBatch}))
+	// One body shared by every client: the test's own memory stays small.
+	batch := make([]protocol.StatsEvent, perBatch)
+	for i := range batch {
+		batch[i] = event(uuid(1), "app_moved_to_foreground", "1.1.0", "")
+		batch[i].Timestamp = int64(i + 1)
+		batch[i].Metadata = map[string]string{"pad": string(bytes.Repeat([]byte("x"), 200))}
+	}
+	bodies := make([][]byte, clients)
+	for c := range bodies {
+		for i := range batch {
+			batch[i].DeviceID = uuid(c)
+		}
+		bodies[c], _ = json.Marshal(batch)
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	unlock := lockDB(t, ts.DB)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: clients, MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
+	type result struct {
+		status     int
+		retryAfter string
+		reason     string
+	}
+	results := make(chan result, clients)
+	for c := range clients {
+		go func() {
+			res, err := client.Post(ts.URL+"/stats", "application/json", bytes.NewReader(bodies[c]))
+			if err != nil {
+				results <- result{status: -1, reason: err.Error()}
+				return
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var rep struct {
+				MoreInfo struct{ Reason string } `json:"moreInfo"`
+			}
+			json.Unmarshal(raw, &rep)
+			results <- result{res.StatusCode, res.Header.Get("Retry-After"), rep.MoreInfo.Reason}
+		}()
+	}
+	// Every client but those the stalled writer holds is answered now.
+	statuses := map[int]int{}
+	reasons := map[string]int{}
+	answered := 0
+	for answered < clients {
+		pending, _ := ts.state.StatsQueue()
+		if answered >= clients-int(pending)/perBatch {
+			break
+		}
+		select {
+		case r := <-results:
+			answered++
+			statuses[r.status]++
+			if r.status == 429 {
+				reasons[r.reason]++
+				if r.retryAfter == "" {
+					t.Fatal("a 429 without Retry-After")
+				}
+			}
+		case <-time.After(10 * time.Millisecond): // look at the queue again
+		}
+	}
+	runtime.GC()
+	var during runtime.MemStats
+	runtime.ReadMemStats(&during)
+	held := int64(during.HeapAlloc) - int64(before.HeapAlloc)
+	unlock()
+	for ; answered < clients; answered++ {
+		r := <-results
+		statuses[r.status]++
+	}
+	t.Logf("statuses %v, shed reasons %v, heap held while stalled %.1f MB", statuses, reasons, float64(held)/1e6)
+	if statuses[429] == 0 || reasons[ReasonInFlight] == 0 || reasons[ReasonStatsQueue] == 0 {
+		t.Fatalf("nothing shed for both reasons: %v %v", statuses, reasons)
+	}
+	if statuses[200]+statuses[429] != clients {
+		t.Fatalf("statuses %v: only 200 and 429 are answers to a flood", statuses)
+	}
+	// Held: the admitted requests' events (16 in flight), the bodies and
+	// connections of 400 clients; unbounded, 400 batches of 200 decoded
+	// events would hold about 100 MB.
+	if held > 40<<20 {
+		t.Fatalf("the server held %.1f MB while shedding", float64(held)/1e6)
+	}
+	if n := storedEvents(t, ts); n != statuses[200]*perBatch {
+		t.Fatalf("%d events stored, %d acknowledged", n, statuses[200]*perBatch)
+	}
+}
