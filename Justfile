@@ -53,6 +53,10 @@ bench-loadgen:
 bench-accuracy:
     bash bench/accuracy.sh
 
+# overload benchmark: 6,000 connections of /updates and /stats, shedding, RSS, accepted p99, every acknowledged event stored once (bench/overload.sh)
+bench-overload:
+    bash bench/overload.sh
+
 # fleet-scale benchmark: a million devices through 24 virtual hours in one process (bench/fleet.sh; RUNS=3)
 bench-fleet:
     bash bench/fleet.sh
@@ -67,4 +71,5 @@ bench:
     -just bench-stats
     -just bench-loadgen
     -just bench-accuracy
+    -just bench-overload
     -just bench-fleet

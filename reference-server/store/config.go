@@ -25,7 +25,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultMaxPending  = 16384
+	DefaultMaxPending  = 4096
 	DefaultDedupWindow = time.Hour
 	DefaultDedupMax    = 1 << 20
 )
