@@ -225,7 +225,9 @@ func (d *device) stats(ctx context.Context, id int) {
 		// Not acknowledged (or an event refused: kept to be told apart by
 		// verify as stored but not acknowledged): posted again, unchanged.
 		d.pending = b
-		if status == -1 && !d.blockedUntil.After(time.Now()) {
+		if !d.c.Hostile && status != http.StatusTooManyRequests && !d.blockedUntil.After(time.Now()) {
+			// A 5xx or no answer: the plugin tries again at its next
+			// one-second tick (A/CapgoUpdater.java:3110-3115).
 			d.blockedUntil = time.Now().Add(time.Second)
 		}
 	case d.rnd.Float64() < d.c.Lose:
@@ -238,14 +240,15 @@ func (d *device) stats(ctx context.Context, id int) {
 	}
 }
 
-// honour holds the device until Retry-After after a 429 or 503, as the
-// plugin does (capacitor-updater 8.51.14, CapgoUpdater.java:2006-2041).
+// honour holds the device until Retry-After after a 429, as the plugin
+// does (capacitor-updater 8.51.14, CapgoUpdater.java:2006-2041: every
+// request waits, capped at 24 h).
 func (d *device) honour(status int, hdr http.Header) {
-	if d.c.Hostile || (status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable) {
+	if d.c.Hostile || status != http.StatusTooManyRequests {
 		return
 	}
 	if s, err := strconv.ParseFloat(strings.TrimSpace(hdr.Get("Retry-After")), 64); err == nil && s > 0 {
-		d.blockedUntil = time.Now().Add(time.Duration(s * float64(time.Second)))
+		d.blockedUntil = time.Now().Add(min(time.Duration(s*float64(time.Second)), 24*time.Hour))
 	}
 }
 

@@ -45,6 +45,7 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "stats-queue", Value: store.DefaultMaxPending, Usage: "stats events waiting for the writer at most; past it /stats is shed (429 with Retry-After)"},
 			&cli.DurationFlag{Name: "stats-retry-window", Value: store.DefaultDedupWindow, Usage: "how long a stored stats event is remembered, so that its retry is stored and counted once"},
 			&cli.IntFlag{Name: "stats-retry-max", Value: store.DefaultDedupMax, Usage: "stats events remembered for their retries at most (about 40 bytes each); past it the window is shortened"},
+			&cli.BoolFlag{Name: "cpu-guard", Value: true, Usage: "when the CPU is saturated, shed /stats first (429, reason cpu_saturated) so that update checks stay fast; --cpu-guard=false turns it off"},
 			&cli.StringFlag{Name: "min-transfer-rate", Value: "16KiB", Usage: "slowest bundle download or upload, per second, the server waits for"},
 			&cli.IntFlag{Name: "max-devices", Value: live.DefaultMaxDevices, EnvVars: []string{"OTASIM_MAX_DEVICES"}, Usage: "devices kept in memory (active within 24 h), and device overrides, at most"},
 			&cli.StringSliceFlag{Name: "cors-origin", EnvVars: []string{"OTASIM_CORS_ORIGINS"}, Usage: "an origin (https://console.example) whose pages may call the device endpoints, besides the app's WebView and local pages; repeatable"},
@@ -151,6 +152,7 @@ func serverBounds(c *cli.Context) (refserver.Bounds, error) {
 		problems = append(problems, fmt.Sprintf("--min-transfer-rate %q: want a size per second such as 16KiB", c.String("min-transfer-rate")))
 	}
 	b.MinTransferRate = int64(rate)
+	b.NoCPUGuard = !c.Bool("cpu-guard")
 	b.MaxInFlight, b.StatsQueue, b.RetryWindow, b.RetryMax = c.Int("max-inflight"), c.Int("stats-queue"), c.Duration("stats-retry-window"), c.Int("stats-retry-max")
 	for _, name := range []string{"max-inflight", "stats-queue", "stats-retry-max"} {
 		if c.Int(name) <= 0 {

@@ -18,6 +18,7 @@ const (
 	ReasonInFlight   = "server_busy"      // the endpoint holds its maximum of requests
 	ReasonStatsQueue = "stats_queue_full" // the stats writer holds its maximum of events
 	ReasonUnhealthy  = "storage_failing"  // the last commit failed: stats cannot be stored now
+	ReasonCPU        = "cpu_saturated"    // /stats shed so that update checks stay fast (cpuGuard)
 )
 
 // Retry-After of a shed request: a client is told to come back in
@@ -37,6 +38,7 @@ type gate struct {
 	maxBytes int64 // 0: no bound on bytes
 	n, bytes atomic.Int64
 	gauge    prometheus.Gauge // otasim_server_inflight_requests of the endpoint
+	cpu      *cpuGuard        // /stats only: shed when the CPU is saturated
 }
 
 // enter admits a request whose body has size bytes (its Content-Length,
@@ -74,6 +76,10 @@ func (s *Server) admit(g *gate, limit int64, h endpointFunc) endpointFunc {
 		if !g.enter(size) {
 			return s.shed(w, g.name, ReasonInFlight)
 		}
+		if g.cpu != nil && !g.cpu.admit(size) {
+			g.leave(size)
+			return s.shed(w, g.name, ReasonCPU)
+		}
 		g.gauge.Inc()
 		defer func() {
 			g.leave(size)
@@ -104,10 +110,13 @@ type gates struct {
 	updates, stats, channelSelf gate
 }
 
-func newGates(b Bounds, m *metrics) *gates {
+func newGates(b Bounds, m *metrics, cpu *cpuGuard) *gates {
+	if b.NoCPUGuard {
+		cpu = nil
+	}
 	g := &gates{
 		updates:     gate{name: "updates", max: int64(b.MaxInFlight)},
-		stats:       gate{name: "stats", max: int64(b.MaxInFlight), maxBytes: b.MaxInFlightBytes},
+		stats:       gate{name: "stats", max: int64(b.MaxInFlight), maxBytes: b.MaxInFlightBytes, cpu: cpu},
 		channelSelf: gate{name: "channel_self", max: int64(b.MaxInFlight)},
 	}
 	for _, e := range []*gate{&g.updates, &g.stats, &g.channelSelf} {

@@ -35,6 +35,9 @@ type Bounds struct {
 	// RetryMax events are (store.DefaultDedupMax when 0).
 	RetryWindow time.Duration
 	RetryMax    int
+	// NoCPUGuard keeps /stats from being shed when the CPU is saturated
+	// (see cpuGuard); by default update checks come first.
+	NoCPUGuard bool
 }
 
 // Defaults of Bounds.

@@ -134,6 +134,17 @@ func (m *metrics) watchWriter(queue func() (int64, bool), stats func() store.Wri
 		}, func() float64 { return float64(stats().WindowCuts) }))
 }
 
+// watchCPU exports the CPU guard's state.
+func (m *metrics) watchCPU(g *cpuGuard) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_stats_cpu_limit_bytes", Help: "Bytes per second of /stats bodies admitted while the CPU is saturated (0: no limit).",
+		}, func() float64 { return float64(g.limit.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_sched_latency_p99_seconds", Help: "p99 of the Go scheduler's latency over the last 100 ms (runnable goroutines waiting for a CPU).",
+		}, func() float64 { return float64(g.p99.Load()) / 1e9 }))
+}
+
 // shed counts a refusal to keep within a bound.
 func (m *metrics) shed(endpoint, reason string) { m.shedTotal.WithLabelValues(endpoint, reason).Inc() }
 

@@ -165,6 +165,7 @@ type Server struct {
 	state *live.State
 	admin *admin.API
 
+	cpu cpuGuard
 	// metricsAuth: /metrics needs the admin token (MetricsAuth, resolved
 	// by Serve for auto).
 	metricsAuth atomic.Bool
@@ -223,6 +224,7 @@ func New(cfg Config) (*Server, error) {
 	s.state = st
 	s.metrics.watchDevices(st.DeviceCounts)
 	s.metrics.watchWriter(st.StatsQueue, st.WriterStats)
+	s.metrics.watchCPU(&s.cpu)
 	s.admin, err = admin.New(admin.Config{State: st, Faults: s.faults, Token: s.token, Logger: s.log, Bundles: cfg.Bundles,
 		MinUploadRate: s.bounds.MinTransferRate, UploadBase: s.bounds.ReadTimeout, CallTimeout: AdminCallTimeout, Auth: s.metrics})
 	if err != nil {
@@ -250,7 +252,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	g := newGates(s.bounds, s.metrics)
+	g := newGates(s.bounds, s.metrics, &s.cpu)
 	api := func(g *gate, limit int64, h endpointFunc) http.Handler {
 		return faults.APIMiddleware(s.faults, s.instrument(g.name, s.admit(g, limit, s.sameOriginWrites(h))))
 	}
@@ -361,6 +363,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.metricsAuth.Store(!loopback(ln.Addr()))
 	}
 	ln = newConnListener(ln, b.MaxConns, s.metrics)
+	gctx, stopGuard := context.WithCancel(ctx)
+	defer stopGuard()
+	if !b.NoCPUGuard {
+		go s.cpu.run(gctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

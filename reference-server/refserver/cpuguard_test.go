@@ -1,0 +1,67 @@
+package refserver
+
+import (
+	"math"
+	rtmetrics "runtime/metrics"
+	"testing"
+	"time"
+)
+
+func TestCPUGuardAdjust(t *testing.T) {
+	var g cpuGuard
+	steps := []struct {
+		name  string
+		p99   time.Duration
+		rate  float64
+		limit int64
+	}{
+		{"idle: no limit", time.Millisecond, 1e6, 0},
+		{"saturated: 70% of what came", 10 * time.Millisecond, 1e6, 700_000},
+		{"still: 70% of the limit", 10 * time.Millisecond, 2e6, 490_000},
+		{"in between: kept", 4 * time.Millisecond, 490_000, 490_000},
+		{"calm: lifted by 10%", time.Millisecond, 490_000, 539_000},
+		{"calm, not binding: removed", time.Millisecond, 100_000, 0},
+		{"saturated with nothing admitted: the floor", 10 * time.Millisecond, 0, minStatsRate},
+	}
+	for _, s := range steps {
+		g.adjust(s.p99, s.rate)
+		if got := g.limit.Load(); got != s.limit {
+			t.Fatalf("%s: limit %d, want %d", s.name, got, s.limit)
+		}
+	}
+}
+
+func TestCPUGuardAdmit(t *testing.T) {
+	var g cpuGuard
+	if !g.admit(1 << 20) {
+		t.Fatal("no limit, refused")
+	}
+	g.limit.Store(1 << 20) // a bucket of 0.2 s: 209,715 bytes
+	if g.admit(300_000) {
+		t.Fatal("a body over the burst admitted")
+	}
+	if !g.admit(100_000) || !g.admit(100_000) {
+		t.Fatal("bodies within the burst refused")
+	}
+	if g.admit(100_000) {
+		t.Fatal("the bucket did not run out")
+	}
+}
+
+func TestDeltaQuantile(t *testing.T) {
+	h := &rtmetrics.Float64Histogram{Buckets: []float64{0, 0.001, 0.01, 0.1, math.Inf(1)}, Counts: []uint64{10, 100, 5, 1}}
+	prev := []uint64{10, 10, 0, 0}
+	// Since prev: 90 in [1 ms, 10 ms), 5 in [10 ms, 100 ms), 1 past 100 ms
+	// (read as 100 ms, the last finite bound).
+	for _, c := range []struct {
+		q    float64
+		want float64
+	}{{0.5, 0.01}, {0.9, 0.01}, {0.95, 0.1}, {1, 0.1}} {
+		if got := deltaQuantile(h, prev, c.q); got != c.want {
+			t.Errorf("q %v: %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := deltaQuantile(h, h.Counts, 0.99); got != 0 {
+		t.Errorf("nothing new: %v", got)
+	}
+}
