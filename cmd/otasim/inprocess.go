@@ -31,6 +31,14 @@ const (
 // reaches a real host should a connection bypass the in-memory dialer.
 const memoryBase = "http://in-process.invalid"
 
+// inProcessBounds let the in-process server take what the simulated fleet
+// sends, as Capgo's backend does: it shares the CPU with the simulator
+// (so its CPU guard would shed for the simulator's own work), and the
+// workers of the run already bound the requests in flight.
+func inProcessBounds() refserver.Bounds {
+	return refserver.Bounds{NoCPUGuard: true, MaxInFlight: 1 << 20, StatsQueue: 1 << 24}
+}
+
 // inProcess starts the reference server with its database in the run
 // folder and its clock on the run's virtual time, reached over transport:
 // loopback TCP, or an in-memory listener (memnet) that the devices,
@@ -56,7 +64,7 @@ func inProcess(ctx context.Context, out, transport string, cfg *sim.Config) (fun
 		ln, base = tcp, "http://"+tcp.Addr().String()
 	}
 	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(out, "server.db"), Now: src.Now, AdminToken: token,
-		PublicURL: base, Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 10 * time.Second})
+		PublicURL: base, Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 10 * time.Second, Bounds: inProcessBounds()})
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("start the reference server: %w", err)
