@@ -96,7 +96,9 @@ func (g *cpuGuard) admit(size int64) bool {
 	now := time.Now()
 	g.tokens = math.Min(limit*guardBurst, g.tokens+limit*now.Sub(g.last).Seconds())
 	g.last = now
-	if g.tokens < float64(size) {
+	// A body may take the bucket below zero (one larger than the burst
+	// must pass some day); the next ones wait for the debt to be paid.
+	if g.tokens <= 0 {
 		return false
 	}
 	g.tokens -= float64(size)

@@ -36,15 +36,15 @@ func TestCPUGuardAdmit(t *testing.T) {
 	if !g.admit(1 << 20) {
 		t.Fatal("no limit, refused")
 	}
-	g.limit.Store(1 << 20) // a bucket of 0.2 s: 209,715 bytes
-	if g.admit(300_000) {
-		t.Fatal("a body over the burst admitted")
-	}
-	if !g.admit(100_000) || !g.admit(100_000) {
+	g.limit.Store(1000) // a bucket of 0.2 s: 200 bytes; a debt of 1 MB takes 1,000 s to pay
+	if !g.admit(100) || !g.admit(50) {
 		t.Fatal("bodies within the burst refused")
 	}
-	if g.admit(100_000) {
-		t.Fatal("the bucket did not run out")
+	if !g.admit(1_000_000) {
+		t.Fatal("a body over what is left refused: it must pass, into debt")
+	}
+	if g.admit(100) {
+		t.Fatal("admitted while in debt")
 	}
 }
 
