@@ -2,17 +2,16 @@ package refserver
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 	"github.com/otasim/otasim/reference-server/live"
 )
 
@@ -57,34 +56,6 @@ func storedEvents(t *testing.T, ts *testServer) int {
 	return n
 }
 
-// lockDB holds SQLite's write lock from another connection: the stats
-// writer's commits wait (up to the store's busy timeout, 10 s) until
-// release.
-func lockDB(t *testing.T, path string) (release func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			conn.ExecContext(context.Background(), "ROLLBACK")
-			conn.Close()
-			db.Close()
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // TestFloodIsShed: a flood of /stats batches while the writer is stalled
 // is shed (429 with Retry-After and a reason) rather than held: the
 // server's memory stays within its bounds, and once the writer moves on
@@ -113,7 +84,7 @@ func TestFloodIsShed(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
-	unlock := lockDB(t, ts.DB)
+	unlock := servertest.LockDB(t, ts.DB)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: clients, MaxIdleConnsPerHost: clients}, Timeout: time.Minute}
 	type result struct {
 		status     int

@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/otasim/otasim/reference-server/internal/servertest"
 )
 
 func ev(device string, ts int64, action string) Event {
@@ -124,28 +125,6 @@ func TestRetryWindow(t *testing.T) {
 	}
 }
 
-// lockDB holds SQLite's write lock from another connection, so that the
-// writer's next commit waits (for its busy timeout at most).
-func lockDB(t *testing.T, path string) (release func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		conn.ExecContext(context.Background(), "ROLLBACK")
-		conn.Close()
-		db.Close()
-	}
-}
-
 // TestWriterQueueBounded: past MaxPending events waiting, a call is
 // refused at once with ErrBusy, and nothing of it is stored; a call
 // larger than the bound is let in when nothing waits.
@@ -161,7 +140,7 @@ func TestWriterQueueBounded(t *testing.T) {
 	for i := range big {
 		big[i] = ev("d1", int64(i+1), "set")
 	}
-	unlock := lockDB(t, path)
+	unlock := servertest.LockDB(t, path)
 	done := make(chan error, 1)
 	go func() { _, err := s.WriteEvents(ctx, big); done <- err }()
 	for s.Pending() == 0 {
@@ -195,7 +174,7 @@ func TestWriterFailing(t *testing.T) {
 	if _, err := s.db.ExecContext(ctx, `ALTER TABLE gone RENAME TO stats_events`); err != nil {
 		t.Fatal(err)
 	}
-	unlock := lockDB(t, path)
+	unlock := servertest.LockDB(t, path)
 	probe := make(chan error, 1)
 	go func() { _, err := s.WriteEvents(ctx, []Event{ev("d1", 2, "set")}); probe <- err }()
 	for !s.probing.Load() {

@@ -4,12 +4,16 @@ package servertest
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver of LockDB
 )
 
 // Clock is a settable clock, safe for concurrent use.
@@ -74,4 +78,33 @@ func Do(t testing.TB, method, url string, body any, hdr ...string) (int, []byte,
 		t.Fatal(err)
 	}
 	return res.StatusCode, out, res.Header
+}
+
+// LockDB holds SQLite's write lock on the database at path from a
+// connection of its own, so that the stats writer's next commit waits (for
+// the store's busy timeout at most) until release, which the test's end
+// calls too.
+func LockDB(t testing.TB, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
