@@ -36,6 +36,9 @@ type Config struct {
 	Timeout         time.Duration
 	Hostile         bool
 	PID             int
+	// Warmup is how long after the start a request counts for the steady
+	// percentiles.
+	Warmup time.Duration
 }
 
 // Validate reports every problem at once.
@@ -69,18 +72,24 @@ type Sample struct {
 type endpoint struct {
 	mu       sync.Mutex
 	statuses map[int]int64 // -1: no answer (transport error, timeout)
-	accepted *hdrhistogram.Histogram
+	// accepted: every accepted request's time; steady: those sent after
+	// the warm-up (the crowd's arrival, every connection opened at once).
+	accepted, steady *hdrhistogram.Histogram
 }
 
 func newEndpoint() *endpoint {
-	return &endpoint{statuses: map[int]int64{}, accepted: hdrhistogram.New(1, 60_000_000, 3)}
+	return &endpoint{statuses: map[int]int64{}, accepted: hdrhistogram.New(1, 60_000_000, 3), steady: hdrhistogram.New(1, 60_000_000, 3)}
 }
 
-func (e *endpoint) record(status int, took time.Duration) {
+func (e *endpoint) record(status int, took time.Duration, warm bool) {
 	e.mu.Lock()
 	e.statuses[status]++
 	if status == http.StatusOK {
-		_ = e.accepted.RecordValue(max(1, took.Microseconds())) // within range: the timeout is a minute at most
+		// Within range: the timeout is a minute at most.
+		_ = e.accepted.RecordValue(max(1, took.Microseconds()))
+		if warm {
+			_ = e.steady.RecordValue(max(1, took.Microseconds()))
+		}
 	}
 	e.mu.Unlock()
 }
@@ -124,11 +133,9 @@ func Load(ctx context.Context, c Config, progress io.Writer) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := &device{c: c, rnd: rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano()))), res: res,
-				seq: &seq, sent: &sent, ackedN: &ackedN, reposts: &reposts, lost: &lost}
-			d.client = &http.Client{Timeout: c.Timeout, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1,
-				IdleConnTimeout: 10 * time.Minute, DisableCompression: true}}
-			defer d.client.CloseIdleConnections()
+			d := &device{c: c, start: start, rnd: rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano()))), res: res,
+				seq: &seq, sent: &sent, ackedN: &ackedN, reposts: &reposts, lost: &lost, host: hostOf(c.URL)}
+			defer d.close()
 			d.run(ctx, deadline)
 			mu.Lock()
 			res.Acked = append(res.Acked, d.acked...)
@@ -147,13 +154,20 @@ func Load(ctx context.Context, c Config, progress io.Writer) (*Result, error) {
 
 // device is one connection's device stream.
 type device struct {
-	c      Config
-	rnd    *rand.Rand
-	client *http.Client
-	res    *Result
+	c    Config
+	rnd  *rand.Rand
+	res  *Result
+	host string
+	// One kept-alive connection, as a device's HTTP client holds, written
+	// and read directly (net/http's client costs the generator more CPU
+	// than the server it measures).
+	conn net.Conn
+	br   *bufio.Reader
+	req  bytes.Buffer
 
 	seq, sent, ackedN, reposts, lost *atomic.Int64
 
+	start        time.Time
 	blockedUntil time.Time // Retry-After, honoured
 	pending      *batch    // a stats batch not acknowledged yet
 	acked        []Range
@@ -191,6 +205,9 @@ func (d *device) run(ctx context.Context, deadline time.Time) {
 	}
 }
 
+// warm reports whether the warm-up is over.
+func (d *device) warm() bool { return time.Since(d.start) >= d.c.Warmup }
+
 func (d *device) pause() time.Duration {
 	if d.c.Think == 0 {
 		return 0
@@ -202,8 +219,9 @@ func (d *device) updates(ctx context.Context, id int) {
 	d.buf.Reset()
 	fmt.Fprintf(&d.buf, `{"app_id":%q,"device_id":"00000000-0000-4000-8000-%012d","platform":"android","version_name":"builtin",`+
 		`"version_build":"1.0.0","version_code":"1","version_os":"14","plugin_version":"8.51.14","is_emulator":false,"is_prod":true}`, d.c.AppID, id)
+	warm := d.warm()
 	status, _, took, hdr := d.post(ctx, "/updates", d.buf.Bytes())
-	d.res.Updates.record(status, took)
+	d.res.Updates.record(status, took, warm)
 	d.honour(status, hdr)
 }
 
@@ -217,8 +235,9 @@ func (d *device) stats(ctx context.Context, id int) {
 	} else {
 		d.reposts.Add(1)
 	}
+	warm := d.warm()
 	status, raw, took, hdr := d.post(ctx, "/stats", b.body)
-	d.res.Stats.record(status, took)
+	d.res.Stats.record(status, took, warm)
 	d.honour(status, hdr)
 	switch {
 	case status != http.StatusOK || bytes.Contains(raw, []byte(`"error"`)):
@@ -252,25 +271,59 @@ func (d *device) honour(status int, hdr http.Header) {
 	}
 }
 
-// post sends one request; status -1 is no answer.
+// post sends one request on the device's connection (dialled when it has
+// none) and reads the whole reply; status -1 is no answer. ctx ends the
+// wait at once.
 func (d *device) post(ctx context.Context, path string, body []byte) (int, []byte, time.Duration, http.Header) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.c.URL+path, bytes.NewReader(body))
-	if err != nil {
-		return -1, nil, 0, nil
-	}
-	req.Header.Set("Content-Type", "application/json")
 	t0 := time.Now()
-	resp, err := d.client.Do(req)
+	if d.conn == nil {
+		conn, err := (&net.Dialer{Timeout: d.c.Timeout}).DialContext(ctx, "tcp", d.host)
+		if err != nil {
+			return -1, nil, time.Since(t0), nil
+		}
+		d.conn, d.br = conn, bufio.NewReaderSize(conn, 4<<10)
+	}
+	stop := context.AfterFunc(ctx, func() { d.conn.SetDeadline(time.Now()) })
+	defer stop()
+	_ = d.conn.SetDeadline(t0.Add(d.c.Timeout))
+	d.req.Reset()
+	fmt.Fprintf(&d.req, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, d.host, len(body))
+	d.req.Write(body)
+	if _, err := d.conn.Write(d.req.Bytes()); err != nil {
+		d.close()
+		return -1, nil, time.Since(t0), nil
+	}
+	resp, err := http.ReadResponse(d.br, nil)
 	if err != nil {
+		d.close()
 		return -1, nil, time.Since(t0), nil
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	took := time.Since(t0)
 	if err != nil {
+		d.close()
 		return -1, nil, took, nil
 	}
+	if resp.Close {
+		d.close()
+	}
 	return resp.StatusCode, raw, took, resp.Header
+}
+
+func (d *device) close() {
+	if d.conn != nil {
+		d.conn.Close()
+		d.conn, d.br = nil, nil
+	}
+}
+
+func hostOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Host
 }
 
 var actions = [...]string{"app_moved_to_foreground", "app_moved_to_background", "download_10", "download_complete",
@@ -352,7 +405,10 @@ func rssOf(pid int) (int64, bool) {
 	return 0, false
 }
 
-// serverCounts reads the server's shed and retry counters from /metrics.
+// serverCounts reads the server's shed and retry counters from /metrics,
+// and the p99 of its own handling time of /updates (from the request to
+// the reply, without the time the request waited before it was read),
+// which tells the server's work apart from the machine's queueing.
 func serverCounts(base string) []string {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -360,6 +416,7 @@ func serverCounts(base string) []string {
 	}
 	defer resp.Body.Close()
 	var out []string
+	buckets := map[float64]float64{} // le → count, summed over outcomes
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		l := sc.Text()
@@ -368,6 +425,38 @@ func serverCounts(base string) []string {
 				out = append(out, l)
 			}
 		}
+		if rest, ok := strings.CutPrefix(l, `otasim_server_request_duration_seconds_bucket{endpoint="updates",`); ok {
+			_, after, _ := strings.Cut(rest, `le="`)
+			le, val, _ := strings.Cut(after, `"} `)
+			bound, err1 := strconv.ParseFloat(le, 64)
+			n, err2 := strconv.ParseFloat(val, 64)
+			if err1 == nil && err2 == nil {
+				buckets[bound] += n
+			}
+		}
+	}
+	if p99, ok := bucketQuantile(buckets, 0.99); ok {
+		out = append(out, fmt.Sprintf("/updates handling time p99 <= %gs (the server's own histogram)", p99))
 	}
 	return out
+}
+
+// bucketQuantile is the bound of the bucket holding the q quantile of a
+// cumulative Prometheus histogram.
+func bucketQuantile(b map[float64]float64, q float64) (float64, bool) {
+	bounds := make([]float64, 0, len(b))
+	for k := range b {
+		bounds = append(bounds, k)
+	}
+	slices.Sort(bounds)
+	if len(bounds) == 0 || b[bounds[len(bounds)-1]] == 0 {
+		return 0, false
+	}
+	want := q * b[bounds[len(bounds)-1]]
+	for _, k := range bounds {
+		if b[k] >= want {
+			return k, true
+		}
+	}
+	return 0, false
 }

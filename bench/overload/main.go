@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -59,11 +60,24 @@ func run(args []string) error {
 		fs.DurationVar(&c.Timeout, "timeout", 20*time.Second, "a request's timeout (the plugin's default)")
 		fs.BoolVar(&c.Hostile, "hostile", false, "ignore Retry-After: come back at once")
 		fs.IntVar(&c.PID, "pid", 0, "the server's process, whose RSS is sampled (0: none)")
+		fs.DurationVar(&c.Warmup, "warmup", 5*time.Second, "requests sent later count for the steady percentiles (the first seconds are the crowd arriving)")
+		cpuprofile := fs.String("cpuprofile", "", "write the load generator's own CPU profile there")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if *acked == "" {
 			return errors.New("load: -acked is required")
+		}
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		res, err := Load(ctx, c, os.Stdout)
 		if err != nil {

@@ -15,12 +15,12 @@ func TestCPUGuardAdjust(t *testing.T) {
 		rate  float64
 		limit int64
 	}{
-		{"idle: no limit", time.Millisecond, 1e6, 0},
-		{"saturated: 70% of what came", 10 * time.Millisecond, 1e6, 700_000},
-		{"still: 70% of the limit", 10 * time.Millisecond, 2e6, 490_000},
-		{"in between: kept", 4 * time.Millisecond, 490_000, 490_000},
-		{"calm: lifted by 10%", time.Millisecond, 490_000, 539_000},
-		{"calm, not binding: removed", time.Millisecond, 100_000, 0},
+		{"idle: no limit", 500 * time.Microsecond, 1e6, 0},
+		{"saturated: 80% of what came", 10 * time.Millisecond, 1e6, 800_000},
+		{"still: 80% of the limit", 10 * time.Millisecond, 2e6, 640_000},
+		{"in between: kept", 4 * time.Millisecond, 640_000, 640_000},
+		{"calm: lifted by 10%", 500 * time.Microsecond, 640_000, 704_000},
+		{"calm, not binding: removed", 500 * time.Microsecond, 100_000, 0},
 		{"saturated with nothing admitted: the floor", 10 * time.Millisecond, 0, minStatsRate},
 	}
 	for _, s := range steps {
