@@ -3,9 +3,13 @@
 // constant reply, the same bytes the reference server sent for the
 // benchmark's request. Comparing the two shows what the /updates path
 // (decoding, validation, decision, encoding, metrics) costs beyond
-// net/http itself.
+// net/http itself. Its POST /stats drains the body and acknowledges it,
+// or, with -stats-shed, sheds that share of the posts in the reference
+// server's 429 shape with a Retry-After of 1 or 2 s: the yardstick of the
+// overload benchmark, a server that sheds as much as the reference server
+// did and does no work.
 //
-// Usage: benchtarget -addr 127.0.0.1:8091 -body reply.json
+// Usage: benchtarget -addr 127.0.0.1:8091 -body reply.json [-stats-shed 0.9]
 //
 // With -demo it runs the reference server's demo instead, with
 // net/http/pprof on -pprof, to profile the full path under the same load.
@@ -17,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -39,7 +44,11 @@ func run() error {
 	demo := flag.Bool("demo", false, "serve the reference server's demo instead, with pprof")
 	pprofAddr := flag.String("pprof", "127.0.0.1:18092", "pprof listen address of -demo")
 	dbPath := flag.String("db", "", "database file of -demo (default: a temporary one, removed on exit)")
+	statsShed := flag.Float64("stats-shed", 0, "share of POST /stats answered 429 with Retry-After, in [0, 1]")
 	flag.Parse()
+	if *statsShed < 0 || *statsShed > 1 {
+		return fmt.Errorf("-stats-shed %v: want a share within [0, 1]", *statsShed)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *demo {
@@ -61,7 +70,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: *addr, Handler: newHandler(body), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: newHandler(body, *statsShed), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
@@ -74,8 +83,10 @@ func run() error {
 	}
 }
 
-// newHandler answers POST /updates with body and GET /healthz with ok.
-func newHandler(body []byte) http.Handler {
+// newHandler answers POST /updates with body, POST /stats with an
+// acknowledgement or, for a share shed of them, a 429, and GET /healthz
+// with ok.
+func newHandler(body []byte, shed float64) http.Handler {
 	length := strconv.Itoa(len(body))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /updates", func(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +96,20 @@ func newHandler(body []byte) http.Handler {
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Length", length)
 		_, _ = w.Write(body)
+	})
+	mux.HandleFunc("POST /stats", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		if rand.Float64() < shed {
+			// Shed before the body is read, as the reference server sheds.
+			retry := 1 + rand.IntN(2)
+			h.Set("Retry-After", strconv.Itoa(retry))
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprintf(w, `{"error":"too_many_requests","message":"Too many requests","moreInfo":{"reason":"server_busy","retryAfterSeconds":%d}}`, retry)
+			return
+		}
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 1<<20))
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"status":"ok"}`)

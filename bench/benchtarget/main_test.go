@@ -15,7 +15,7 @@ import (
 
 func TestHandler(t *testing.T) {
 	body := []byte(`{"version":"1.1.0","url":"http://127.0.0.1:8080/cdn/com.example.app/1.1.0.zip","checksum":"ab","session_key":""}` + "\n")
-	srv := httptest.NewServer(newHandler(body))
+	srv := httptest.NewServer(newHandler(body, 0))
 	defer srv.Close()
 	for range 2 {
 		resp, err := srv.Client().Post(srv.URL+"/updates", "application/json", strings.NewReader(`{"app_id":"com.example.app"}`))
@@ -38,6 +38,40 @@ func TestHandler(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /updates: %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestHandlerStats checks the yardstick's /stats: acknowledged, or shed in
+// the reference server's shape with a Retry-After the plugin honours.
+func TestHandlerStats(t *testing.T) {
+	for _, tc := range []struct {
+		shed   float64
+		status int
+	}{{0, http.StatusOK}, {1, http.StatusTooManyRequests}} {
+		srv := httptest.NewServer(newHandler([]byte("{}"), tc.shed))
+		for range 3 {
+			resp, err := srv.Client().Post(srv.URL+"/stats", "application/json", strings.NewReader(`[{"action":"set"}]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reply struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&reply)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != tc.status {
+				t.Fatalf("shed %v: %d %+v %v, want %d", tc.shed, resp.StatusCode, reply, err, tc.status)
+			}
+			ra := resp.Header.Get("Retry-After")
+			switch {
+			case tc.status == http.StatusOK && (reply.Status != "ok" || ra != ""):
+				t.Errorf("acknowledged: %+v, Retry-After %q", reply, ra)
+			case tc.status != http.StatusOK && (reply.Error != "too_many_requests" || ra != "1" && ra != "2"):
+				t.Errorf("shed: %+v, Retry-After %q, want too_many_requests and 1 or 2", reply, ra)
+			}
+		}
+		srv.Close()
 	}
 }
 
