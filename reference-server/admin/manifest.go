@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/otasim/otasim/appbundle"
+	"github.com/otasim/otasim/reference-server/bundlecheck"
 	"github.com/otasim/otasim/reference-server/cdn"
 	"github.com/otasim/otasim/reference-server/release"
 )
@@ -81,7 +82,9 @@ func (a *API) placeZipObject(b *release.Bundle, object string) error {
 // with manifest_path_fail, A/DownloadService.java:498); every file must
 // be stored; a plain bundle's hashes are verified against the stored
 // bytes, decompressed for .br files; an encrypted bundle's hashes must
-// be encrypted ones (the server cannot open them).
+// be encrypted ones (the server cannot open them); the files written on
+// the device follow the layout rules of an uploaded zip, with index.html
+// at the root (bundlecheck.CheckManifest).
 func (a *API) checkManifest(appID string, specs []ManifestSpec, encrypted bool) ([]release.ManifestFile, error) {
 	if len(specs) == 0 {
 		return nil, nil
@@ -124,6 +127,13 @@ func (a *API) checkManifest(appID string, specs []ManifestSpec, encrypted bool) 
 	}
 	if len(errs) > 0 {
 		return nil, badRequest(errors.Join(errs...))
+	}
+	names := make([]string, len(out))
+	for i, f := range out {
+		names[i] = appbundle.TargetName(f.FileName)
+	}
+	if err := bundlecheck.CheckManifest(names); err != nil {
+		return nil, refusal(err, a.bundles)
 	}
 	if encrypted {
 		// Keep encrypted hashes as given (base64 is case-sensitive).

@@ -75,6 +75,22 @@ func TestAdminManifestUpload(t *testing.T) {
 			t.Errorf("%s: %d, want 400", name, st)
 		}
 	}
+	// The layout rules of an uploaded zip, each refusal naming its rule.
+	for name, tc := range map[string]struct {
+		manifest []any
+		code     string
+	}{
+		"no index.html": {[]any{spec(br)}, "bundle_no_index_html"},
+		"index.html in a folder": {[]any{map[string]any{"file_name": "www/index.html", "file_hash": plain.FileHash, "object": plain.Object()}},
+			"bundle_no_index_html"},
+		"a file that is a folder": {[]any{spec(plain), map[string]any{"file_name": "index.html/x.html", "file_hash": plain.FileHash, "object": plain.Object()}},
+			"bundle_duplicate_name"},
+	} {
+		st, raw := do(t, "POST", ts.url+app+"/bundles", map[string]any{"name": "3.1.0", "manifest": tc.manifest}, "Authorization", "Bearer "+testToken)
+		if e := errorShape(t, raw); st != 400 || e.Error != tc.code {
+			t.Errorf("%s: %d %q, want 400 %s", name, st, e.Error, tc.code)
+		}
+	}
 	for name, bad := range map[string]map[string]any{
 		"manifest with external_url": {"name": "3.1.0", "external_url": "https://x.example/a.zip", "manifest": manifest},
 		"checksum without key":       {"name": "3.1.0", "size": 4096, "checksum": "ab"},

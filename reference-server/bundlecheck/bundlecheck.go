@@ -5,8 +5,9 @@
 // bounded total once inflated, sizes and checksums that hold, and an
 // index.html where the plugin looks for it.
 //
-// The rules on names and on the layout (CheckName, CheckFiles) apply to a
-// zip's entries and to the file list of a manifest alike.
+// The rules on names and on the layout apply to a zip's entries
+// (CheckFiles) and to the files a manifest writes (CheckManifest) alike,
+// but for where index.html may be.
 //
 // References are to Cap-go/capacitor-updater at e235d09 (v8.51.14: A/ =
 // android/src/main/java/ee/forgr/capacitor_updater/CapgoUpdater.java, I/ =
@@ -116,19 +117,47 @@ func CheckName(name string) error {
 // safe, none appears twice or as both a file and a folder, and index.html
 // is where the plugin looks for it.
 func CheckFiles(names []string) error {
+	kinds, err := checkLayout(names)
+	if err != nil {
+		return err
+	}
+	return checkIndex(kinds)
+}
+
+// CheckManifest checks the files a manifest writes on the device (each
+// file's name without its .br suffix, appbundle.TargetName) with the rules
+// of CheckFiles, but for index.html, which must be at the root: iOS writes
+// a manifest's files straight into the bundle's folder
+// (I/:1372-1376,1476 downloadManifest, resolveManifestTargetPath) and
+// moves no single folder up as it does for a zip, so a bundle whose
+// index.html is in a folder cannot be set there (I/:2610-2624).
+func CheckManifest(targets []string) error {
+	kinds, err := checkLayout(targets)
+	if err != nil {
+		return err
+	}
+	if dir, ok := kinds["index.html"]; ok && !dir {
+		return nil
+	}
+	return refuse(RuleNoIndex, "the manifest writes no index.html at the root of the bundle, where iOS looks for it")
+}
+
+// checkLayout checks names as CheckFiles does, but for index.html, and
+// returns each clean name with whether it is a folder.
+func checkLayout(names []string) (map[string]bool, error) {
 	if len(names) == 0 {
-		return refuse(RuleEmpty, "the bundle holds no file")
+		return nil, refuse(RuleEmpty, "the bundle holds no file")
 	}
 	kinds := make(map[string]bool, len(names)) // clean name → is a folder
 	files := 0
 	for _, n := range names {
 		if err := CheckName(n); err != nil {
-			return err
+			return nil, err
 		}
 		dir := strings.HasSuffix(n, "/")
 		clean := path.Clean(n)
 		if was, seen := kinds[clean]; seen && (!dir || !was) {
-			return refuse(RuleDuplicate, "entry %.200q appears twice (which copy a device keeps depends on its platform)", n)
+			return nil, refuse(RuleDuplicate, "entry %.200q appears twice (which copy a device keeps depends on its platform)", n)
 		}
 		kinds[clean] = dir
 		if !dir {
@@ -136,17 +165,17 @@ func CheckFiles(names []string) error {
 		}
 	}
 	if files == 0 {
-		return refuse(RuleEmpty, "the bundle holds folders but no file")
+		return nil, refuse(RuleEmpty, "the bundle holds folders but no file")
 	}
 	for n := range kinds {
 		// A file's folders must not be files.
 		for p := path.Dir(n); p != "."; p = path.Dir(p) {
 			if isDir, seen := kinds[p]; seen && !isDir {
-				return refuse(RuleDuplicate, "%.200q is both a file and the folder of %.200q", p, n)
+				return nil, refuse(RuleDuplicate, "%.200q is both a file and the folder of %.200q", p, n)
 			}
 		}
 	}
-	return checkIndex(kinds)
+	return kinds, nil
 }
 
 // checkIndex applies the plugin's layout rule. Both platforms extract the

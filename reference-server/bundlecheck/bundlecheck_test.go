@@ -228,16 +228,28 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
-func TestCheckFilesManifest(t *testing.T) {
-	// A manifest lists files only, without folder entries.
-	if err := CheckFiles([]string{"index.html", "assets/a.js"}); err != nil {
-		t.Fatal(err)
+func TestCheckManifest(t *testing.T) {
+	// A manifest lists files only, without folder entries; iOS writes them
+	// into the bundle's folder as they are, so index.html must be at the
+	// root, where a zip may have it in its only folder.
+	for _, c := range []struct {
+		names []string
+		want  Rule // "": accepted
+	}{
+		{[]string{"index.html", "assets/a.js"}, ""},
+		{[]string{"assets/a.js"}, RuleNoIndex},
+		{[]string{"www/index.html", "www/a.js"}, RuleNoIndex},
+		{nil, RuleEmpty},
+		{[]string{"index.html", "../a.js"}, RuleUnsafeName},
+		{[]string{"index.html", "a.js", "a.js"}, RuleDuplicate},
+		{[]string{"index.html", "a", "a/b.js"}, RuleDuplicate},
+	} {
+		if err := CheckManifest(c.names); ruleOf(t, err) != c.want {
+			t.Errorf("CheckManifest(%q) = %v, want rule %q", c.names, err, c.want)
+		}
 	}
-	if err := CheckFiles([]string{"assets/a.js"}); ruleOf(t, err) != RuleNoIndex {
-		t.Fatalf("no index: %v", err)
-	}
-	if err := CheckFiles(nil); ruleOf(t, err) != RuleEmpty {
-		t.Fatalf("empty: %v", err)
+	if err := CheckFiles([]string{"www/index.html", "www/a.js"}); err != nil {
+		t.Errorf("a zip with index.html in its only folder: %v", err)
 	}
 }
 
