@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/otasim/otasim/internal/ackcheck"
 )
 
 // TimestampBase is added to every event's sequence number to make its
@@ -59,8 +61,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Range is a run of acknowledged events by sequence number.
-type Range struct{ First, N int64 }
+// Range is a run of acknowledged sequence numbers.
+type Range = ackcheck.Range
 
 // Sample is the server's RSS at a time of the run.
 type Sample struct {
@@ -254,7 +256,7 @@ func (d *device) stats(ctx context.Context, id int) {
 		d.pending = b // as if the reply never came
 	default:
 		d.pending = nil
-		d.acked = append(d.acked, Range{b.first, b.n})
+		d.acked = append(d.acked, Range{First: b.first, N: b.n})
 		d.ackedN.Add(b.n)
 	}
 }

@@ -29,6 +29,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/otasim/otasim/internal/ackcheck"
 )
 
 func main() {
@@ -83,7 +85,7 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAcked(*acked, res.Acked); err != nil {
+		if err := ackcheck.Write(*acked, res.Acked); err != nil {
 			return err
 		}
 		res.Print(os.Stdout)
@@ -96,11 +98,11 @@ func run(args []string) error {
 		if *db == "" || *acked == "" {
 			return errors.New("verify: -db and -acked are required")
 		}
-		ranges, err := readAcked(*acked)
+		ranges, err := ackcheck.Read(*acked)
 		if err != nil {
 			return err
 		}
-		v, err := Verify(ctx, *db, ranges)
+		v, err := ackcheck.Verify(ctx, *db, TimestampBase, ranges)
 		if err != nil {
 			return err
 		}

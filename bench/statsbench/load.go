@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otasim/otasim/internal/ackcheck"
 	"github.com/otasim/otasim/protocol"
 )
 
@@ -65,8 +66,8 @@ func (c LoadConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Range is a run of acknowledged sequence numbers: First to First+N-1.
-type Range struct{ First, N int64 }
+// Range is a run of acknowledged sequence numbers.
+type Range = ackcheck.Range
 
 // LoadResult is what Load measured.
 type LoadResult struct {
@@ -237,7 +238,7 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, n i
 		if k := len(out); k > 0 && out[k-1].First+out[k-1].N == i {
 			out[k-1].N++
 		} else {
-			out = append(out, Range{i, 1})
+			out = append(out, Range{First: i, N: 1})
 		}
 	}
 	return out, refused, nil

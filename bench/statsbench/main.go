@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/otasim/otasim/internal/ackcheck"
 )
 
 func main() {
@@ -60,7 +62,7 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAcked(*acked, res.Acked); err != nil {
+		if err := ackcheck.Write(*acked, res.Acked); err != nil {
 			return err
 		}
 		fmt.Println(res.Summary())
@@ -73,11 +75,11 @@ func run(args []string) error {
 		if *db == "" || *acked == "" {
 			return errors.New("verify: -db and -acked are required")
 		}
-		ranges, err := readAcked(*acked)
+		ranges, err := ackcheck.Read(*acked)
 		if err != nil {
 			return err
 		}
-		v, err := Verify(ctx, *db, ranges)
+		v, err := ackcheck.Verify(ctx, *db, TimestampBase, ranges)
 		if err != nil {
 			return err
 		}

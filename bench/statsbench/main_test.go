@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/otasim/otasim/internal/ackcheck"
 	"github.com/otasim/otasim/reference-server/refserver"
 )
 
@@ -45,14 +45,14 @@ func TestLoadThenVerify(t *testing.T) {
 		t.Fatalf("load: %s", res.Summary())
 	}
 	path := filepath.Join(t.TempDir(), "acked.txt")
-	if err := writeAcked(path, res.Acked); err != nil {
+	if err := ackcheck.Write(path, res.Acked); err != nil {
 		t.Fatal(err)
 	}
-	acked, err := readAcked(path)
+	acked, err := ackcheck.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := Verify(context.Background(), dbPath, acked)
+	v, err := ackcheck.Verify(context.Background(), dbPath, TimestampBase, acked)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestLoadThenVerify(t *testing.T) {
 	}
 	// Events acknowledged but never sent are reported lost.
 	ghost := append(acked, Range{First: acked[len(acked)-1].First + 1_000_000, N: 3})
-	v, err = Verify(context.Background(), dbPath, ghost)
+	v, err = ackcheck.Verify(context.Background(), dbPath, TimestampBase, ghost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,23 +97,5 @@ func TestLoadConfigValidate(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestReadAckedRejectsGarbage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "acked.txt")
-	if err := writeAcked(path, nil); err != nil {
-		t.Fatal(err)
-	}
-	if rs, err := readAcked(path); err != nil || len(rs) != 0 {
-		t.Fatalf("empty file: %v %v", rs, err)
-	}
-	for _, bad := range []string{"1\n", "a b\n", "0 5\n", "5 -1\n"} {
-		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := readAcked(path); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }
