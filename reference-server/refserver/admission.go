@@ -124,3 +124,18 @@ func newGates(b Bounds, m *metrics, cpu *cpuGuard) *gates {
 	}
 	return g
 }
+
+// healthz answers 200 {"status":"ok"}, or, while the last commit of stats
+// failed (disk full, I/O errors), 503 in the shape of a shed /stats with
+// reason storage_failing, so that a load balancer or an orchestrator sees
+// a server that acknowledges no stats. Shedding under load is not
+// unhealthy: /healthz stays 200 then.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	if _, failing := s.state.StatsQueue(); failing {
+		w.Header().Set("Retry-After", strconv.Itoa(retryUnhealthyS))
+		writeReply(w, s.ctypeJSON, http.StatusServiceUnavailable,
+			plainError(protocol.CodeServerError, "cannot store stats now", "reason", ReasonUnhealthy))
+		return
+	}
+	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.statusOK)
+}

@@ -156,3 +156,58 @@ func TestFloodIsShed(t *testing.T) {
 		t.Fatalf("%d events stored, %d acknowledged", n, statuses[200]*perBatch)
 	}
 }
+
+// TestStorageFailing: while commits fail (the events table gone, as a
+// full or broken disk makes them fail), /stats answers 503 with
+// Retry-After and /healthz 503 storage_failing; once storage works again
+// both are 200, and only the acknowledged batch is stored.
+func TestStorageFailing(t *testing.T) {
+	ts := startServer(t)
+	db, err := sql.Open("sqlite", "file:"+ts.DB+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post := func(ts0 int64) (int, []byte, string) {
+		t.Helper()
+		ev := event(uuid(1), "set", "1.1.0", "1.0.0")
+		ev.Timestamp = ts0
+		st, raw, hdr := servertest.Do(t, "POST", ts.URL+"/stats", []protocol.StatsEvent{ev})
+		return st, raw, hdr.Get("Retry-After")
+	}
+	health := func() (int, string) {
+		t.Helper()
+		st, raw, _ := servertest.Do(t, "GET", ts.URL+"/healthz", nil)
+		var e struct{ Reason string }
+		_ = json.Unmarshal(raw, &e)
+		return st, e.Reason
+	}
+	if st, _ := health(); st != 200 {
+		t.Fatalf("healthz before: %d", st)
+	}
+	exec(`ALTER TABLE stats_events RENAME TO gone`)
+	for i := range 3 {
+		if st, raw, retry := post(int64(10 + i)); st != 503 || retry == "" {
+			t.Fatalf("post %d while storage fails: %d %s, Retry-After %q", i+1, st, raw, retry)
+		}
+		if st, reason := health(); st != 503 || reason != ReasonUnhealthy {
+			t.Fatalf("healthz while storage fails: %d %q", st, reason)
+		}
+	}
+	exec(`ALTER TABLE gone RENAME TO stats_events`)
+	if st, raw, _ := post(20); st != 200 {
+		t.Fatalf("post once storage works: %d %s", st, raw)
+	}
+	if st, _ := health(); st != 200 {
+		t.Fatalf("healthz once storage works: %d", st)
+	}
+	if n := storedEvents(t, ts); n != 1 {
+		t.Fatalf("%d events stored, want the one acknowledged", n)
+	}
+}

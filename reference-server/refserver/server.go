@@ -288,7 +288,7 @@ func (s *Server) routes() http.Handler {
 		}
 		scrape.ServeHTTP(w, r)
 	})
-	mux.HandleFunc("GET /healthz", health)
+	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/admin/", s.admin.Handler())
 	// Any other route, or a method a route does not take, is the backend's
 	// catch-all 404 (utils/hono.ts:243-249).
