@@ -43,6 +43,7 @@ func serveDemo(ctx context.Context, ln, pprofLn net.Listener, dbPath string) err
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = ps.Serve(pprofLn) }()
 	defer ps.Close()

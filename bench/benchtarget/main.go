@@ -12,7 +12,8 @@
 // Usage: benchtarget -addr 127.0.0.1:8091 -body reply.json [-stats-shed 0.9]
 //
 // With -demo it runs the reference server's demo instead, with
-// net/http/pprof on -pprof, to profile the full path under the same load.
+// net/http/pprof on -pprof (CPU profiles and runtime traces), to profile
+// the full path under the same load.
 package main
 
 import (
