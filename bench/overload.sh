@@ -8,7 +8,7 @@
 # server must shed. ROUNDS rounds of two phases, then a third:
 #
 #  1. plugin: the devices honour Retry-After, as capacitor-updater does;
-#  2. yardstick: the same devices against reference-server/benchtarget
+#  2. yardstick: the same devices against bench/benchtarget
 #     (core 0), which answers /updates with the demo's reply and sheds the
 #     share of /stats the server shed in phase 1, doing no work: what the
 #     machine and the generator alone cost at that load, so that the
@@ -58,7 +58,7 @@ mkdir -p "$OUT"
 echo "== build"
 go build -o "$work/otasim" ./cmd/otasim
 go build -o "$work/overload" ./bench/overload
-go build -o "$work/benchtarget" ./reference-server/benchtarget
+go build -o "$work/benchtarget" ./bench/benchtarget
 url=http://127.0.0.1:$PORT
 
 start_server() { # db
