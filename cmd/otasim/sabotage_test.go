@@ -216,7 +216,7 @@ func TestTargetKilledMidRun(t *testing.T) {
 	}
 	const token = "sabotage-admin-token"
 	srv := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "server.db"),
-		"--admin-token", token, "--log-level", "error")
+		"--admin-token", token, "--log-level", "error", "--cpu-guard=false") // the fleet shares its CPU
 	srv.Env = append(os.Environ(), asOtasimEnv+"=1")
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
@@ -318,8 +318,11 @@ func servedChecks(base string) int {
 // (JSON of PUT /admin/faults, "" for none).
 func refServer(t *testing.T, token, faults string) string {
 	t.Helper()
+	// The in-process server's bounds: the healthy server shares the CPU
+	// with the fleet, and its CPU guard would shed /stats for the
+	// fleet's own work on a loaded machine.
 	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(t.TempDir(), "server.db"), AdminToken: token,
-		Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 5 * time.Second})
+		Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 5 * time.Second, Bounds: inProcessBounds()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,8 @@ func startTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{base: "http://" + ln.Addr().String(), token: "token-token"}
-	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(t.TempDir(), "s.db"), AdminToken: ts.token, PublicURL: ts.base})
+	srv, err := refserver.New(refserver.Config{DBPath: filepath.Join(t.TempDir(), "s.db"), AdminToken: ts.token, PublicURL: ts.base,
+		Bounds: inProcessBounds()}) // a fleet on the same CPU: no CPU guard
 	if err != nil {
 		t.Fatal(err)
 	}
