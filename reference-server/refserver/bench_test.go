@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -14,16 +15,7 @@ import (
 // BenchmarkUpdatesHandler measures the /updates path in process, without
 // sockets: decode, decide, record the device, encode.
 func BenchmarkUpdatesHandler(b *testing.B) {
-	srv, err := New(Config{DBPath: filepath.Join(b.TempDir(), "b.db"), AdminToken: testToken,
-		PublicURL: "http://127.0.0.1:1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.seedDemo(context.Background(), testBundleSize); err != nil {
-		b.Fatal(err)
-	}
-	h := srv.Handler()
+	h := benchServer(b)
 	body := infoSeed()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -43,16 +35,7 @@ func BenchmarkUpdatesHandler(b *testing.B) {
 // their metadata among them) decoded, validated, committed with other
 // callers' posts and acknowledged. ns/op is per batch.
 func BenchmarkStatsHandler(b *testing.B) {
-	srv, err := New(Config{DBPath: filepath.Join(b.TempDir(), "b.db"), AdminToken: testToken,
-		PublicURL: "http://127.0.0.1:1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	if err := srv.seedDemo(context.Background(), testBundleSize); err != nil {
-		b.Fatal(err)
-	}
-	h := srv.Handler()
+	h := benchServer(b)
 	in := deviceInfo(dev1)
 	body, err := json.Marshal([]protocol.StatsEvent{
 		{Info: in, Action: protocol.ActionAppLaunchStart, Timestamp: 1_900_000_000_000,
@@ -76,4 +59,20 @@ func BenchmarkStatsHandler(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchServer is the demo server's handler, its database in b's folder;
+// it is closed when b ends.
+func benchServer(b *testing.B) http.Handler {
+	b.Helper()
+	srv, err := New(Config{DBPath: filepath.Join(b.TempDir(), "b.db"), AdminToken: testToken,
+		PublicURL: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close() })
+	if err := srv.seedDemo(context.Background(), testBundleSize); err != nil {
+		b.Fatal(err)
+	}
+	return srv.Handler()
 }

@@ -139,29 +139,6 @@ func TestFastCancelTimeoutLimit(t *testing.T) {
 	}
 }
 
-// BenchmarkFastRoundTrip is one /updates call on the plain-HTTP path to
-// a constant handler over loopback (the server's allocations included).
-func BenchmarkFastRoundTrip(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		io.WriteString(w, `{"error":"no_new_version_available","kind":"up_to_date"}`)
-	}))
-	defer srv.Close()
-	c, err := New(Config{Endpoints: Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}, Connections: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	in := info()
-	var out protocol.UpdateReply
-	b.ReportAllocs()
-	for b.Loop() {
-		if res := c.Updates(context.Background(), in, &out); res.Err != nil {
-			b.Fatal(res.Err)
-		}
-	}
-}
-
 // rawServer accepts connections on loopback and runs serve on each.
 func rawServer(t *testing.T, serve func(c net.Conn, n int)) (addr string, conns *atomic.Int64) {
 	t.Helper()
