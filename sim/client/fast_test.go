@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // countConns starts srv counting the connections it accepts.
@@ -76,7 +77,6 @@ func TestFastServerClosedIdle(t *testing.T) {
 		io.Copy(io.Discard, r.Body)
 		io.WriteString(w, `{"status":"ok"}`)
 	}))
-	srv.Config.IdleTimeout = 5 * time.Millisecond
 	conns := countConns(srv)
 	defer srv.Close()
 	c := newClient(t, srv.URL)
@@ -85,7 +85,7 @@ func TestFastServerClosedIdle(t *testing.T) {
 		if res := c.GetChannel(context.Background(), info(), &cr); res.Err != nil || cr.Status != "ok" {
 			t.Fatalf("call %d: %+v", i, res)
 		}
-		time.Sleep(30 * time.Millisecond) // the server closes the idle connection
+		srv.CloseClientConnections() // the server closes the idle connection
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections, want 3 (one per call, each after the server closed the last)", n)
@@ -123,7 +123,7 @@ func TestFastCancelTimeoutLimit(t *testing.T) {
 	var sr protocol.StatsReply
 	var ne net.Error
 	if res := c.Stats(ctx, nil, &sr); !errors.Is(res.Err, context.Canceled) || errors.As(res.Err, &ne) || res.Status != 0 ||
-		res.Done.Sub(res.Sent) > 250*time.Millisecond {
+		res.Outcome != results.OutcomeNetworkError || res.Cause != CauseCanceled {
 		t.Errorf("cancelled call: %+v", res)
 	}
 	if res := c.Stats(context.Background(), nil, &sr); res.Err == nil || res.Status != 0 || res.Done.Sub(res.Sent) < 300*time.Millisecond {
@@ -238,7 +238,7 @@ func TestFastStaleAndSilent(t *testing.T) {
 		<-done
 	})
 	c, err := New(Config{Endpoints: Endpoints{Updates: "http://" + addr + "/updates", Stats: "http://" + addr + "/stats",
-		Channel: "http://" + addr + "/channel_self"}, Connections: 1, ResponseTimeout: 200 * time.Millisecond})
+		Channel: "http://" + addr + "/channel_self"}, Connections: 1, ResponseTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

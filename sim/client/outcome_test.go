@@ -52,7 +52,7 @@ func TestOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			base := tt.base(t)
 			c, err := New(Config{Endpoints: Endpoints{Updates: base + "/updates", Stats: base + "/stats", Channel: base + "/channel_self"},
-				Connections: 1, ResponseTimeout: 200 * time.Millisecond})
+				Connections: 1, ResponseTimeout: timeoutFor(tt.outcome)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func TestDownloadOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			base := sabotage.Serve(t, tt.h)
 			c, err := New(Config{Endpoints: Endpoints{Updates: base, Stats: base, Channel: base}, Connections: 1,
-				ResponseTimeout: 200 * time.Millisecond})
+				ResponseTimeout: timeoutFor(tt.want)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,4 +173,14 @@ func TestProbe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// timeoutFor is the response timeout of a case: short where the case is
+// the timeout, long enough elsewhere that a machine loaded under -race
+// never times out a reply that is on its way.
+func timeoutFor(want results.Outcome) time.Duration {
+	if want == results.OutcomeTimeout {
+		return 200 * time.Millisecond
+	}
+	return 10 * time.Second
 }
