@@ -13,6 +13,7 @@ import (
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/admin"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/population"
 	"github.com/otasim/otasim/sim/results"
 	"github.com/otasim/otasim/sim/vclock"
 )
@@ -38,6 +39,18 @@ type Config struct {
 	Clock *vclock.Source
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
+
+	// Shard is the part of the fleet this process simulates (the zero
+	// Part: all of it); the shards of one run, each with the same seed,
+	// together are the fleet of a single process.
+	Shard population.Part
+	// Start, when set, is the wall instant the virtual clock starts at:
+	// the run waits for it after its set-up, so that the shards of a run
+	// share one clock.
+	Start time.Time
+	// Steps, when set, carries out the timeline's steps instead of Admin
+	// (a sharded run's collector carries them out once for the fleet).
+	Steps StepRunner
 
 	// Overrides of the scenario; zero keeps the scenario's value.
 	Devices         int
@@ -80,6 +93,9 @@ func (c *Config) Validate() error {
 	if c.Devices < 0 {
 		errs = append(errs, fmt.Errorf("devices %d: must not be negative", c.Devices))
 	}
+	if err := c.Shard.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Speed < 0 || c.Speed > 1e6 {
 		errs = append(errs, fmt.Errorf("speed %v: want 0 (the scenario's) or up to 1e6", c.Speed))
 	}
@@ -106,6 +122,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sim: %w", err)
 	}
 	return nil
+}
+
+// StepRunner carries out step idx of the timeline (st) for the run; its
+// error is the step's outcome, as the admin API's would be.
+type StepRunner interface {
+	Step(ctx context.Context, idx int, st *scenarios.Step) error
 }
 
 // settings are the resolved values of a run.

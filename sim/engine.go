@@ -144,6 +144,9 @@ func newEngine(cfg *Config) (*engine, error) {
 		e.now = time.Now
 	}
 	pop, err := population.New(e.sc, e.set.seed, e.set.devices)
+	if err == nil {
+		pop, err = pop.Shard(cfg.Shard)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -187,7 +190,11 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	e.initDevices()
 	e.initTimeline()
 
-	clk, err := vclock.New(e.set.speed, e.now(), e.now)
+	start, err := e.waitStart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	clk, err := vclock.New(e.set.speed, start, e.now)
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -203,7 +210,7 @@ func (e *engine) run(ctx context.Context) (*results.Run, error) {
 	defer hardCancel()
 	workersDone := e.pool.start(hardCtx, e.work)
 	e.push.init(hardCtx, e.cfg.Dial)
-	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.sc.App.ID)
+	adminDone := e.timeline.start(hardCtx, e.cfg.Admin, e.cfg.Steps, e.sc.App.ID)
 
 	interrupted := e.loop(ctx)
 	e.stoppedMs = min(e.virtualMs(), e.endMs) // the drain that follows is not the run's time

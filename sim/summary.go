@@ -32,6 +32,9 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		Interrupted: interrupted, StartedAt: startWall.UTC().Format(time.RFC3339), VirtualEpoch: vclock.Epoch().Format(time.RFC3339),
 		Server: e.cfg.Server, SkippedActions: []results.ActionResult{}, Warnings: []string{},
 	}
+	if e.cfg.Shard.Sharded() {
+		sum.Shard = e.cfg.Shard.String()
+	}
 	for c, co := range e.pop.Cohorts {
 		_ = c
 		ci := results.CohortInfo{Name: co.Name, Segment: co.Segment, Arm: co.Arm, Devices: co.Devices, Joining: co.Joining,

@@ -107,7 +107,7 @@ func (e *engine) initTimeline() {
 
 // start runs the admin calls in order on one goroutine, so a slow admin
 // API never stalls the devices.
-func (t *timelineState) start(ctx context.Context, ad *admin.Client, app string) <-chan struct{} {
+func (t *timelineState) start(ctx context.Context, ad *admin.Client, steps StepRunner, app string) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -119,6 +119,8 @@ func (t *timelineState) start(ctx context.Context, ad *admin.Client, app string)
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			if r.poll {
 				res.hist, res.err = pollGuards(cctx, ad, app, r.guards)
+			} else if steps != nil {
+				res.err = steps.Step(cctx, r.idx, &t.steps[r.idx])
 			} else {
 				res.err = ad.Do(cctx, app, &t.steps[r.idx])
 				if admin.IsStatus(res.err, 409) && len(r.guards) > 0 {

@@ -61,7 +61,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
 			&cli.StringFlag{Name: "mem-profile", Usage: "write a heap profile (pprof), taken when the clock reaches the end with the whole fleet in memory, to this file"},
-		}, append(runReportFlags(), runMetricsFlags()...)...),
+		}, append(append(runReportFlags(), runMetricsFlags()...), runShardFlags()...)...),
 		Action: runRun,
 	}
 }
@@ -130,6 +130,9 @@ func runRun(c *cli.Context) error {
 	cfg.Progress, cfg.ProgressTotals = rm.progress(cfg.Progress), rm.wanted()
 
 	external := isExternal(c, sc)
+	if err := configureShard(c, sc, &cfg, external); err != nil { // run_shard.go
+		return err
+	}
 	if external {
 		if err := externalTarget(c, sc, &cfg); err != nil {
 			return err

@@ -36,6 +36,10 @@ type Population struct {
 	// ranges map device indexes to cohorts: installed devices first,
 	// then joining ones, each cohort contiguous.
 	ranges []span
+	// part is the shard this population is (shard.go): every index a
+	// method takes is the shard's, turned into the whole fleet's before
+	// any draw.
+	part Part
 }
 
 type span struct {
@@ -127,6 +131,7 @@ func New(sc *scenarios.Scenario, seed uint64, devices int) (*Population, error) 
 }
 
 func (p *Population) span(i uint32) *span {
+	i = p.part.global(i)
 	k := sort.Search(len(p.ranges), func(k int) bool { return p.ranges[k].end > i })
 	return &p.ranges[k]
 }
@@ -134,7 +139,7 @@ func (p *Population) span(i uint32) *span {
 // Uniform is a draw in [0, 1) for device i, a purpose (PurposeUser and
 // above for callers) and a counter: the same arguments give the same draw.
 func (p *Population) Uniform(i uint32, purpose uint32, ctr uint64) float64 {
-	return unit(hash64(p.Seed, i, purpose, ctr))
+	return unit(hash64(p.Seed, p.part.global(i), purpose, ctr))
 }
 
 // Attrs returns device i's fixed attributes.
@@ -168,7 +173,8 @@ func (p *Population) Attrs(i uint32) Attrs {
 // derived from the seed and the index.
 func (p *Population) DeviceID(i uint32) string {
 	var b [16]byte
-	AppendIDBytes(&b, hash64(p.Seed, i, purposeID, 0), hash64(p.Seed, i, purposeID2, 0))
+	g := p.part.global(i)
+	AppendIDBytes(&b, hash64(p.Seed, g, purposeID, 0), hash64(p.Seed, g, purposeID2, 0))
 	var out [36]byte
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'

@@ -17,10 +17,15 @@ type Summary struct {
 	Scenario string `json:"scenario"`
 	// ScenarioSource is where the scenario was read from (path or
 	// "embedded:NAME.yaml").
-	ScenarioSource string  `json:"scenario_source,omitempty"`
-	Seed           uint64  `json:"seed"`
-	Devices        int     `json:"devices"`
-	Speed          float64 `json:"speed"`
+	ScenarioSource string `json:"scenario_source,omitempty"`
+	Seed           uint64 `json:"seed"`
+	// Shard is "I/N" when the run simulated shard I of N of the fleet
+	// (Devices and the cohorts' counts are then the shard's); Shards, in
+	// a run merged from its shards, says what each shard did.
+	Shard   string        `json:"shard,omitempty"`
+	Shards  []ShardResult `json:"shards,omitempty"`
+	Devices int           `json:"devices"`
+	Speed   float64       `json:"speed"`
 	// VirtualSeconds is how much virtual time the run covered (less than
 	// the scenario's duration when interrupted).
 	VirtualSeconds float64 `json:"virtual_seconds"`
