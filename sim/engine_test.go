@@ -190,7 +190,7 @@ func TestTimeTo(t *testing.T) {
 		{0.3, 250, ptr(50)}, // reached before from: the first sample after it
 	}
 	for _, tt := range tests {
-		got := timeTo(ts, share, tt.x, tt.from)
+		got := results.TimeTo(ts, share, tt.x, tt.from)
 		if (got == nil) != (tt.want == nil) || (got != nil && (*got-*tt.want > 1e-9 || *tt.want-*got > 1e-9)) {
 			t.Errorf("timeTo(%v from %v) = %v, want %v", tt.x, tt.from, deref(got), deref(tt.want))
 		}

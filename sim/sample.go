@@ -168,20 +168,3 @@ func (e *engine) census(at int64) census {
 	}
 	return c
 }
-
-// timeTo is the first virtual time (s) from fromS on when share reaches x,
-// interpolated between samples, as a duration from fromS; nil if never.
-func timeTo(t, share []float64, x, fromS float64) *float64 {
-	for k := range t {
-		if t[k] < fromS || k >= len(share) || share[k] < x {
-			continue
-		}
-		at := t[k]
-		if k > 0 && t[k-1] >= fromS && share[k] > share[k-1] {
-			at = t[k-1] + (x-share[k-1])/(share[k]-share[k-1])*(t[k]-t[k-1])
-		}
-		v := max(at-fromS, 0)
-		return &v
-	}
-	return nil
-}

@@ -17,12 +17,6 @@ import (
 	"github.com/otasim/otasim/sim/verdict"
 )
 
-// Bounds beyond which the generator is said to have fallen behind.
-const (
-	lagBoundMs     = 250.0
-	lateShareBound = 0.01
-)
-
 func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted bool) (*results.Run, error) {
 	endV := e.stoppedMs
 	sum := results.Summary{
@@ -92,7 +86,7 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 	}
 	// Events still due at the end of an uninterrupted run were never
 	// handled because the workers could not keep up.
-	h.Reasons = fellBehind(h, interrupted || e.abortedBy != "")
+	h.Reasons = verdict.FellBehind(h, interrupted || e.abortedBy != "")
 	h.FellBehind = len(h.Reasons) > 0
 	if h.FellBehind {
 		e.warnings = append(e.warnings, "THE LOAD GENERATOR FELL BEHIND: "+strings.Join(h.Reasons, "; ")+
@@ -145,24 +139,6 @@ func (e *engine) summarise(ctx context.Context, startWall time.Time, interrupted
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	return &results.Run{Summary: sum, Series: e.series.s, Histograms: hs}, nil
-}
-
-// fellBehind gives each limit of the generator's health that tripped,
-// with its measured value; none when it kept its schedule.
-func fellBehind(h *results.Harness, interrupted bool) []string {
-	var out []string
-	if h.ScheduleLagP99Ms > lagBoundMs {
-		out = append(out, fmt.Sprintf("schedule lag p99 %.0f ms > %.0f ms", h.ScheduleLagP99Ms, lagBoundMs))
-	}
-	if h.Events > 0 && float64(h.LateEvents) > lateShareBound*float64(h.Events) {
-		out = append(out, fmt.Sprintf("%.1f%% of events late (more than %.0f ms) > %.0f%%",
-			100*float64(h.LateEvents)/float64(h.Events), h.LateBoundMs, 100*lateShareBound))
-	}
-	if due := h.Events + h.DroppedEvents; !interrupted && due > 0 && float64(h.DroppedEvents) > lateShareBound*float64(due) {
-		out = append(out, fmt.Sprintf("%.1f%% of the events due before the end never handled > %.0f%%",
-			100*float64(h.DroppedEvents)/float64(due), 100*lateShareBound))
-	}
-	return out
 }
 
 // cpuSeconds is the CPU time (user and system) the process used, from
@@ -223,7 +199,7 @@ func (e *engine) adoption() results.Adoption {
 		if a.FirstActionS == nil {
 			return nil, nil, nil, final
 		}
-		return timeTo(s.T, share, 0.5, from), timeTo(s.T, share, 0.9, from), timeTo(s.T, share, 0.95, from), final
+		return results.TimeTo(s.T, share, 0.5, from), results.TimeTo(s.T, share, 0.9, from), results.TimeTo(s.T, share, 0.95, from), final
 	}
 	a.TimeTo50S, a.TimeTo90S, a.TimeTo95S, a.FinalShare = one("all")
 	for _, c := range e.cohorts {

@@ -88,6 +88,7 @@ func commands() []*cli.Command {
 		serveCommand(),
 		scenariosCommand(),
 		runCommand(),
+		mergeCommand(),
 		reportCommand(),
 		runsCommand(),
 		compareCommand(),

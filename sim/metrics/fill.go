@@ -10,8 +10,12 @@ import (
 	"github.com/otasim/otasim/sim/results"
 )
 
-// quantiles summarises h, whose values are in units of scale (e.g. 1e-3
-// turns µs into ms).
+// Quantiles summarises h, whose values are in units of scale (e.g. 1e-3
+// turns µs into ms), as the summary does.
+func Quantiles(h *hdrhistogram.Histogram, scale float64) results.Quantiles {
+	return quantiles(h, scale)
+}
+
 func quantiles(h *hdrhistogram.Histogram, scale float64) results.Quantiles {
 	if h.TotalCount() == 0 {
 		return results.Quantiles{}
@@ -254,7 +258,10 @@ func (r *Recorder) Histograms(cohorts, profiles []string) (results.Histograms, e
 		}
 	}
 	put("schedule_lag", "us", r.lag.h)
-	return out, errors.Join(errs...)
+	for k, x := range r.ivlHists {
+		out.Histograms[IntervalName(k.name, k.sample)] = x
+	}
+	return out, errors.Join(append(errs, r.ivlErr)...)
 }
 
 // Interval is what happened since the previous call: per-endpoint
@@ -277,8 +284,10 @@ type IntervalAPI struct {
 // TakeInterval returns the interval's figures and starts a new interval.
 func (r *Recorder) TakeInterval() Interval {
 	var iv Interval
+	names := EndpointNames()
 	for e := range NumEndpoints {
 		h := r.apiIvl[e].h
+		r.keepInterval("api."+names[e]+".latency", h)
 		iv.API[e].Count = h.TotalCount()
 		if h.TotalCount() > 0 {
 			iv.API[e].P50 = float64(h.ValueAtQuantile(50)) / 1e3
@@ -290,7 +299,9 @@ func (r *Recorder) TakeInterval() Interval {
 	iv.Requests, iv.Failures, iv.Downloads = r.ivlRequests, r.ivlFailures, r.ivlDownloads
 	r.ivlRequests, r.ivlFailures, r.ivlDownloads = 0, 0, 0
 	iv.LagP99Ms = float64(r.lagIvl.h.ValueAtQuantile(99)) / 1e3
+	r.keepInterval("schedule_lag", r.lagIvl.h)
 	r.lagIvl.h.Reset()
+	r.ivlSample++
 	return iv
 }
 
@@ -311,4 +322,33 @@ func (r *Recorder) TakeProgress() [NumEndpoints]IntervalAPI {
 		h.Reset()
 	}
 	return out
+}
+
+// intervalKey names an interval's histogram: the whole run's name and
+// the sample (index in series.json) that closed the interval.
+type intervalKey struct {
+	name   string
+	sample int
+}
+
+// IntervalName is the name in histograms.json of the histogram of name
+// over the interval that sample k of series.json closed: merging the
+// shards' interval histograms gives the fleet's per-interval percentiles.
+func IntervalName(name string, k int) string { return name + ".interval." + strconv.Itoa(k) }
+
+// keepInterval keeps the interval's histogram (a few hundred bytes
+// encoded) for histograms.json.
+func (r *Recorder) keepInterval(name string, h *hdrhistogram.Histogram) {
+	if h.TotalCount() == 0 {
+		return
+	}
+	x, err := results.Encode(h, "us")
+	if err != nil {
+		r.ivlErr = errors.Join(r.ivlErr, err)
+		return
+	}
+	if r.ivlHists == nil {
+		r.ivlHists = map[intervalKey]results.Histogram{}
+	}
+	r.ivlHists[intervalKey{name, r.ivlSample}] = x
 }

@@ -116,6 +116,11 @@ type Recorder struct {
 	engagement []map[string]*Engagement
 
 	ivlRequests, ivlFailures, ivlDownloads int64
+	// ivlHists are the intervals' histograms, encoded as each interval
+	// closes (ivlSample counts the intervals).
+	ivlHists  map[intervalKey]results.Histogram
+	ivlSample int
+	ivlErr    error
 }
 
 type cdnProfile struct {

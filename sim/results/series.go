@@ -38,3 +38,20 @@ type IntervalLatency struct {
 	P95   []float64 `json:"p95"`
 	P99   []float64 `json:"p99"`
 }
+
+// TimeTo is the first virtual time (s) from fromS on when share reaches x,
+// interpolated between samples, as a duration from fromS; nil if never.
+func TimeTo(t, share []float64, x, fromS float64) *float64 {
+	for k := range t {
+		if t[k] < fromS || k >= len(share) || share[k] < x {
+			continue
+		}
+		at := t[k]
+		if k > 0 && t[k-1] >= fromS && share[k] > share[k-1] {
+			at = t[k-1] + (x-share[k-1])/(share[k]-share[k-1])*(t[k]-t[k-1])
+		}
+		v := max(at-fromS, 0)
+		return &v
+	}
+	return nil
+}

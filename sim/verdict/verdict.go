@@ -51,11 +51,12 @@ func robustFailure(t *results.TargetResult, s *results.Summary) bool {
 //     lost); or, when the harness measured honestly, any failed target or
 //     baseline regression.
 //   - INCONCLUSIVE: otherwise, when the generator fell behind (a failure
-//     it may explain is inconclusive), the run was interrupted, or a
-//     target could not be judged.
+//     it may explain is inconclusive), the run was interrupted, a shard of
+//     a sharded run is missing, failed or fell behind, or a target could
+//     not be judged.
 //   - PASS: every target that applies passed, and nothing above.
 func Decide(s *results.Summary) {
-	behind := s.Harness.FellBehind
+	behind := s.Harness.FellBehind || len(shardReasons(s.Shards)) > 0
 	var fails, robust, unsure []string
 	for i := range s.Targets {
 		t := &s.Targets[i]
@@ -100,6 +101,12 @@ func Decide(s *results.Summary) {
 	}
 	if s.Interrupted {
 		harness = append(harness, "the run was interrupted after "+seconds(s.VirtualSeconds)+": the results are partial")
+	}
+	if r := shardReasons(s.Shards); len(r) > 0 {
+		// The fleet was not measured whole: a miss may be the missing
+		// part's, as when the generator falls behind.
+		harness = append(harness, r...)
+		behind = true
 	}
 	failed := len(robust) > 0 || (len(fails) > 0 && !behind)
 	switch {
