@@ -44,10 +44,11 @@ type Config struct {
 	// Part: all of it); the shards of one run, each with the same seed,
 	// together are the fleet of a single process.
 	Shard population.Part
-	// Start, when set, is the wall instant the virtual clock starts at:
-	// the run waits for it after its set-up, so that the shards of a run
-	// share one clock.
-	Start time.Time
+	// StartAt, when set, is called once the server is set up and returns
+	// the wall instant the virtual clock starts at; the run waits for it.
+	// The shards of a run get the same one (from their collector, or a
+	// fixed --start-at), so they share one clock.
+	StartAt func(ctx context.Context) (time.Time, error)
 	// Steps, when set, carries out the timeline's steps instead of Admin
 	// (a sharded run's collector carries them out once for the fleet).
 	Steps StepRunner

@@ -2,18 +2,23 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
 // waitStart returns the wall instant the virtual clock starts at: now, or
-// Config.Start once it has come. A start already past (a shard that came
-// late) is kept: the events due since are then handled late, and the
-// harness says so.
+// the one Config.StartAt gives once it has come. A start already past (a
+// shard that came late) is kept: the events due since are then handled
+// late, and the harness says so.
 func (e *engine) waitStart(ctx context.Context) (time.Time, error) {
-	if e.cfg.Start.IsZero() {
+	if e.cfg.StartAt == nil {
 		return e.now(), nil
 	}
-	if d := e.cfg.Start.Sub(e.now()); d > 0 {
+	start, err := e.cfg.StartAt(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sim: the start: %w", err)
+	}
+	if d := start.Sub(e.now()); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -22,5 +27,5 @@ func (e *engine) waitStart(ctx context.Context) (time.Time, error) {
 		case <-t.C:
 		}
 	}
-	return e.cfg.Start, nil
+	return start, nil
 }

@@ -89,6 +89,7 @@ func commands() []*cli.Command {
 		scenariosCommand(),
 		runCommand(),
 		mergeCommand(),
+		collectCommand(),
 		reportCommand(),
 		runsCommand(),
 		compareCommand(),

@@ -133,6 +133,10 @@ func runRun(c *cli.Context) error {
 	if err := configureShard(c, sc, &cfg, external); err != nil { // run_shard.go
 		return err
 	}
+	link, err := linkCollector(c, sc, &cfg)
+	if err != nil {
+		return err
+	}
 	if external {
 		if err := externalTarget(c, sc, &cfg); err != nil {
 			return err
@@ -168,6 +172,7 @@ func runRun(c *cli.Context) error {
 	if sc.Load != nil { // a plain load test instead of the rollout simulation
 		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr, folder)
 	}
+	link.start(ctx)
 	run, runErr := sim.Run(ctx, cfg)
 	if shutdown != nil {
 		if err := shutdown(); err != nil {
@@ -178,9 +183,11 @@ func runRun(c *cli.Context) error {
 		fmt.Fprintln(stderr)
 	}
 	if runErr != nil {
+		link.finish(ctx, nil, runErr)
 		return cli.Exit(runErr.Error(), exitError)
 	}
 	folder.keep()
+	defer link.finish(ctx, run, nil) // after the shard's own folder is written
 	return finishRun(ctx, c, out, run, rr, rm, printSummary)
 }
 
@@ -196,6 +203,13 @@ func runFlagProblems(c *cli.Context, sc *scenarios.Scenario) string {
 	if isExternal(c, sc) && c.IsSet("transport") && transport != transportTCP {
 		problems = append(problems, "--transport memory needs the in-process server; a --target is reached over TCP")
 	}
+	return strings.Join(append(problems, flagValueProblems(c)...), "; ")
+}
+
+// flagValueProblems checks the numeric flags a run shares with the
+// commands that describe one (collect, k8s render).
+func flagValueProblems(c *cli.Context) []string {
+	var problems []string
 	for _, f := range []struct {
 		name  string
 		value float64
@@ -213,7 +227,7 @@ func runFlagProblems(c *cli.Context, sc *scenarios.Scenario) string {
 	if d := c.Duration("response-timeout"); d > scenarios.MaxResponseTimeout.D() {
 		problems = append(problems, fmt.Sprintf("--response-timeout %v is over the limit of %v", d, scenarios.MaxResponseTimeout))
 	}
-	return strings.Join(problems, "; ")
+	return problems
 }
 
 // startProfiles starts the --cpu-profile and --mem-profile the flags ask

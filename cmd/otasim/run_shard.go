@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim"
+	"github.com/otasim/otasim/sim/collector"
 	"github.com/otasim/otasim/sim/population"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // jobIndexEnv is the variable a Kubernetes Indexed Job gives each pod.
@@ -82,7 +85,7 @@ func configureShard(c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, ext
 		if err != nil {
 			return cli.Exit(fmt.Sprintf("--start-at %q: want an RFC 3339 time, e.g. %s", s, time.Now().UTC().Add(time.Minute).Format(time.RFC3339)), exitUsage)
 		}
-		cfg.Start = t
+		cfg.StartAt = func(context.Context) (time.Time, error) { return t, nil }
 	}
 	if part.Index != 0 && !c.IsSet("collector") {
 		cfg.Steps = followShard0{}
@@ -95,3 +98,97 @@ func configureShard(c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, ext
 type followShard0 struct{}
 
 func (followShard0) Step(context.Context, int, *scenarios.Step) error { return nil }
+
+// shardLink is a shard's tie to its collector (nil without one): it
+// registers and waits for the start, sends the live progress, learns the
+// timeline's outcomes, and sends the results at the end.
+type shardLink struct {
+	cl     *collector.Client
+	url    string
+	stderr io.Writer
+}
+
+// linkCollector ties cfg to the collector of --collector.
+func linkCollector(c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config) (*shardLink, error) {
+	u := c.String("collector")
+	if u == "" || !cfg.Shard.Sharded() {
+		return nil, nil
+	}
+	cl, err := collector.NewClient(u, cfg.Shard.Index)
+	if err != nil {
+		return nil, cli.Exit("--collector: "+err.Error(), exitUsage)
+	}
+	if c.IsSet("start-at") {
+		return nil, cli.Exit("--start-at: the collector gives the start; give one or the other", exitUsage)
+	}
+	_, stderr := writers(c)
+	l := &shardLink{cl: cl, url: u, stderr: stderr}
+	reg := runRegistration(sc, cfg.Seed, cfg.Devices, cfg.Speed, cfg.Duration, cfg.Shard.Count)
+	reg.Index = cfg.Shard.Index
+	cfg.StartAt = func(ctx context.Context) (time.Time, error) {
+		fmt.Fprintf(stderr, "shard %s: registered with %s, waiting for the start\n", cfg.Shard, u)
+		st, err := cl.Register(ctx, reg)
+		if err != nil {
+			return time.Time{}, err
+		}
+		fmt.Fprintf(stderr, "shard %s: run %s starts at %s\n", cfg.Shard, st.RunID, st.At.Format(time.RFC3339Nano))
+		return st.At, nil
+	}
+	cfg.Steps = cl
+	cfg.ProgressTotals = true
+	next := cfg.Progress
+	cfg.Progress = func(p results.Progress) {
+		cl.Progress(p)
+		if next != nil {
+			next(p)
+		}
+	}
+	return l, nil
+}
+
+// runRegistration is what identifies a run's shards: the scenario and
+// the values resolved from it and the flags, the same in every shard and
+// in the collector.
+func runRegistration(sc *scenarios.Scenario, seed uint64, devices int, speed float64, duration time.Duration, shards int) collector.Registration {
+	if seed == 0 {
+		seed = sc.Run.Seed
+	}
+	return collector.Registration{Count: shards, Scenario: sc.Name, ScenarioHash: sc.Hash(), Seed: seed,
+		Devices: devicesOf(sc, devices), Speed: speedOf(sc, speed), DurationS: durationOf(sc, duration).Seconds()}
+}
+
+func (l *shardLink) start(ctx context.Context) {
+	if l != nil {
+		l.cl.StartProgress(ctx)
+	}
+}
+
+// sendTimeout bounds the sending of the results (a collector being
+// restarted is tried again until then).
+const sendTimeout = 3 * time.Minute
+
+// finish sends the run's results (or its failure) to the collector; the
+// shard's own run folder is written either way, for otasim merge.
+func (l *shardLink) finish(ctx context.Context, run *results.Run, runErr error) {
+	if l == nil {
+		return
+	}
+	l.cl.StopProgress()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	var err error
+	if runErr != nil {
+		err = l.cl.Failed(sctx, runErr.Error())
+	} else {
+		err = l.cl.Results(sctx, run)
+	}
+	if err != nil {
+		fmt.Fprintf(l.stderr, "otasim: sending the results to the collector %s: %v (the shard's run folder has them, for otasim merge)\n", l.url, err)
+		return
+	}
+	if runErr != nil {
+		fmt.Fprintf(l.stderr, "the failure was reported to the collector %s\n", l.url)
+		return
+	}
+	fmt.Fprintf(l.stderr, "results sent to the collector %s\n", l.url)
+}

@@ -27,7 +27,7 @@ func serveCommand() *cli.Command {
 			"(docs/admin-api.md). --demo seeds app com.example.app with bundles 1.0.0,\n" +
 			"1.1.0 and 1.2.0 and channels production (1.1.0) and beta (1.2.0).\n" +
 			"SIGINT or SIGTERM stops accepting, drains requests and flushes stats.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8080", EnvVars: []string{"OTASIM_ADDR"}, Usage: "listen address"},
 			&cli.StringFlag{Name: "db", Value: "otasim.db", EnvVars: []string{"OTASIM_DB"}, Usage: "SQLite database file (bundles go to <db>.bundles/)"},
 			&cli.BoolFlag{Name: "demo", Usage: "seed the demo app, bundles and channels (only what is missing)"},
@@ -52,7 +52,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "metrics-auth", Value: "auto", EnvVars: []string{"OTASIM_METRICS_AUTH"}, Usage: "whether GET /metrics needs the admin token: on, off, or auto (on when --addr is not loopback)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"OTASIM_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"OTASIM_LOG_FORMAT"}, Usage: "text or json"},
-		},
+		}, serveClockFlags()...),
 		Action: runServe,
 	}
 }
@@ -94,6 +94,10 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	now, err := serveClock(ctx, c, log) // serve_clock.go
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -107,6 +111,7 @@ func runServe(c *cli.Context) error {
 		PublicURL:   publicURL,
 		AdminToken:  c.String("admin-token"),
 		Logger:      log,
+		Now:         now,
 		Bundles:     bundles,
 		Bounds:      bounds,
 		CORSOrigins: c.StringSlice("cors-origin"),

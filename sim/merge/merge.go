@@ -25,8 +25,8 @@ type Shard struct {
 	Run   *results.Run
 	// Failed says the shard's process ended without results or with an
 	// error ("" when it did not); a shard without Run and without Failed
-	// is missing.
-	Failed string
+	// is missing, and Missing may say why.
+	Failed, Missing string
 }
 
 // Config is a merge.
@@ -153,7 +153,7 @@ func shardResults(cfg *Config, byIndex map[int]*Shard) []results.ShardResult {
 		case s.Run == nil && s.Failed != "":
 			sr.Status, sr.Reason = results.ShardFailed, s.Failed
 		case s.Run == nil:
-			sr.Status, sr.Reason = results.ShardMissing, "no results"
+			sr.Status, sr.Reason = results.ShardMissing, firstNonEmpty(s.Missing, "no results")
 		}
 		if s != nil && s.Run != nil {
 			x := &s.Run.Summary
@@ -173,4 +173,13 @@ func shardResults(cfg *Config, byIndex map[int]*Shard) []results.ShardResult {
 		out = append(out, sr)
 	}
 	return out
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

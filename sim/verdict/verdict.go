@@ -93,7 +93,7 @@ func Decide(s *results.Summary) {
 		}
 	}
 	var harness []string
-	if behind {
+	if s.Harness.FellBehind {
 		harness = append(harness, "the load generator fell behind")
 		if len(s.Harness.Reasons) > 0 {
 			harness[0] += ": " + strings.Join(s.Harness.Reasons, "; ")
