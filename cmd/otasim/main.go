@@ -90,6 +90,7 @@ func commands() []*cli.Command {
 		runCommand(),
 		mergeCommand(),
 		collectCommand(),
+		k8sCommand(),
 		reportCommand(),
 		runsCommand(),
 		compareCommand(),

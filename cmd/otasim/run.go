@@ -187,8 +187,8 @@ func runRun(c *cli.Context) error {
 		return cli.Exit(runErr.Error(), exitError)
 	}
 	folder.keep()
-	defer link.finish(ctx, run, nil) // after the shard's own folder is written
-	return finishRun(ctx, c, out, run, rr, rm, printSummary)
+	err = finishRun(ctx, c, out, run, rr, rm, printSummary)
+	return link.exit(ctx, run, err) // a shard of a collected run: the collector's verdict is the run's
 }
 
 // runFlagProblems checks the run's flags: a numeric value given must make

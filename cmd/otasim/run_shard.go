@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,7 @@ func runShardFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "shard", Usage: "run shard I/N of the fleet (e.g. 0/4): the devices whose index is I modulo N; the N shards of one seed are the fleet of a single run, device for device; needs --target"},
 		&cli.IntFlag{Name: "shards", Usage: "run one of N shards, its index from $" + jobIndexEnv + " (a Kubernetes Indexed Job)"},
-		&cli.StringFlag{Name: "collector", Usage: "URL of the run's collector (otasim collect): one start for every shard's clock, the timeline carried out once, the results merged"},
+		&cli.StringFlag{Name: "collector", Usage: "URL of the run's collector (otasim collect): one start for every shard's clock, the timeline carried out once, the results merged; the shard exits 0 once the collector has its results (the collector gives the verdict), 1 when they could not be sent"},
 		&cli.StringFlag{Name: "start-at", Usage: "wall instant (RFC 3339) at which the virtual clock starts, the same for every shard of a run without a collector"},
 	}
 }
@@ -167,11 +168,32 @@ func (l *shardLink) start(ctx context.Context) {
 // restarted is tried again until then).
 const sendTimeout = 3 * time.Minute
 
-// finish sends the run's results (or its failure) to the collector; the
-// shard's own run folder is written either way, for otasim merge.
-func (l *shardLink) finish(ctx context.Context, run *results.Run, runErr error) {
+// exit sends the shard's results once its own run folder is written and
+// gives the shard's exit code: with a collector, the collector judges the
+// fleet, so a shard whose results it has exits 0 (its own verdict is in
+// its folder), one whose results could not be sent exits 1 (otasim merge
+// can still use its folder). Without a collector, verdictErr is the code.
+func (l *shardLink) exit(ctx context.Context, run *results.Run, verdictErr error) error {
 	if l == nil {
-		return
+		return verdictErr
+	}
+	if !l.finish(ctx, run, nil) {
+		return cli.Exit("the collector did not take the shard's results", exitError)
+	}
+	var coded cli.ExitCoder
+	if errors.As(verdictErr, &coded) && (coded.ExitCode() == exitTargetFail || coded.ExitCode() == exitInconclusive) {
+		fmt.Fprintln(l.stderr, "the collector judges the fleet: this shard's own verdict is in its run folder")
+		return nil
+	}
+	return verdictErr
+}
+
+// finish sends the run's results (or its failure) to the collector and
+// reports whether it took them; the shard's own run folder is written
+// either way, for otasim merge.
+func (l *shardLink) finish(ctx context.Context, run *results.Run, runErr error) bool {
+	if l == nil {
+		return true
 	}
 	l.cl.StopProgress()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
@@ -184,11 +206,12 @@ func (l *shardLink) finish(ctx context.Context, run *results.Run, runErr error) 
 	}
 	if err != nil {
 		fmt.Fprintf(l.stderr, "otasim: sending the results to the collector %s: %v (the shard's run folder has them, for otasim merge)\n", l.url, err)
-		return
+		return false
 	}
 	if runErr != nil {
 		fmt.Fprintf(l.stderr, "the failure was reported to the collector %s\n", l.url)
-		return
+		return true
 	}
 	fmt.Fprintf(l.stderr, "results sent to the collector %s\n", l.url)
+	return true
 }
