@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/otasim/otasim/reports/prom"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim/admin"
 	"github.com/otasim/otasim/sim/collector"
@@ -89,7 +90,7 @@ func runCollect(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	_, stderr := writers(c)
-	rm, err := newRunMetrics(c, sc.Name, runID, rw)
+	rm, err := newRunMetrics(c, prom.Run{ID: runID, Scenario: sc.Name, Shard: "all"}, rw) // the whole fleet
 	if err != nil {
 		return err
 	}

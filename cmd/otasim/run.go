@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/otasim/otasim/protocol"
+	"github.com/otasim/otasim/reports/prom"
 	"github.com/otasim/otasim/scenarios"
 	"github.com/otasim/otasim/sim"
 	"github.com/otasim/otasim/sim/admin"
@@ -92,7 +93,7 @@ func runRun(c *cli.Context) error {
 		return cli.Exit("--metrics-addr and --out prometheus-rw= follow a fleet run; a load-profile scenario does not export them yet", exitUsage)
 	}
 	// Monitoring (run_metrics.go): --metrics-addr, --out prometheus-rw=URL.
-	rm, err := newRunMetrics(c, sc.Name, runID, rw)
+	rm, err := newRunMetrics(c, prom.Run{ID: runID, Scenario: sc.Name, Shard: shardLabel(c)}, rw)
 	if err != nil {
 		return err
 	}

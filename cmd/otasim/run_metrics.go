@@ -21,7 +21,7 @@ import (
 //
 //	flags:        runMetricsFlags()
 //	outputs:      dir, rw, err := runOutputs(c)
-//	flags:        rm, err := newRunMetrics(c, sc.Name, runID, rw) (before the run folder is made)
+//	flags:        rm, err := newRunMetrics(c, prom.Run{ID: runID, Scenario: sc.Name}, rw) (before the run folder is made)
 //	before run:   err := rm.start(ctx); defer rm.close()
 //	              cfg.Progress = rm.progress(cfg.Progress); cfg.ProgressTotals = rm.wanted()
 //	after run:    finishRun calls rm.finish(ctx, run) once the verdict is whole (the last
@@ -73,7 +73,7 @@ type runMetrics struct {
 
 // newRunMetrics validates the flags and makes the exporter and the
 // pushers; nothing listens or pushes before start.
-func newRunMetrics(c *cli.Context, scenario, runID string, rw []string) (*runMetrics, error) {
+func newRunMetrics(c *cli.Context, run prom.Run, rw []string) (*runMetrics, error) {
 	addr := c.String("metrics-addr")
 	if addr == "" && len(rw) == 0 {
 		return nil, nil
@@ -91,7 +91,6 @@ func newRunMetrics(c *cli.Context, scenario, runID string, rw []string) (*runMet
 	if c.Duration("remote-write-interval") <= 0 {
 		problems = append(problems, "--remote-write-interval must be above 0")
 	}
-	run := prom.Run{ID: runID, Scenario: scenario}
 	m := &runMetrics{stderr: stderr, exp: prom.New(run), addr: addr, linger: c.Duration("metrics-linger"),
 		interval: c.Duration("remote-write-interval"), urls: rw}
 	for _, u := range rw {

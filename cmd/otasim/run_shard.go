@@ -215,3 +215,13 @@ func (l *shardLink) finish(ctx context.Context, run *results.Run, runErr error) 
 	fmt.Fprintf(l.stderr, "results sent to the collector %s\n", l.url)
 	return true
 }
+
+// shardLabel is the shard label of a run's exported series: "all" for a
+// whole fleet, the index for a shard (so a sum over shard never counts a
+// shard's request twice beside its collector's "all").
+func shardLabel(c *cli.Context) string {
+	if p, err := shardPart(c); err == nil && p.Sharded() {
+		return strconv.Itoa(p.Index)
+	}
+	return "all"
+}

@@ -179,17 +179,29 @@ func TestShardedRun(t *testing.T) {
 		t.Fatalf("single run: exit %d\n%s", code, errOut)
 	}
 	merged := filepath.Join(r.dir, "merged")
-	col, url := r.collect(4, merged)
+	col, url := r.collect(4, merged, "--metrics-addr", "127.0.0.1:0", "--metrics-linger", "1m")
+	metrics := col.find(t, `metrics: (http://\S+)`)
 	var shards []*proc
 	var dirs []string
 	for i := range 4 {
 		p, dir := r.shard(i, 4, url)
 		shards, dirs = append(shards, p), append(dirs, dir)
 	}
+	waitPastStart(t, shards[0], 0)
+	scrape(t, metrics) // a scrape during the run: the collector then waits for one of the final values
 	for i, p := range shards {
 		if code := p.wait(t); !isVerdict(code) {
 			t.Fatalf("shard %d: exit %d\n%s", i, code, p.output())
 		}
+	}
+	var final string
+	for deadline := time.Now().Add(time.Minute); final == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if text := scrape(t, metrics); regexp.MustCompile(`(?m)^otasim_run_finished\{[^}]*\} 1$`).MatchString(text) {
+			final = text
+		}
+	}
+	if final == "" {
+		t.Fatal("the collector's metrics never showed the finished run")
 	}
 	code := col.wait(t)
 	if !isVerdict(code) {
@@ -228,6 +240,12 @@ func TestShardedRun(t *testing.T) {
 	}
 	if len(m.Shards) != 4 {
 		t.Fatalf("shards section %+v", m.Shards)
+	}
+	if got := sumSeries(t, final, "otasim_requests_total"); got != float64(m.Harness.Requests) {
+		t.Errorf("the collector's otasim_requests_total sums to %v, the merged summary's requests are %d", got, m.Harness.Requests)
+	}
+	if !regexp.MustCompile(`(?m)^otasim_requests_total\{[^}]*shard="all"`).MatchString(final) {
+		t.Error(`the collector's series are not labelled shard="all"`)
 	}
 	if len(m.Timeline) != 1 || m.Timeline[0].Outcome != "ok" {
 		t.Errorf("timeline %+v", m.Timeline)
@@ -390,4 +408,31 @@ func checkKept(t *testing.T, s *results.Summary, dirs ...string) {
 	if s.Harness.Requests != requests || s.Devices != devices || requests == 0 {
 		t.Errorf("merged %d requests of %d devices, the shards' %d of %d", s.Harness.Requests, s.Devices, requests, devices)
 	}
+}
+
+// scrape reads a Prometheus exposition ("" when it cannot be read).
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return b.String()
+}
+
+// sumSeries sums the samples of a metric in an exposition.
+func sumSeries(t *testing.T, text, metric string) float64 {
+	t.Helper()
+	var sum float64
+	for _, m := range regexp.MustCompile(`(?m)^`+metric+`\{[^}]*\} (\S+)$`).FindAllStringSubmatch(text, -1) {
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Fatalf("%s: %v", m[0], err)
+		}
+		sum += v
+	}
+	return sum
 }

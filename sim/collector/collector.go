@@ -165,6 +165,9 @@ func (c *Collector) Run(ctx context.Context) (*results.Run, error) {
 	c.waitResults(ctx, endWall.Add(c.cfg.Grace))
 	cancel()
 	wg.Wait()
+	if c.cfg.Progress != nil {
+		c.cfg.Progress(c.Fleet(start)) // with every shard's last snapshot, taken after its summary
+	}
 	return c.merge()
 }
 
