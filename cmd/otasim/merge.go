@@ -74,7 +74,11 @@ func runMerge(c *cli.Context) error {
 		return err
 	}
 	defer rr.close()
-	return finishRun(c.Context, c, out, run, rr, nil, printSummary)
+	print := printSummary
+	if c.Bool("quiet") {
+		print = func(io.Writer, *results.Summary, string) {}
+	}
+	return finishRun(c.Context, c, out, run, rr, nil, print)
 }
 
 // readShards reads the shards' run folders. A folder without a complete

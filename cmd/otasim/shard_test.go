@@ -253,6 +253,19 @@ func TestShardedRun(t *testing.T) {
 	if n := historyEvents(t, r.target, "production", "bundle_set", "1.1.0"); n != 1 {
 		t.Errorf("the server recorded %d releases on production, want the collector's one", n)
 	}
+	// The same merge offline, from the shards' folders.
+	offline := filepath.Join(r.dir, "offline")
+	_, errOut, mcode := runProcess(t, append(append([]string{"merge"}, dirs...), "--out", offline, "--no-history", "--quiet")...)
+	if mcode != code {
+		t.Errorf("otasim merge: exit %d, the collector's %d\n%s", mcode, code, errOut)
+	}
+	o := readRun(t, offline).Summary
+	if o.Devices != m.Devices || o.Harness.Requests != m.Harness.Requests || o.Verdict != m.Verdict ||
+		*o.API["updates"].P99Ms != *m.API["updates"].P99Ms || o.Adoption.FinalShare != m.Adoption.FinalShare {
+		t.Errorf("otasim merge: %d devices, %d requests, %s, p99 %v, adoption %v; the collector: %d, %d, %s, %v, %v",
+			o.Devices, o.Harness.Requests, o.Verdict, *o.API["updates"].P99Ms, o.Adoption.FinalShare,
+			m.Devices, m.Harness.Requests, m.Verdict, *m.API["updates"].P99Ms, m.Adoption.FinalShare)
+	}
 }
 
 // historyEvents counts a channel's history events of a kind and bundle.
