@@ -61,6 +61,10 @@ bench-overload:
 bench-fleet:
     bash bench/fleet.sh
 
+# sharding overhead: 4 shards and a collector against one process, same seed and server, CPU and population (bench/shards.sh)
+bench-shards:
+    RUN_FLAGS="--duration 6h" bash bench/shards.sh quickstart 4 3
+
 # calibrate the baseline's tolerances: ci-smoke healthy and 20 ms slower, pairs judged (docs/reports.md, Calibration)
 calibrate-tolerances:
     bash bench/calibrate-tolerances.sh
@@ -73,3 +77,4 @@ bench:
     -just bench-accuracy
     -just bench-overload
     -just bench-fleet
+    -just bench-shards

@@ -7,6 +7,10 @@
 # process's, segment by segment (it must, exactly).
 #
 #   bench/shards.sh [SCENARIO] [SHARDS] [ROUNDS]      (RUN_FLAGS="--devices 2000" ...)
+#
+# SHARD_SCENARIO, when set, is the scenario file the shards and the
+# collector run instead (e.g. the same fleet with run.workers and
+# run.connections divided by the shard count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -56,12 +60,13 @@ for r in $(seq "$rounds"); do
 	start_server "$port"
 	target=http://127.0.0.1:$port
 	cport=$(free_port)
-	/usr/bin/time -f "%U %S" -o "$work/collector.time" "$bin" collect "$scenario" --shards "$shards" --listen "127.0.0.1:$cport" \
+	sharded_scenario=${SHARD_SCENARIO:-$scenario}
+	/usr/bin/time -f "%U %S" -o "$work/collector.time" "$bin" collect "$sharded_scenario" --shards "$shards" --listen "127.0.0.1:$cport" \
 		--target "$target" --admin-token "$token" --out "$work/merged-$r" --no-history --quiet ${RUN_FLAGS:-} >/dev/null 2>&1 &
 	cpid=$!
 	pids=()
 	for i in $(seq 0 $((shards - 1))); do
-		/usr/bin/time -f "%U %S" -o "$work/shard-$i.time" "$bin" run "$scenario" --target "$target" --admin-token "$token" \
+		/usr/bin/time -f "%U %S" -o "$work/shard-$i.time" "$bin" run "$sharded_scenario" --target "$target" --admin-token "$token" \
 			--shard "$i/$shards" --collector "http://127.0.0.1:$cport" --out "$work/shard-$r-$i" --no-history --quiet ${RUN_FLAGS:-} >/dev/null 2>&1 &
 		pids+=($!)
 	done

@@ -166,6 +166,9 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	e.plats = newPlatformTable(pop, e.sc.App.ID)
 	e.rec = metrics.New(len(pop.Cohorts), len(pop.Profiles))
+	if cfg.Shard.Sharded() {
+		e.rec.KeepIntervals() // for the merge's per-interval percentiles
+	}
 	e.deliv = metrics.NewDeliveries(len(pop.Cohorts), len(pop.Profiles))
 	e.loss = metrics.NewLossWatch(metrics.LossWindow, metrics.LossMinFailures)
 	e.abort.watch = verdict.NewWatch(e.sc.TargetSpecs())

@@ -336,10 +336,15 @@ type intervalKey struct {
 // shards' interval histograms gives the fleet's per-interval percentiles.
 func IntervalName(name string, k int) string { return name + ".interval." + strconv.Itoa(k) }
 
+// KeepIntervals makes the recorder keep every interval's histograms for
+// histograms.json: a shard's run needs them, so that the merged run's
+// per-interval percentiles are exact; a whole run does without the cost.
+func (r *Recorder) KeepIntervals() { r.keepIvl = true }
+
 // keepInterval keeps the interval's histogram (a few hundred bytes
 // encoded) for histograms.json.
 func (r *Recorder) keepInterval(name string, h *hdrhistogram.Histogram) {
-	if h.TotalCount() == 0 {
+	if !r.keepIvl || h.TotalCount() == 0 {
 		return
 	}
 	x, err := results.Encode(h, "us")

@@ -117,7 +117,8 @@ type Recorder struct {
 
 	ivlRequests, ivlFailures, ivlDownloads int64
 	// ivlHists are the intervals' histograms, encoded as each interval
-	// closes (ivlSample counts the intervals).
+	// closes when keepIvl (ivlSample counts the intervals).
+	keepIvl   bool
 	ivlHists  map[intervalKey]results.Histogram
 	ivlSample int
 	ivlErr    error
