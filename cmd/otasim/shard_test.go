@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -448,4 +449,40 @@ func sumSeries(t *testing.T, text, metric string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// Bad usage of the sharded commands is exit 2 with a message that says
+// what to do, before anything runs.
+func TestShardUsageErrors(t *testing.T) {
+	t.Setenv(jobIndexEnv, "")
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"shard without a target", []string{"run", "ci-smoke", "--shard", "1/4", "--out", dir}, "needs an external --target"},
+		{"index out of range", []string{"run", "ci-smoke", "--shard", "4/4", "--target", "http://127.0.0.1:1"}, "the index must be from 0 to 3"},
+		{"not I/N", []string{"run", "ci-smoke", "--shard", "2", "--target", "http://127.0.0.1:1"}, "want I/N"},
+		{"shard and shards", []string{"run", "ci-smoke", "--shard", "0/2", "--shards", "2", "--target", "http://127.0.0.1:1"}, "not both"},
+		{"shards without the job index", []string{"run", "ci-smoke", "--shards", "4", "--target", "http://127.0.0.1:1"}, jobIndexEnv},
+		{"collector without a shard", []string{"run", "ci-smoke", "--collector", "http://127.0.0.1:1"}, "for a sharded run"},
+		{"bad start", []string{"run", "ci-smoke", "--shard", "0/2", "--target", "http://127.0.0.1:1", "--start-at", "soon"}, "RFC 3339"},
+		{"collect without shards", []string{"collect", "ci-smoke"}, "--shards N is required"},
+		{"merge without folders", []string{"merge"}, "merge takes the shards' run folders"},
+		{"render without a target", []string{"k8s", "render", "ci-smoke", "--shards", "2", "--image", "otasim:dev", "--admin-token", "0123456789abcdef"}, "want the server's http(s) base URL"},
+		{"serve with two clocks", []string{"serve", "--clock-from", "http://127.0.0.1:1", "--clock-start", "2030-01-01T00:00:00Z"}, "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			app := newApp()
+			app.Writer, app.ErrWriter = &out, &errOut
+			err := execute(app, append([]string{"otasim"}, tt.args...))
+			var coded interface{ ExitCode() int }
+			if !errors.As(err, &coded) || coded.ExitCode() != exitUsage || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want exit %d with %q\n%s%s", err, exitUsage, tt.want, &out, &errOut)
+			}
+		})
+	}
 }
