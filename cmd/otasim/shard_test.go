@@ -301,7 +301,7 @@ func TestShardedRunFaults(t *testing.T) {
 	t.Run("a shard never starts", func(t *testing.T) {
 		r := newShardRig(t)
 		merged := filepath.Join(r.dir, "merged")
-		col, url := r.collect(3, merged, "--register-timeout", "3s")
+		col, url := r.collect(3, merged, "--register-timeout", "10s") // long enough for two loaded shards to set up
 		var shards []*proc
 		var dirs []string
 		for i := range 2 {
@@ -323,7 +323,7 @@ func TestShardedRunFaults(t *testing.T) {
 	t.Run("a shard killed mid-run", func(t *testing.T) {
 		r := newShardRig(t)
 		merged := filepath.Join(r.dir, "merged")
-		col, url := r.collect(2, merged, "--grace", "2s")
+		col, url := r.collect(2, merged, "--grace", "10s") // long enough for shard 0 to send its results
 		p0, dir0 := r.shard(0, 2, url)
 		p1, _ := r.shard(1, 2, url)
 		waitPastStart(t, p1, time.Second) // a trigger, not a measurement
