@@ -180,37 +180,12 @@ func (e *engine) deviceStateBytes() int64 {
 
 // adoption reads the judged bundle's adoption off the series.
 func (e *engine) adoption() results.Adoption {
-	t := &e.timeline
-	s := &e.series.s
-	a := results.Adoption{Bundle: t.judged, BySegment: map[string]results.CohortAdoption{}, ActiveDevices: e.series.lastActive}
-	if t.judged == "" {
-		return a
+	var first *float64
+	if t := &e.timeline; t.firstMs >= 0 {
+		v := float64(t.firstMs) / 1000
+		first = &v
 	}
-	var from float64
-	if t.firstMs >= 0 {
-		from = float64(t.firstMs) / 1000
-		a.FirstActionS = &from
-	}
-	one := func(key string) (t50, t90, t95 *float64, final float64) {
-		share := e.judgedShare(s.Adoption[key])
-		if len(share) > 0 {
-			final = share[len(share)-1]
-		}
-		if a.FirstActionS == nil {
-			return nil, nil, nil, final
-		}
-		return results.TimeTo(s.T, share, 0.5, from), results.TimeTo(s.T, share, 0.9, from), results.TimeTo(s.T, share, 0.95, from), final
-	}
-	a.TimeTo50S, a.TimeTo90S, a.TimeTo95S, a.FinalShare = one("all")
-	for _, c := range e.cohorts {
-		var ca results.CohortAdoption
-		ca.TimeTo50S, ca.TimeTo90S, ca.TimeTo95S, ca.FinalShare = one(c)
-		if col := s.ActiveByCohort[c]; len(col) > 0 {
-			ca.ActiveDevices = col[len(col)-1]
-		}
-		a.BySegment[c] = ca
-	}
-	return a
+	return results.AdoptionOf(&e.series.s, e.timeline.judged, first, e.cohorts, e.judged)
 }
 
 func (e *engine) rollbackSummary(eng map[string]map[string]results.Engagement) results.Rollback {
@@ -247,21 +222,4 @@ func (e *engine) filesOf(name string) string {
 		return b.SameFilesAs
 	}
 	return name
-}
-
-// judgedShare sums the share columns of the judged bundle and its twins.
-func (e *engine) judgedShare(byBundle map[string][]float64) []float64 {
-	var out []float64
-	for name, col := range byBundle {
-		if !e.judged(name) {
-			continue
-		}
-		if out == nil {
-			out = make([]float64, len(col))
-		}
-		for i := range min(len(col), len(out)) {
-			out[i] += col[i]
-		}
-	}
-	return out
 }

@@ -162,8 +162,8 @@ func runRun(c *cli.Context) error {
 	}
 
 	if !c.Bool("quiet") && sc.Load == nil { // a load run prints its own
-		fmt.Fprintf(stderr, "otasim run %s: %d devices, %s virtual at speed %g, server %s\n",
-			sc.Name, devicesOf(sc, cfg.Devices), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), describeServer(&cfg.Server))
+		fmt.Fprintf(stderr, "otasim run %s: %s, %s virtual at speed %g, server %s\n",
+			sc.Name, describeFleet(sc, &cfg), durationOf(sc, cfg.Duration), speedOf(sc, cfg.Speed), describeServer(&cfg.Server))
 	}
 	stopProfiles, err := startProfiles(c, &cfg)
 	if err != nil {

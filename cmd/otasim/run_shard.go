@@ -225,3 +225,13 @@ func shardLabel(c *cli.Context) string {
 	}
 	return "all"
 }
+
+// describeFleet is the run's fleet for its first line: its devices, or
+// the shard's part of them.
+func describeFleet(sc *scenarios.Scenario, cfg *sim.Config) string {
+	n := devicesOf(sc, cfg.Devices)
+	if !cfg.Shard.Sharded() {
+		return fmt.Sprintf("%d devices", n)
+	}
+	return fmt.Sprintf("shard %s of %d devices", cfg.Shard, n)
+}

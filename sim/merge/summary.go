@@ -408,55 +408,14 @@ func engagement(runs []*results.Run) map[string]map[string]results.Engagement {
 // adoption reads the judged bundle's adoption off the merged series, as
 // a single run does.
 func adoption(cfg *Config, first results.Adoption, se *results.Series, cohorts []string) results.Adoption {
-	a := results.Adoption{Bundle: first.Bundle, FirstActionS: first.FirstActionS, BySegment: map[string]results.CohortAdoption{}}
-	if n := len(se.Active); n > 0 {
-		a.ActiveDevices = se.Active[n-1]
-	}
-	if a.Bundle == "" {
-		return a
-	}
 	filesOf := func(name string) string {
 		if b, ok := cfg.Scenario.BundleByVersion(name); ok && b.SameFilesAs != "" {
 			return b.SameFilesAs
 		}
 		return name
 	}
-	judged := func(byBundle map[string][]float64) []float64 {
-		var out []float64
-		for name, col := range byBundle {
-			if filesOf(name) != filesOf(a.Bundle) {
-				continue
-			}
-			if out == nil {
-				out = make([]float64, len(col))
-			}
-			for i := range min(len(col), len(out)) {
-				out[i] += col[i]
-			}
-		}
-		return out
-	}
-	one := func(key string) (t50, t90, t95 *float64, final float64) {
-		share := judged(se.Adoption[key])
-		if len(share) > 0 {
-			final = share[len(share)-1]
-		}
-		if a.FirstActionS == nil {
-			return nil, nil, nil, final
-		}
-		from := *a.FirstActionS
-		return results.TimeTo(se.T, share, 0.5, from), results.TimeTo(se.T, share, 0.9, from), results.TimeTo(se.T, share, 0.95, from), final
-	}
-	a.TimeTo50S, a.TimeTo90S, a.TimeTo95S, a.FinalShare = one("all")
-	for _, c := range cohorts {
-		var ca results.CohortAdoption
-		ca.TimeTo50S, ca.TimeTo90S, ca.TimeTo95S, ca.FinalShare = one(c)
-		if col := se.ActiveByCohort[c]; len(col) > 0 {
-			ca.ActiveDevices = col[len(col)-1]
-		}
-		a.BySegment[c] = ca
-	}
-	return a
+	judged := func(name string) bool { return name != "" && filesOf(name) == filesOf(first.Bundle) }
+	return results.AdoptionOf(se, first.Bundle, first.FirstActionS, cohorts, judged)
 }
 
 // rollback sums the devices exposed to the rolled-back bundle; the time
