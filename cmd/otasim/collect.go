@@ -45,15 +45,11 @@ func collectCommand() *cli.Command {
 			&cli.StringFlag{Name: "target", Usage: "base URL of the server the shards load (its admin API carries out the timeline)"},
 			&cli.StringFlag{Name: "admin-url", Usage: "base URL of the target's admin API (default <target>)"},
 			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "bearer token of the target's admin API; without it the shards record every step skipped"},
-			&cli.Uint64Flag{Name: "seed", Usage: "as given to the shards"},
-			&cli.IntFlag{Name: "devices", Usage: "as given to the shards"},
-			&cli.Float64Flag{Name: "speed", Usage: "as given to the shards"},
-			&cli.DurationFlag{Name: "duration", Usage: "as given to the shards"},
 			&cli.DurationFlag{Name: "register-timeout", Value: collector.DefaultRegisterTimeout, Usage: "how long to wait for every shard to register; the run starts with those registered by then"},
 			&cli.DurationFlag{Name: "grace", Value: collector.DefaultGrace, Usage: "how long after the virtual clock's end to wait for the shards' results"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
-		}, runReportFlags()...), runMetricsFlags()...),
+		}, append(runReportFlags(), runShapeFlags("as given to the shards")...)...), runMetricsFlags()...),
 		Action: runCollect,
 	}
 }

@@ -31,7 +31,7 @@ func k8sCommand() *cli.Command {
 				"per-index backoff limit, memory sized from the devices per shard). The\n" +
 				"collector's logs end with the merged summary.json (kubectl logs job/NAME-collector);\n" +
 				"docs/distributed.md goes from kubectl apply to the merged report.",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.IntFlag{Name: "shards", Usage: "the number of shards (required)"},
 				&cli.StringFlag{Name: "target", Usage: "base URL of the server under test (or --reference-server)"},
 				&cli.BoolFlag{Name: "reference-server", Usage: "run otasim's reference server in the cluster as the target"},
@@ -39,11 +39,7 @@ func k8sCommand() *cli.Command {
 				&cli.StringFlag{Name: "name", Usage: "prefix of every object's name (default otasim-<scenario>)"},
 				&cli.StringFlag{Name: "namespace", Usage: "namespace of the objects (default: kubectl's)"},
 				&cli.StringFlag{Name: "admin-token", EnvVars: []string{"OTASIM_ADMIN_TOKEN"}, Usage: "the target's admin token, put in the Secret (generated for --reference-server when empty)"},
-				&cli.Uint64Flag{Name: "seed", Usage: "passed to the shards and the collector"},
-				&cli.IntFlag{Name: "devices", Usage: "passed to the shards and the collector"},
-				&cli.Float64Flag{Name: "speed", Usage: "passed to the shards and the collector"},
-				&cli.DurationFlag{Name: "duration", Usage: "passed to the shards and the collector"},
-			},
+			}, runShapeFlags("passed to the shards and the collector")...),
 			Action: runK8sRender,
 		}},
 	}

@@ -235,3 +235,15 @@ func describeFleet(sc *scenarios.Scenario, cfg *sim.Config) string {
 	}
 	return fmt.Sprintf("shard %s of %d devices", cfg.Shard, n)
 }
+
+// runShapeFlags are the flags that make a run what it is beside its
+// scenario, for the commands that must give every shard the same ones
+// (collect, k8s render).
+func runShapeFlags(usage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.Uint64Flag{Name: "seed", Usage: usage},
+		&cli.IntFlag{Name: "devices", Usage: usage},
+		&cli.Float64Flag{Name: "speed", Usage: usage},
+		&cli.DurationFlag{Name: "duration", Usage: usage},
+	}
+}
