@@ -23,8 +23,11 @@
 # acknowledged event is looked up in its SQLite file.
 # Goals: the server's RSS stays under 512 MB (every phase), the median
 # over the rounds of the p99 of accepted /updates under 50 ms while
-# shedding (phase 1; phase 3's is reported), and no acknowledged event
-# lost or stored twice (1 and 3). Exit status 3 when a goal is missed.
+# shedding (phase 1, requests sent after the 5 s warm-up in which the
+# crowd connects; the whole run's is reported beside the yardstick's, and
+# phase 3's), and no acknowledged event lost or stored twice (1 and 3).
+# Exit status 3 when a goal is missed; 4 when the p99 is over the goal and
+# so is the yardstick's, so that the machine cannot tell it.
 #
 # Tunables: ROUNDS CONNS DURATION THINK BATCH LOSE DEVICES PORT PIN=0 OUT.
 set -euo pipefail
@@ -134,9 +137,17 @@ for k in updates_p99_ms updates_steady_p99_ms; do
 	echo "$k: server $s ($(field "$k" "$OUT"/plugin-*.txt | spread)), yardstick $y ($(field "$k" "$OUT"/yardstick-*.txt | spread)), ratio $(awk -v s="$s" -v y="$y" 'BEGIN { printf "%.2f", (y > 0) ? s / y : 0 }')"
 done
 echo "peak RSS (MB): server $(field peak_rss_mb "$OUT"/plugin-*.txt "$OUT"/hostile.txt | sort -n | tail -1), yardstick $(field peak_rss_mb "$OUT"/yardstick-*.txt | sort -n | tail -1)"
-p99=$(field updates_p99_ms "$OUT"/plugin-*.txt | median)
-if awk -v p="$p99" 'BEGIN { exit !(p >= 50) }'; then
-	echo "GOAL MISSED: the median p99 of accepted /updates is $p99 ms, over 50 ms (the yardstick's above)"
+p99=$(field updates_steady_p99_ms "$OUT"/plugin-*.txt | median)
+yard=$(field updates_steady_p99_ms "$OUT"/yardstick-*.txt | median)
+over() { awk -v p="$1" 'BEGIN { exit !(p >= 50) }'; }
+inconclusive=0
+if over "$p99" && over "$yard"; then
+	echo "INCONCLUSIVE: the median p99 of accepted /updates after the warm-up is $p99 ms, and the yardstick's, which does no work, $yard ms: this machine cannot show 50 ms now"
+	inconclusive=1
+elif over "$p99"; then
+	echo "GOAL MISSED: the median p99 of accepted /updates after the warm-up is $p99 ms, over 50 ms (the yardstick's $yard ms)"
 	missed=1
 fi
-[ "$missed" = 0 ] && echo "all goals met" || exit 3
+if [ "$missed" = 1 ]; then exit 3; fi
+if [ "$inconclusive" = 1 ]; then exit 4; fi
+echo "all goals met"

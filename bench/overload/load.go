@@ -75,25 +75,41 @@ type endpoint struct {
 	mu       sync.Mutex
 	statuses map[int]int64 // -1: no answer (transport error, timeout)
 	// accepted: every accepted request's time; steady: those sent after
-	// the warm-up (the crowd's arrival, every connection opened at once).
+	// the warm-up (the crowd's arrival, every connection opened at once);
+	// bySecond: by the second of the run they were sent in.
 	accepted, steady *hdrhistogram.Histogram
+	bySecond         []*hdrhistogram.Histogram
 }
 
 func newEndpoint() *endpoint {
-	return &endpoint{statuses: map[int]int64{}, accepted: hdrhistogram.New(1, 60_000_000, 3), steady: hdrhistogram.New(1, 60_000_000, 3)}
+	return &endpoint{statuses: map[int]int64{}, accepted: newHist(), steady: newHist()}
 }
 
-func (e *endpoint) record(status int, took time.Duration, warm bool) {
+// newHist holds µs up to a minute, the longest timeout, at 3 digits.
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
+
+// record counts a reply; a request sent at sent (since the start) that
+// was accepted adds took to the histograms.
+func (e *endpoint) record(status int, took, sent, warmup time.Duration) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.statuses[status]++
-	if status == http.StatusOK {
-		// Within range: the timeout is a minute at most.
-		_ = e.accepted.RecordValue(max(1, took.Microseconds()))
-		if warm {
-			_ = e.steady.RecordValue(max(1, took.Microseconds()))
-		}
+	if status != http.StatusOK {
+		return
 	}
-	e.mu.Unlock()
+	us := max(1, took.Microseconds())
+	_ = e.accepted.RecordValue(us)
+	if sent >= warmup {
+		_ = e.steady.RecordValue(us)
+	}
+	sec := int(sent / time.Second)
+	for len(e.bySecond) <= sec {
+		e.bySecond = append(e.bySecond, nil)
+	}
+	if e.bySecond[sec] == nil {
+		e.bySecond[sec] = newHist()
+	}
+	_ = e.bySecond[sec].RecordValue(us)
 }
 
 // Result is what a load came to.
@@ -207,9 +223,6 @@ func (d *device) run(ctx context.Context, deadline time.Time) {
 	}
 }
 
-// warm reports whether the warm-up is over.
-func (d *device) warm() bool { return time.Since(d.start) >= d.c.Warmup }
-
 func (d *device) pause() time.Duration {
 	if d.c.Think == 0 {
 		return 0
@@ -221,9 +234,9 @@ func (d *device) updates(ctx context.Context, id int) {
 	d.buf.Reset()
 	fmt.Fprintf(&d.buf, `{"app_id":%q,"device_id":"00000000-0000-4000-8000-%012d","platform":"android","version_name":"builtin",`+
 		`"version_build":"1.0.0","version_code":"1","version_os":"14","plugin_version":"8.51.14","is_emulator":false,"is_prod":true}`, d.c.AppID, id)
-	warm := d.warm()
+	sent := time.Since(d.start)
 	status, _, took, hdr := d.post(ctx, "/updates", d.buf.Bytes())
-	d.res.Updates.record(status, took, warm)
+	d.res.Updates.record(status, took, sent, d.c.Warmup)
 	d.honour(status, hdr)
 }
 
@@ -237,9 +250,9 @@ func (d *device) stats(ctx context.Context, id int) {
 	} else {
 		d.reposts.Add(1)
 	}
-	warm := d.warm()
+	sent := time.Since(d.start)
 	status, raw, took, hdr := d.post(ctx, "/stats", b.body)
-	d.res.Stats.record(status, took, warm)
+	d.res.Stats.record(status, took, sent, d.c.Warmup)
 	d.honour(status, hdr)
 	switch {
 	case status != http.StatusOK || bytes.Contains(raw, []byte(`"error"`)):

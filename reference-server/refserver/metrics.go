@@ -141,8 +141,8 @@ func (m *metrics) watchCPU(g *cpuGuard) {
 			Name: "otasim_server_stats_cpu_limit_bytes", Help: "Bytes per second of /stats bodies admitted while the CPU is saturated (0: no limit).",
 		}, func() float64 { return float64(g.limit.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "otasim_server_sched_latency_p90_seconds", Help: "p90 of the Go scheduler's latency over the last 100 ms (runnable goroutines waiting for a CPU).",
-		}, func() float64 { return float64(g.p90.Load()) / 1e9 }))
+			Name: "otasim_server_sched_latency_p99_seconds", Help: "p99 of the Go scheduler's latency over the last 100 ms (runnable goroutines waiting for a CPU).",
+		}, func() float64 { return float64(g.p99.Load()) / 1e9 }))
 }
 
 // shed counts a refusal to keep within a bound.

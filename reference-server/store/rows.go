@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"strings"
 )
 
@@ -64,6 +65,14 @@ func (r *rowsStmt) exec(tx *sql.Tx, n int, args []any, appendRow func(args []any
 			if _, err := st.Exec(args...); err != nil {
 				return err
 			}
+			// A group of thousands of rows is CPU work that the Go
+			// scheduler preempts only every 10 ms; on a server with one
+			// CPU, update checks would queue behind those slices, and
+			// they alone would put the scheduler latency that the CPU
+			// guard reads (refserver/cpuguard.go) over its target, so
+			// that it shed a server that keeps up. Yielding after each
+			// chunk (well under 1 ms) lets the network's goroutines run.
+			runtime.Gosched()
 		}
 	}
 	return nil
