@@ -262,9 +262,15 @@ func TestServeAndWaitScrape(t *testing.T) {
 	x.Publish(snapshot())
 	srv := httptest.NewServer(x.Handler())
 	defer srv.Close()
+	// Read to the end: the chunked body ends only once the handler has
+	// returned, so the scrape has been counted (closed unread, the
+	// handler may still be writing when the test counts).
 	get := func() {
 		resp, err := http.Get(srv.URL + "/metrics")
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
