@@ -261,3 +261,38 @@ func TestRunSaturatedStaysBounded(t *testing.T) {
 		t.Errorf("the run ended at %v virtual s, before its clock", run.Summary.VirtualSeconds)
 	}
 }
+
+// TestEventAtTheEndNotDropped: a maintenance window that opens at the very
+// end of the run (02:00 of a 2 h run) puts the waiting devices' window
+// timers at the end instant, behind the end event; they are not the run's
+// and not dropped, so a run that kept its schedule drops nothing.
+func TestEventAtTheEndNotDropped(t *testing.T) {
+	sc, err := scenarios.Parse("engine-test.yaml", []byte(`
+name: window-at-end
+run: {duration: 2h, speed: 7200, seed: 5}
+bundles:
+  - {version: 1.1.0, size: 64KB}
+fleet:
+  devices: 40
+  segments:
+    - {name: managed, share: 1, sessions_per_day: 96, update_mode: atBackground, maintenance_window: {start: "02:00", end: "03:00"}}
+timeline:
+  - {at: 5m, release: {channel: production, bundle: 1.1.0}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := protocolServer(t, false)
+	run, err := Run(context.Background(), Config{Scenario: sc, RunID: "t",
+		Endpoints: client.Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := run.Summary.Harness
+	if run.Summary.CDN.Downloads == 0 {
+		t.Fatal("no device downloaded the bundle, so none waits for the window")
+	}
+	if h.DroppedEvents != 0 || h.FellBehind {
+		t.Errorf("dropped %d, fell behind %v (%v)", h.DroppedEvents, h.FellBehind, h.Reasons)
+	}
+}
