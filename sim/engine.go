@@ -152,7 +152,7 @@ func newEngine(cfg *Config) (*engine, error) {
 	}
 	e.pop = pop
 	cl, err := client.New(client.Config{Endpoints: cfg.Endpoints, Connections: e.set.connections,
-		DownloadConnections: e.set.dlWorkers, ResponseTimeout: e.set.responseTimeout, Dial: cfg.Dial})
+		DownloadConnections: e.set.dlWorkers, ResponseTimeout: e.set.responseTimeout, PlatformTimeouts: apiTimeouts(e.set.responseTimeout), Dial: cfg.Dial})
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/device"
 	"github.com/otasim/otasim/sim/population"
@@ -76,4 +78,19 @@ func (t *platformTable) of(a *population.Attrs) *platform {
 func (e *engine) userAgent(dev uint32) string {
 	a := &e.attrs[dev]
 	return e.plats.agent[a.Cohort][a.Platform]
+}
+
+// apiTimeouts are the platforms' own bounds on an API call, by name, for
+// client.Config.PlatformTimeouts: the platform's, or the response timeout
+// when that is shorter (a run told to give up sooner does so on every
+// platform); the others use the response timeout.
+func apiTimeouts(response time.Duration) map[string]time.Duration {
+	plats, _ := newPlatforms()
+	out := map[string]time.Duration{}
+	for _, p := range plats {
+		if p.dev.APITimeout > 0 {
+			out[p.dev.Name] = min(time.Duration(p.dev.APITimeout)*time.Millisecond, response)
+		}
+	}
+	return out
 }

@@ -57,7 +57,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "devices", Usage: "number of devices (default: the scenario's)"},
 			&cli.Float64Flag{Name: "speed", Usage: "virtual seconds per real second; 1 is real time (default: the scenario's)"},
 			&cli.DurationFlag{Name: "duration", Usage: "virtual duration of the run (default: the scenario's)"},
-			&cli.DurationFlag{Name: "response-timeout", Usage: "how long a device waits for a reply, or a download for its next byte, in real time: the plugin's responseTimeout (default: the scenario's run.response_timeout, 20s)"},
+			&cli.DurationFlag{Name: "response-timeout", Usage: "how long a device waits for a reply, or a download for its next byte, in real time: the plugin's responseTimeout; Android's API calls wait 10 s, or this when shorter (default: the scenario's run.response_timeout, 20s)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},

@@ -56,7 +56,12 @@ type Config struct {
 	// DefaultResponseTimeout). DownloadTimeout bounds a whole download.
 	ResponseTimeout time.Duration
 	DownloadTimeout time.Duration
-	UserAgent       string
+	// PlatformTimeouts bound the API calls of the devices of a platform
+	// (protocol.Info.Platform) in place of ResponseTimeout: the plugin's
+	// Android code does not apply responseTimeout to them
+	// (device.Platform.APITimeout).
+	PlatformTimeouts map[string]time.Duration
+	UserAgent        string
 	// Dial opens every connection (default: TCP with a 5 s timeout), e.g.
 	// to reach an in-process server over an in-memory listener.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -179,18 +184,23 @@ func (c *Client) putBuf(b *[]byte) {
 	}
 }
 
-// do sends body to u (User-Agent ua) and decodes a JSON reply into out: a
-// 2xx reply must be the endpoint's JSON (else a protocol error); an error
-// status's body is decoded when it is JSON, for the device to read its
-// code.
-func (c *Client) do(ctx context.Context, method, u string, body []byte, out any, ua string) Result {
-	if ua == "" {
-		ua = c.cfg.UserAgent
+// do sends body to u for the device of info (its User-Agent and its
+// platform's timeout; nil: the client's) and decodes a JSON reply into
+// out: a 2xx reply must be the endpoint's JSON (else a protocol error); an
+// error status's body is decoded when it is JSON, for the device to read
+// its code.
+func (c *Client) do(ctx context.Context, method, u string, body []byte, out any, info *protocol.Info) Result {
+	ua, timeout := c.cfg.UserAgent, c.cfg.ResponseTimeout
+	if info != nil {
+		ua = UserAgent(info)
+		if t, ok := c.cfg.PlatformTimeouts[info.Platform]; ok {
+			timeout = t
+		}
 	}
 	if h := c.fastHost(u); h != nil {
-		return c.doFast(ctx, h, method, u, body, out, ua)
+		return c.doFast(ctx, h, method, u, body, out, ua, timeout)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := Result{RetryAfter: -1}
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
@@ -283,7 +293,7 @@ func readAll(r io.Reader, buf []byte, limit int) ([]byte, error) {
 func (c *Client) Updates(ctx context.Context, info *protocol.Info, reply *protocol.UpdateReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Updates, *bp, reply, UserAgent(info))
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Updates, *bp, reply, info)
 	c.putBuf(bp)
 	return res
 }
@@ -292,11 +302,11 @@ func (c *Client) Updates(ctx context.Context, info *protocol.Info, reply *protoc
 func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *protocol.StatsReply) Result {
 	bp := c.getBuf()
 	*bp = AppendStats((*bp)[:0], evs)
-	ua := ""
+	var info *protocol.Info
 	if len(evs) > 0 {
-		ua = UserAgent(&evs[0].Info)
+		info = &evs[0].Info
 	}
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, ua)
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, info)
 	c.putBuf(bp)
 	return res
 }
@@ -306,7 +316,7 @@ func (c *Client) Stats(ctx context.Context, evs []protocol.StatsEvent, reply *pr
 func (c *Client) StatsEvent(ctx context.Context, ev *protocol.StatsEvent, reply *protocol.StatsReply) Result {
 	bp := c.getBuf()
 	*bp = AppendStatsEvent((*bp)[:0], ev)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, UserAgent(&ev.Info))
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Stats, *bp, &statsWire{StatsReply: reply}, &ev.Info)
 	c.putBuf(bp)
 	return res
 }
@@ -327,7 +337,7 @@ type ChannelReply struct {
 func (c *Client) SetChannel(ctx context.Context, info *protocol.Info, channel string, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendChannelRequest((*bp)[:0], info, channel)
-	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
+	res := c.do(ctx, http.MethodPost, c.cfg.Endpoints.Channel, *bp, reply, info)
 	c.putBuf(bp)
 	return res
 }
@@ -336,7 +346,7 @@ func (c *Client) SetChannel(ctx context.Context, info *protocol.Info, channel st
 func (c *Client) GetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodPut, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
+	res := c.do(ctx, http.MethodPut, c.cfg.Endpoints.Channel, *bp, reply, info)
 	c.putBuf(bp)
 	return res
 }
@@ -357,14 +367,14 @@ func (c *Client) ListChannels(ctx context.Context, info *protocol.Info, reply *[
 		}
 	}
 	u.RawQuery = q.Encode()
-	return c.do(ctx, http.MethodGet, u.String(), nil, reply, UserAgent(info))
+	return c.do(ctx, http.MethodGet, u.String(), nil, reply, info)
 }
 
 // UnsetChannel clears the device's override (DELETE /channel_self).
 func (c *Client) UnsetChannel(ctx context.Context, info *protocol.Info, reply *ChannelReply) Result {
 	bp := c.getBuf()
 	*bp = AppendInfo((*bp)[:0], info)
-	res := c.do(ctx, http.MethodDelete, c.cfg.Endpoints.Channel, *bp, reply, UserAgent(info))
+	res := c.do(ctx, http.MethodDelete, c.cfg.Endpoints.Channel, *bp, reply, info)
 	c.putBuf(bp)
 	return res
 }

@@ -306,10 +306,10 @@ func (c *Client) fastHost(u string) *hostConns {
 }
 
 // doFast is do on the plain-HTTP path.
-func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, body []byte, out any, ua string) Result {
+func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, body []byte, out any, ua string, timeout time.Duration) Result {
 	res := Result{RetryAfter: -1}
 	res.Sent = time.Now()
-	deadline := res.Sent.Add(c.cfg.ResponseTimeout)
+	deadline := res.Sent.Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

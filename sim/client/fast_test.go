@@ -256,3 +256,42 @@ func TestFastStaleAndSilent(t *testing.T) {
 		t.Errorf("%d connections, want 1 (no retry after a timeout)", n)
 	}
 }
+
+// A device's platform may bound its API calls in place of the response
+// timeout (the Android plugin's OkHttp defaults): against a server that
+// never answers, an iOS call ends at the response timeout and an Android
+// one at its platform's bound, each before the context's far deadline.
+func TestPlatformTimeouts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The body read, so that the server sees the client give up.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ep := Endpoints{Updates: srv.URL + "/updates", Stats: srv.URL + "/stats", Channel: srv.URL + "/channel_self"}
+	for _, c := range []struct {
+		platform          string
+		response, android time.Duration
+	}{
+		{"ios", 200 * time.Millisecond, time.Hour},
+		{"android", time.Hour, 200 * time.Millisecond},
+	} {
+		cl, err := New(Config{Endpoints: ep, Connections: 1, ResponseTimeout: c.response,
+			PlatformTimeouts: map[string]time.Duration{"android": c.android}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := info()
+		in.Platform = c.platform
+		// A call bounded by the wrong timeout ends here instead, 100
+		// times later than the right one: the margin, not a timing.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var reply protocol.UpdateReply
+		res := cl.Updates(ctx, in, &reply)
+		if took := res.Done.Sub(res.Sent); res.Outcome != results.OutcomeTimeout || took > 10*time.Second {
+			t.Errorf("%s: %+v, after %v (the test's deadline is 20 s)", c.platform, res, took)
+		}
+		cancel()
+		cl.Close()
+	}
+}

@@ -66,6 +66,13 @@ type Platform struct {
 	// Android's HttpURLConnection has only a 60 s read timeout
 	// (A/DownloadService.java:631).
 	DownloadDeadline int64
+	// APITimeout bounds an API call (ms; 0: the app's responseTimeout,
+	// which iOS sets as the request's timeoutInterval,
+	// I/CapgoUpdater.swift:210). Android's calls go through a shared
+	// OkHttpClient built without timeouts (A/DownloadService.java:96), so
+	// OkHttp's defaults of 10 s bound them; responseTimeout is read
+	// (A/CapacitorUpdaterPlugin.java:884) but no Android request uses it.
+	APITimeout int64
 
 	// Encrypted bundles (encryption v2) and per-file (manifest) downloads:
 	// see crypt.go and manifest.go.
@@ -117,6 +124,7 @@ func Android() Platform {
 		ByteMarks:  []uint8{10, 20, 30, 40, 50, 60, 70},
 		AfterMarks: []uint8{80, 90}, HighWater: true, DownloadFailOnNew: true,
 		PeriodicInBackground: true, ChecksumRequired: true, ManifestConcurrency: 16,
+		APITimeout: 10_000,
 	}
 }
 
