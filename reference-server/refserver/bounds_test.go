@@ -17,7 +17,13 @@ import (
 // far shorter, so only a server that never acts reaches it.
 const guard = 30 * time.Second
 
-func withBounds(b Bounds) serverOpt { return func(c *Config) { c.Bounds = b } }
+// withBounds sets the server's bounds, the CPU guard off.
+func withBounds(b Bounds) serverOpt {
+	return func(c *Config) {
+		c.Bounds = b
+		c.Bounds.NoCPUGuard = true
+	}
+}
 
 // waitConns waits until the server holds want connections open.
 func waitConns(t *testing.T, ts *testServer, want float64) {

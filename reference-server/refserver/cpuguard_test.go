@@ -12,19 +12,22 @@ func TestCPUGuardAdjust(t *testing.T) {
 	steps := []struct {
 		name  string
 		p99   time.Duration
+		queue float64
 		rate  float64
 		limit int64
 	}{
-		{"idle: no limit", 500 * time.Microsecond, 1e6, 0},
-		{"saturated: 80% of what came", 10 * time.Millisecond, 1e6, 800_000},
-		{"still: 80% of the limit", 10 * time.Millisecond, 2e6, 640_000},
-		{"in between: kept", 4 * time.Millisecond, 640_000, 640_000},
-		{"calm: lifted by 10%", 500 * time.Microsecond, 640_000, 704_000},
-		{"calm, not binding: removed", 500 * time.Microsecond, 100_000, 0},
-		{"saturated with nothing admitted: the floor", 10 * time.Millisecond, 0, minStatsRate},
+		{"idle: no limit", 500 * time.Microsecond, 0, 1e6, 0},
+		{"slow but no queue (a neighbour takes the CPU): no limit", 10 * time.Millisecond, 0.3, 1e6, 0},
+		{"saturated: 80% of what came", 10 * time.Millisecond, 4, 1e6, 800_000},
+		{"still: 80% of the limit", 10 * time.Millisecond, 1, 2e6, 640_000},
+		{"in between: kept", 4 * time.Millisecond, 2, 640_000, 640_000},
+		{"slow, queue gone: lifted by 10%", 10 * time.Millisecond, 0.2, 640_000, 704_000},
+		{"calm: lifted by 10%", 500 * time.Microsecond, 2, 704_000, 774_400},
+		{"calm, not binding: removed", 500 * time.Microsecond, 0, 100_000, 0},
+		{"saturated with nothing admitted: the floor", 10 * time.Millisecond, 3, 0, minStatsRate},
 	}
 	for _, s := range steps {
-		g.adjust(s.p99, s.rate)
+		g.adjust(s.p99, s.queue, s.rate)
 		if got := g.limit.Load(); got != s.limit {
 			t.Fatalf("%s: limit %d, want %d", s.name, got, s.limit)
 		}

@@ -142,7 +142,10 @@ func (m *metrics) watchCPU(g *cpuGuard) {
 		}, func() float64 { return float64(g.limit.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "otasim_server_sched_latency_p99_seconds", Help: "p99 of the Go scheduler's latency over the last 100 ms (runnable goroutines waiting for a CPU).",
-		}, func() float64 { return float64(g.p99.Load()) / 1e9 }))
+		}, func() float64 { return float64(g.p99.Load()) / 1e9 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "otasim_server_sched_queue", Help: "Runnable goroutines per P, on average over the last 100 ms (the server's own work waiting for a CPU).",
+		}, func() float64 { return float64(g.queue.Load()) / 1000 }))
 }
 
 // shed counts a refusal to keep within a bound.
