@@ -28,7 +28,7 @@ import (
 // lifted by 10% a tick, and removed once it no longer binds. The p99,
 // because an update check waits for a CPU two or three times (read,
 // reply) and its own p99 is what must stay low: held at 5 ms, accepted
-// /updates kept a p99 of 9 to 24 ms at 6,000 connections on one CPU, where
+// /updates kept a p99 of 9 to 36 ms at 6,000 connections on one CPU, where
 // a p90 held at 5 ms let it reach 46 to 84 ms (docs/benchmarks.md,
 // "Overload"). The stats writer yields between statements
 // (store.rowsStmt), so a commit does not hold the CPU for the runtime's
