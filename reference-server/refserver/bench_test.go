@@ -37,13 +37,7 @@ func BenchmarkUpdatesHandler(b *testing.B) {
 func BenchmarkStatsHandler(b *testing.B) {
 	h := benchServer(b)
 	in := deviceInfo(dev1)
-	body, err := json.Marshal([]protocol.StatsEvent{
-		{Info: in, Action: protocol.ActionAppLaunchStart, Timestamp: 1_900_000_000_000,
-			Metadata: map[string]string{"launch_started_at": "1900000000000", "source": "plugin_load"}},
-		{Info: in, Action: protocol.ActionMovedToForeground, Timestamp: 1_900_000_000_001},
-		{Info: in, Action: protocol.ActionAppLaunchReady, Timestamp: 1_900_000_001_500,
-			Metadata: map[string]string{"duration_ms": "1500", "launch_started_at": "1900000000000", "source": "notify_app_ready"}},
-	})
+	body, err := json.Marshal(launchBatch(in))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,4 +69,39 @@ func benchServer(b *testing.B) http.Handler {
 		b.Fatal(err)
 	}
 	return srv.Handler()
+}
+
+// BenchmarkDecodeStats is the CPU side of a /stats batch before it waits
+// for the writer: decoding a fleet's three-event batch (launch events with
+// their metadata), validating each event and reading its metadata.
+func BenchmarkDecodeStats(b *testing.B) {
+	in := deviceInfo(dev1)
+	body, err := json.Marshal(launchBatch(in))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{dj: newWireDecoder()}
+	b.ReportAllocs()
+	for b.Loop() {
+		evs, _, _, ok := s.decodeStats(body)
+		if !ok || len(evs) != 3 {
+			b.Fatal("not decoded")
+		}
+		for i := range evs {
+			if rej := parsePluginBody(&evs[i], parseOpts{schema: statsSchema, invalidCode: protocol.CodeInvalidJSONBody, requireDevice: true}); rej != nil {
+				b.Fatal(rej.message)
+			}
+		}
+	}
+}
+
+// launchBatch is a cold start's launch events, with their metadata.
+func launchBatch(in protocol.Info) []protocol.StatsEvent {
+	return []protocol.StatsEvent{
+		{Info: in, Action: protocol.ActionAppLaunchStart, Timestamp: 1_900_000_000_000,
+			Metadata: map[string]string{"launch_started_at": "1900000000000", "source": "plugin_load"}},
+		{Info: in, Action: protocol.ActionMovedToForeground, Timestamp: 1_900_000_000_001},
+		{Info: in, Action: protocol.ActionAppLaunchReady, Timestamp: 1_900_000_001_500,
+			Metadata: map[string]string{"duration_ms": "1500", "launch_started_at": "1900000000000", "source": "notify_app_ready"}},
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -21,14 +22,14 @@ type metaEntry struct {
 // jsEntries reads a JSON object as JavaScript's Object.entries sees it: a
 // repeated key keeps its first position and its last value, keys that are
 // array indexes come first in numeric order. ok is false when the value is
-// not an object.
+// not an object. It stops at MaxMetadataKeys+1 keys, enough to refuse the
+// object, so that a hostile body's many keys cost no more than a scan.
 func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
-	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	dec := jsontext.NewDecoder(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
-	at := map[string]int{}
-	for dec.PeekKind() != '}' {
+	for dec.PeekKind() != '}' && len(entries) <= protocol.MaxMetadataKeys {
 		tok, err := dec.ReadToken()
 		if err != nil {
 			return nil, false
@@ -38,11 +39,10 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 		if err := f.UnmarshalJSONFrom(dec); err != nil {
 			return nil, false
 		}
-		if i, seen := at[k]; seen {
+		if i := slices.IndexFunc(entries, func(e metaEntry) bool { return e.key == k }); i >= 0 {
 			entries[i].val = f
 			continue
 		}
-		at[k] = len(entries)
 		entries = append(entries, metaEntry{k, f})
 	}
 	slices.SortStableFunc(entries, func(a, b metaEntry) int {
@@ -64,8 +64,8 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 // arrayIndex reports whether a key is an array index in JavaScript's
 // property order: a canonical integer below 2^32-1.
 func arrayIndex(k string) (uint64, bool) {
-	if k == "" || (len(k) > 1 && k[0] == '0') {
-		return 0, false
+	if k == "" || (len(k) > 1 && k[0] == '0') || strings.ContainsFunc(k, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false // not digits, answered before ParseUint allocates its error
 	}
 	n, err := strconv.ParseUint(k, 10, 64)
 	return n, err == nil && n < 1<<32-1
@@ -73,11 +73,14 @@ func arrayIndex(k string) (uint64, bool) {
 
 // metadata checks a stats event's metadata as the backend does
 // (utils/plugin_validation.ts:228-257).
-func (v *validator) metadata(raw jsontext.Value) {
+// The entries read are kept in *out, so that storing the event does not
+// read them again.
+func (v *validator) metadata(raw jsontext.Value, out *[]metaEntry) {
 	if len(raw) == 0 {
 		return
 	}
 	entries, ok := jsEntries(raw)
+	*out = entries
 	if !ok {
 		v.add("metadata", "metadata must be an object with string values")
 		return
@@ -98,10 +101,10 @@ func (v *validator) metadata(raw jsontext.Value) {
 	}
 }
 
-// metadataMap is the metadata of a valid event.
-func metadataMap(raw jsontext.Value) map[string]string {
-	entries, ok := jsEntries(raw)
-	if !ok || len(entries) == 0 {
+// metadataMap is the metadata of a valid event, from the entries its
+// validation read.
+func metadataMap(entries []metaEntry) map[string]string {
+	if len(entries) == 0 {
 		return nil
 	}
 	out := make(map[string]string, len(entries))

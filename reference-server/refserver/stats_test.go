@@ -1,6 +1,7 @@
 package refserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -85,20 +86,34 @@ func TestActiveDevices(t *testing.T) {
 	check("1.0.0", 0)
 }
 
-// The hand-written reply of an all-accepted batch is what encoding/json
-// writes for it, byte for byte.
-func TestOKBatchReply(t *testing.T) {
-	for _, n := range []int{1, 2, 10, 200} {
-		rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, n)}
-		for i := range rep.Results {
-			rep.Results[i] = protocol.StatsResult{Status: "ok", Index: i}
-		}
-		want, err := json.Marshal(rep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendOKBatch(nil, n); string(got) != string(want)+"\n" {
-			t.Errorf("%d events:\n got %s\nwant %s", n, got, want)
+// The hand-written reply of a batch is what encoding/json writes for it
+// without HTML escaping, byte for byte: all accepted, and mixed with
+// refusals, their details and strings that need escaping. (U+2028 is left
+// out: encoding/json escapes it, JSON.stringify, the backend's, does not.)
+func TestBatchReply(t *testing.T) {
+	refused := protocol.StatsResult{Status: "error", Error: protocol.CodeVersionNotFound, Message: "Version not found",
+		MoreInfo: map[string]string{"version_name": "1.0.0 \"<b>\"\n\x01", "app_id": "com.example.app"}}
+	invalid := protocol.StatsResult{Status: "error", Error: protocol.CodeInvalidJSONBody, Message: "metadata.ké: too long"}
+	for _, n := range []int{0, 1, 2, 10, 200} {
+		for _, mixed := range []bool{false, true} {
+			rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, n)}
+			for i := range rep.Results {
+				rep.Results[i] = protocol.StatsResult{Status: "ok", Index: i}
+				if mixed && i%3 == 1 {
+					rep.Results[i], rep.Results[i].Index = refused, i
+				} else if mixed && i%3 == 2 {
+					rep.Results[i], rep.Results[i].Index = invalid, i
+				}
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(rep); err != nil {
+				t.Fatal(err)
+			}
+			if got := appendBatchReply(nil, &rep); string(got) != want.String() {
+				t.Fatalf("%d events, mixed %v:\n got %.400s\nwant %.400s", n, mixed, got, want.String())
+			}
 		}
 	}
 }

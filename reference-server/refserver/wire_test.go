@@ -3,6 +3,8 @@ package refserver
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +64,36 @@ func TestWireBodyAsJSONParse(t *testing.T) {
 		var wb wireBody
 		if d.decodeBody([]byte(bad), &wb) == nil {
 			t.Errorf("%q decoded", bad)
+		}
+	}
+}
+
+// Every member named in wireBody's tags is decoded into its field by the
+// hand-written decoder, and only there.
+func TestWireBodyFields(t *testing.T) {
+	d := newWireDecoder()
+	typ := reflect.TypeFor[wireBody]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			continue
+		}
+		var wb wireBody
+		if err := d.decodeBody([]byte(`{"`+name+`":"x","other":"y"}`), &wb); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for j := range typ.NumField() {
+			if !typ.Field(j).IsExported() {
+				continue
+			}
+			v := reflect.ValueOf(wb).Field(j)
+			set := !v.IsZero()
+			if set != (j == i) {
+				t.Errorf("member %q: field %s set %v", name, typ.Field(j).Name, set)
+			}
+		}
+		if name == "metadata" && string(wb.Metadata) != `"x"` {
+			t.Errorf("metadata = %s", wb.Metadata)
 		}
 	}
 }
