@@ -215,11 +215,12 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 }
 
 // appendBatchReply appends a batch's reply, written by hand because
-// encoding/json's reflection was the batch path's largest cost (a fleet's
-// builtin devices name their native version, which the backend refuses
-// as version_not_found, so most batches carry errors): the fields in
-// StatsReply's order, omitempty kept, moreInfo's keys sorted, strings as
-// JSON.stringify writes them (TestBatchReply).
+// encoding/json's reflection was the batch path's largest cost. Many
+// batches carry refusals: a device on its builtin bundle names its native
+// version (A/CapgoUpdater.java:3188-3194), which an app without a bundle of
+// that name refuses as version_not_found (plugins/stats.ts:165-170). The
+// fields are in StatsReply's order, omitempty kept, moreInfo's keys
+// sorted, strings as JSON.stringify writes them (TestBatchReply).
 func appendBatchReply(b []byte, rep *protocol.StatsReply) []byte {
 	b = append(b, `{"status":`...)
 	b = appendJSONString(b, rep.Status)
