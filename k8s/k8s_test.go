@@ -136,6 +136,9 @@ func checkObjects(t *testing.T, cfg *Config, objs []any) {
 	if per := int64(cfg.Devices/cfg.Shards) * MemoryPerDevice; mem.Value() < per {
 		t.Errorf("shard memory request %s below %d devices × %d bytes", mem.String(), cfg.Devices/cfg.Shards, MemoryPerDevice)
 	}
+	if !hasMemLimit(pod.Containers[0]) {
+		t.Errorf("shard env %+v: want GOMEMLIMIT from requests.memory", pod.Containers[0].Env)
+	}
 	wantServices := 1
 	if cfg.ReferenceServer {
 		wantServices = 2
@@ -168,4 +171,16 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+// hasMemLimit reports whether a container's Go memory limit is its memory
+// request.
+func hasMemLimit(c corev1.Container) bool {
+	for _, e := range c.Env {
+		if e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+			e.ValueFrom.ResourceFieldRef.Resource == "requests.memory" {
+			return true
+		}
+	}
+	return false
 }

@@ -74,9 +74,20 @@ func (c *Config) tokenEnv() corev1.EnvVar {
 		LocalObjectReference: corev1.LocalObjectReference{Name: c.name("admin")}, Key: tokenKey}}}
 }
 
+// memLimitEnv sets Go's soft memory limit to the container's memory
+// request: the collector works harder as the heap nears it, so a shard
+// whose fleet falls behind stays near its request instead of growing to
+// twice its live heap and meeting the limit (docs/benchmarks.md, "Fleet
+// scale").
+func memLimitEnv() corev1.EnvVar {
+	return corev1.EnvVar{Name: "GOMEMLIMIT", ValueFrom: &corev1.EnvVarSource{
+		// In bytes, which GOMEMLIMIT reads as a plain number.
+		ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "requests.memory", Divisor: resource.MustParse("1")}}}
+}
+
 // container is otasim with args, the scenario and the run folder mounted.
 func (c *Config) container(name string, args []string, cpu, memory resource.Quantity) corev1.Container {
-	ct := corev1.Container{Name: name, Image: c.Image, Args: args, Env: []corev1.EnvVar{c.tokenEnv()},
+	ct := corev1.Container{Name: name, Image: c.Image, Args: args, Env: []corev1.EnvVar{c.tokenEnv(), memLimitEnv()},
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: cpu, corev1.ResourceMemory: memory},
 			Limits:   corev1.ResourceList{corev1.ResourceMemory: double(memory)},
