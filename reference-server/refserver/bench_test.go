@@ -92,6 +92,7 @@ func BenchmarkDecodeStats(b *testing.B) {
 				b.Fatal(rej.message)
 			}
 		}
+		s.events.put(evs) // as handleStats does once it has answered
 	}
 }
 

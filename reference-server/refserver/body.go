@@ -88,11 +88,38 @@ func invalidJSON() *rejection {
 		moreInfo: map[string]struct{}{"e": {}}}
 }
 
-// put returns a buffer from read to the pool.
+// get is an empty buffer from the pool, for a reply.
+func (bp *bodyPool) get() *[]byte { return bp.p.Get().(*[]byte) }
+
+// put returns a buffer from read or get to the pool.
 func (bp *bodyPool) put(b *[]byte) {
 	if cap(*b) > maxPooledBody {
 		return
 	}
 	*b = (*b)[:0]
 	bp.p.Put(b)
+}
+
+// eventPool recycles the decoded events of /stats batches (a wireBody is
+// over half a KiB): reused once the request is answered, so decoding a
+// batch allocates no slice in the steady state.
+type eventPool struct{ p sync.Pool }
+
+// get is an empty slice of events.
+func (ep *eventPool) get() []wireBody {
+	if evs, ok := ep.p.Get().(*[]wireBody); ok {
+		return (*evs)[:0]
+	}
+	return make([]wireBody, 0, 4)
+}
+
+// put returns events from get, cleared so that the pool holds no request's
+// strings; nil (a body that did not decode) and a slice grown by a large
+// batch are not kept.
+func (ep *eventPool) put(evs []wireBody) {
+	if cap(evs) == 0 || cap(evs) > 64 {
+		return
+	}
+	clear(evs)
+	ep.p.Put(&evs)
 }

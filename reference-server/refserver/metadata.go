@@ -1,12 +1,12 @@
 package refserver
 
 import (
-	"bytes"
 	"cmp"
 	"slices"
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
@@ -22,29 +22,14 @@ type metaEntry struct {
 // jsEntries reads a JSON object as JavaScript's Object.entries sees it: a
 // repeated key keeps its first position and its last value, keys that are
 // array indexes come first in numeric order. ok is false when the value is
-// not an object. It stops at MaxMetadataKeys+1 keys, enough to refuse the
-// object, so that a hostile body's many keys cost no more than a scan.
+// not an object. It keeps at most MaxMetadataKeys+1 keys, enough to refuse
+// the object, so that a hostile body's many keys cost no more than a scan.
 func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
-	dec := jsontext.NewDecoder(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
-	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+	var obj objectEntries
+	if jsonv2.Unmarshal(raw, &obj, metadataOptions) != nil {
 		return nil, false
 	}
-	for dec.PeekKind() != '}' && len(entries) <= protocol.MaxMetadataKeys {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return nil, false
-		}
-		k := tok.String() // before the next read voids the token
-		var f jsField
-		if err := f.UnmarshalJSONFrom(dec); err != nil {
-			return nil, false
-		}
-		if i := slices.IndexFunc(entries, func(e metaEntry) bool { return e.key == k }); i >= 0 {
-			entries[i].val = f
-			continue
-		}
-		entries = append(entries, metaEntry{k, f})
-	}
+	entries = obj.entries
 	slices.SortStableFunc(entries, func(a, b metaEntry) int {
 		ia, aok := arrayIndex(a.key)
 		ib, bok := arrayIndex(b.key)
@@ -59,6 +44,44 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 		return 0
 	})
 	return entries, true
+}
+
+// metadataOptions is the decoders' leniency, joined once (a join per call
+// allocates).
+var metadataOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// objectEntries decodes an object's members in order, through
+// jsonv2.Unmarshal's pooled decoders.
+type objectEntries struct{ entries []metaEntry }
+
+func (o *objectEntries) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return cmp.Or(err, errNotObject)
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if len(o.entries) > protocol.MaxMetadataKeys {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		k := tok.String() // before the next read voids the token
+		var f jsField
+		if err := f.UnmarshalJSONFrom(dec); err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(o.entries, func(e metaEntry) bool { return e.key == k }); i >= 0 {
+			o.entries[i].val = f
+			continue
+		}
+		o.entries = append(o.entries, metaEntry{k, f})
+	}
+	_, err := dec.ReadToken()
+	return err
 }
 
 // arrayIndex reports whether a key is an array index in JavaScript's

@@ -174,6 +174,7 @@ type Server struct {
 	// ctypeJSON is the Content-Type value of raw replies, never modified.
 	ctypeJSON []string
 	bodies    *bodyPool
+	events    eventPool
 	dj        wireDecoder
 	self      selfLimits
 	enum      enumerationGuard

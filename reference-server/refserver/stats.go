@@ -2,14 +2,16 @@ package refserver
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
-	"io"
 	"maps"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/release"
@@ -31,6 +33,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	// are copies): the buffer goes back before the events wait for the
 	// writer, so a waiting request holds its events only.
 	s.bodies.put(pooled)
+	defer s.events.put(evs)
 	if n > MaxStatsEvents {
 		tooLarge(w, "a batch of "+strconv.Itoa(n)+" events is over the limit of "+strconv.Itoa(MaxStatsEvents))
 		return protocol.CodeBodyTooLarge
@@ -57,57 +60,70 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 
 // decodeStats decodes a stats body into its events; n is their number, ok
 // is false when it is not JSON. A batch of over MaxStatsEvents is counted,
-// not decoded. A batch is read in one pass, its events decoded as the
-// decoder meets them (copying the elements first, then decoding each, was
-// a fifth of the batch's cost, BenchmarkDecodeStats).
+// not decoded. A batch is read in one pass (eventBatch; copying the
+// elements first, then decoding each, was a fifth of the batch's cost,
+// BenchmarkDecodeStats).
 func (s *Server) decodeStats(body []byte) (evs []wireBody, batch bool, n int, ok bool) {
 	body = bytes.TrimPrefix(body, []byte("\uFEFF"))
+	evs = s.events.get()
 	if topKind(body) != jsArray {
-		evs = make([]wireBody, 1)
+		evs = append(evs, wireBody{})
 		if s.dj.decodeBody(body, &evs[0]) != nil {
 			return nil, false, 1, false
 		}
 		lowerDeviceID(&evs[0])
 		return evs, false, 1, true
 	}
-	dec := s.dj.decoder(body)
-	if _, err := dec.ReadToken(); err != nil {
+	b := eventBatch{dj: s.dj, evs: evs, decoded: true}
+	if s.dj.unmarshal(body, &b) != nil {
 		return nil, true, 0, false
 	}
-	decoded := true
-	evs = make([]wireBody, 0, 4)
+	if b.n > MaxStatsEvents || !b.decoded {
+		return nil, true, b.n, b.n > MaxStatsEvents
+	}
+	return b.evs, true, b.n, true
+}
+
+// eventBatch decodes a stats batch, a JSON array, as the decoder meets its
+// events. n counts them all; only the first MaxStatsEvents are decoded,
+// and none after one that fails (decoded false).
+type eventBatch struct {
+	dj      wireDecoder
+	evs     []wireBody
+	n       int
+	decoded bool
+}
+
+func (b *eventBatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
+		return cmp.Or(err, errNotArray)
+	}
 	for k := dec.PeekKind(); k != ']'; k = dec.PeekKind() {
-		if n++; n > MaxStatsEvents || !decoded || k != '{' {
+		if b.n++; b.n > MaxStatsEvents || !b.decoded || k != '{' {
 			// Counted only, or not an object: its kind and keys are
 			// all that is read.
 			raw, err := dec.ReadValue()
 			if err != nil {
-				return nil, true, 0, false
+				return err
 			}
-			if n <= MaxStatsEvents && decoded {
-				evs = append(evs, wireBody{})
-				decoded = s.dj.decodeBody(raw, &evs[len(evs)-1]) == nil
+			if b.n <= MaxStatsEvents && b.decoded {
+				b.evs = append(b.evs, wireBody{})
+				b.decoded = b.dj.decodeBody(raw, &b.evs[len(b.evs)-1]) == nil
 			}
 			continue
 		}
-		evs = append(evs, wireBody{})
-		wb := &evs[len(evs)-1]
+		b.evs = append(b.evs, wireBody{})
+		wb := &b.evs[len(b.evs)-1]
 		if err := wb.UnmarshalJSONFrom(dec); err != nil {
-			return nil, true, 0, false
+			return err
 		}
 		lowerDeviceID(wb)
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return nil, true, 0, false
-	}
-	if _, err := dec.ReadToken(); err != io.EOF { // trailing data
-		return nil, true, 0, false
-	}
-	if n > MaxStatsEvents || !decoded {
-		return nil, true, n, n > MaxStatsEvents
-	}
-	return evs, true, n, true
+	_, err := dec.ReadToken()
+	return err
 }
+
+var errNotArray = errors.New("not a JSON array")
 
 // lowerDeviceID lowercases a device_id that is a string, as the backend
 // does (plugins/stats.ts:209-229).
@@ -173,7 +189,7 @@ func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) 
 func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBody) string {
 	app := s.state.Snapshot().Apps[evs[0].AppID.str]
 	rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, len(evs))}
-	var rec recorder
+	rec := recorder{want: len(evs)}
 	for i := range evs {
 		wb := &evs[i]
 		res := &rep.Results[i]
@@ -210,7 +226,12 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 			s.metrics.statsEvent("invalid")
 		}
 	}
-	writeReply(w, s.ctypeJSON, http.StatusOK, appendBatchReply(make([]byte, 0, 32+24*len(evs)), &rep))
+	// net/http copies the reply as it is written: the buffer is free
+	// again once written.
+	out := s.bodies.get()
+	*out = appendBatchReply(*out, &rep)
+	writeReply(w, s.ctypeJSON, http.StatusOK, *out)
+	s.bodies.put(out)
 	return "ok"
 }
 
@@ -269,15 +290,21 @@ func eventOf(wb *wireBody) release.Event {
 		Plugin: wb.PluginVersion.str, IsProd: wb.IsProd.truth, IsEmulator: wb.IsEmulator.truth}
 }
 
-// recorder gathers the accepted events of a request and their counts.
+// recorder gathers the accepted events of a request and their counts;
+// want is how many it may get, its slices' size once one is accepted (a
+// batch of refused events allocates none).
 type recorder struct {
 	events []store.Event
 	infos  []protocol.Info
+	want   int
 }
 
 func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
 	if !out.Store {
 		return
+	}
+	if rec.events == nil && rec.want > 1 {
+		rec.events, rec.infos = make([]store.Event, 0, rec.want), make([]protocol.Info, 0, rec.want)
 	}
 	in := wb.info()
 	var counts []store.CountDelta

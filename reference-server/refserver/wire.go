@@ -283,12 +283,6 @@ func (d wireDecoder) unmarshal(data []byte, v any) error {
 	return jsonv2.Unmarshal(data, v, d.opts)
 }
 
-// decoder reads a stream of JSON values from data itself (a bytes.Buffer
-// is read in place), with the same leniency.
-func (d wireDecoder) decoder(data []byte) *jsontext.Decoder {
-	return jsontext.NewDecoder(bytes.NewBuffer(data), d.opts)
-}
-
 // decodeBody decodes a body into wb: an object's fields, or just the kind
 // of any other value. An error means the body is not JSON (the backend's
 // invalid_json_parse_body).
