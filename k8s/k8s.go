@@ -26,11 +26,12 @@ const (
 )
 
 // MemoryPerDevice is the resident memory a shard needs per device, in
-// bytes: the fleet-scale run's peak RSS on a quiet machine
-// (docs/benchmarks.md, "Fleet scale": 3,137 MiB for 1,100,000 devices,
-// the in-process server included, with the queues of a run that fell
-// behind) rounded up to 3 KiB. A shard's request is this per device plus
-// baseMemory; its limit twice that.
+// bytes: the fleet-scale run's peak RSS on a quiet machine without a
+// memory limit (docs/benchmarks.md, "Fleet scale": 3,136 to 3,268 MiB for
+// 1,100,000 devices, the in-process server included, with the queues of a
+// run that fell behind) rounded up to 3 KiB. A shard's request is this per
+// device plus baseMemory, its Go memory limit the same, its limit twice
+// that.
 const MemoryPerDevice = 3 << 10
 
 // baseMemory is a shard's memory beside its devices (runtime, buffers,
