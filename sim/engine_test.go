@@ -292,7 +292,10 @@ timeline:
 	if run.Summary.CDN.Downloads == 0 {
 		t.Fatal("no device downloaded the bundle, so none waits for the window")
 	}
-	if h.DroppedEvents != 0 || h.FellBehind {
-		t.Errorf("dropped %d, fell behind %v (%v)", h.DroppedEvents, h.FellBehind, h.Reasons)
+	// Only the count is asserted: whether the generator kept its
+	// schedule depends on the machine (a CPU hog makes it late), and
+	// lateness drops nothing here.
+	if h.DroppedEvents != 0 {
+		t.Errorf("dropped %d (fell behind %v: %v)", h.DroppedEvents, h.FellBehind, h.Reasons)
 	}
 }
