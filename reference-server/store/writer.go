@@ -155,19 +155,32 @@ func (s *Store) Stats() WriterStats {
 }
 
 // TouchDevice records a device's last check. It never blocks: the write
-// joins the writer's next transaction (at the latest DeviceFlushInterval
-// later), and later touches of the same device replace earlier ones not
-// yet written.
+// joins the writer's next tick (DeviceFlushInterval) or, once
+// devicesPerCommit are pending, its next transaction; later touches of
+// the same device replace earlier ones not yet written.
 func (s *Store) TouchDevice(d Device) {
 	s.devMu.Lock()
 	s.devices[deviceKey{d.AppID, d.DeviceID}] = d
 	s.devMu.Unlock()
 }
 
-// DeviceFlushInterval is how often pending device writes are committed
-// when no stats transaction carries them earlier. Device activity is not
-// acknowledged to anyone, so a crash may lose this much of it.
+// DeviceFlushInterval is how often pending device writes are committed.
+// Device activity is not acknowledged to anyone, so a crash may lose this
+// much of it.
 const DeviceFlushInterval = 250 * time.Millisecond
+
+// devicesPerCommit is how many pending devices make a stats commit carry
+// them before the next tick. Below it they wait for the tick, for the
+// cost of a commit that upserts devices: their ids are random, so the
+// upserts split leaves all over the devices table, and SQLite's
+// balance_nonroot swaps page numbers through a temporary one past the end
+// of the file (the pending-byte page's). That leaves the page cache's
+// largest key there, and while the file is under 1 GiB the truncation
+// of the cache that ends the commit (pager_end_transaction) scans the
+// cache's whole hash table (pcache1TruncateUnsafe): 3% of a 1M fleet
+// run's CPU when every stats commit carried devices. Once per tick
+// instead, and a device touched twice in a tick is written once.
+const devicesPerCommit = 4096
 
 // groupWindow is the least time between the starts of two group commits
 // while requests come from several callers at once: a request that finds
@@ -266,13 +279,7 @@ func (s *Store) gather(batch []writeReq) []writeReq {
 }
 
 func (s *Store) commit(batch []writeReq) {
-	s.devMu.Lock()
-	var devs map[deviceKey]Device
-	if len(s.devices) > 0 {
-		// Take the map away: touches from now on go to a fresh one.
-		devs, s.devices = s.devices, make(map[deviceKey]Device, len(s.devices))
-	}
-	s.devMu.Unlock()
+	devs := s.takeDevices(batch == nil)
 	if len(batch) == 0 && len(devs) == 0 {
 		return
 	}
@@ -323,6 +330,21 @@ func (s *Store) commit(batch []writeReq) {
 		}
 		r.done <- res
 	}
+}
+
+// takeDevices takes the pending devices for a commit: the tick's, or a
+// stats commit's once devicesPerCommit are pending; nil otherwise.
+// Touches from then on go to a fresh map.
+func (s *Store) takeDevices(tick bool) map[deviceKey]Device {
+	s.devMu.Lock()
+	defer s.devMu.Unlock()
+	n := len(s.devices)
+	if n == 0 || (!tick && n < devicesPerCommit) {
+		return nil
+	}
+	devs := s.devices
+	s.devices = make(map[deviceKey]Device, n)
+	return devs
 }
 
 // group is the rows of a group commit: the events not stored before, with

@@ -194,3 +194,30 @@ func TestDevicesMultiRow(t *testing.T) {
 		})
 	}
 }
+
+// TestDevicesWaitForTheTick: a stats commit leaves the pending devices to
+// the tick until devicesPerCommit are pending (see devicesPerCommit for
+// what a commit carrying devices costs). No writer runs: its own tick
+// would take devices between the test's steps.
+func TestDevicesWaitForTheTick(t *testing.T) {
+	s := &Store{devices: map[deviceKey]Device{}}
+	touch := func(n int) {
+		for i := range n {
+			s.TouchDevice(Device{AppID: "a.b", DeviceID: fmt.Sprint("d", i), LastSeen: t0})
+		}
+	}
+	touch(10)
+	if devs := s.takeDevices(false); devs != nil {
+		t.Fatalf("a stats commit took %d devices of 10 pending", len(devs))
+	}
+	if devs := s.takeDevices(true); len(devs) != 10 {
+		t.Fatalf("the tick took %d devices, want 10", len(devs))
+	}
+	if devs := s.takeDevices(true); devs != nil {
+		t.Fatalf("the tick took %d devices again", len(devs))
+	}
+	touch(devicesPerCommit)
+	if devs := s.takeDevices(false); len(devs) != devicesPerCommit {
+		t.Fatalf("a stats commit took %d devices of %d pending, want all", len(devs), devicesPerCommit)
+	}
+}
