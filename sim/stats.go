@@ -23,13 +23,14 @@ const (
 	statsMaxQueue = protocol.MaxStatsBatch
 )
 
+// stat is a queued event. It holds no pointer (see labels).
 type stat struct {
-	action string
-	// named, when set, is the version_name (a manifest file's
-	// "version:name") instead of version's.
-	named   string
-	at      int64
-	proc    int64 // the process's start, for the launch events' metadata
+	at     int64
+	proc   int64  // the process's start, for the launch events' metadata
+	action uint32 // a label
+	// named, when not noLabel, is the label of the version_name (a
+	// manifest file's "version:name") to send instead of version's.
+	named   uint32
 	version uint8
 	old     uint8
 }
@@ -46,6 +47,7 @@ type statsQueue struct {
 // or dropped.
 type statsState struct {
 	queues    slab[statsQueue]
+	labels    labels // the queued events' strings
 	delivered map[string]*results.BundleCounts
 	dropped   int64
 }
@@ -53,17 +55,19 @@ type statsState struct {
 func newStatsState(n int) statsState {
 	return statsState{
 		queues:    newSlab(n, func(q *statsQueue) { *q = statsQueue{evs: q.evs[:0]} }),
+		labels:    newLabels(),
 		delivered: map[string]*results.BundleCounts{},
 	}
 }
 
 func (e *engine) Stat(dev uint32, action string, version, old uint8) {
-	e.queueStat(dev, stat{action: action, version: version, old: old})
+	e.queueStat(dev, stat{action: e.stats.labels.id(action), version: version, old: old})
 }
 
 // statNamed queues an event whose version_name is given.
 func (e *engine) statNamed(dev uint32, action, versionName string) {
-	e.queueStat(dev, stat{action: action, named: versionName, old: device.None})
+	l := &e.stats.labels
+	e.queueStat(dev, stat{action: l.id(action), named: l.id(versionName), old: device.None})
 }
 
 func (e *engine) queueStat(dev uint32, st stat) {
@@ -127,21 +131,21 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 	base := vclock.Epoch().UnixMilli()
 	ev.Info = j.info
 	ev.VersionName = e.versionName(j.dev, st.version)
-	if st.named != "" {
-		ev.VersionName = st.named
+	if st.named != noLabel {
+		ev.VersionName = e.stats.labels.name(st.named)
 	}
 	ev.OldVersionName = ""
 	if st.old != device.None {
 		ev.OldVersionName = e.versionName(j.dev, st.old)
 	}
-	ev.Action = st.action
+	ev.Action = e.stats.labels.name(st.action)
 	ev.Timestamp = base + st.at
 	// A reused event keeps its map, emptied: no metadata goes out empty.
 	meta := ev.Metadata
 	if len(meta) > 0 {
 		clear(meta)
 	}
-	switch st.action {
+	switch ev.Action {
 	case protocol.ActionAppLaunchStart:
 		meta = orNewMap(meta)
 		meta["launch_started_at"] = strconv.FormatInt(base+st.proc, 10)
@@ -151,7 +155,7 @@ func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
 		meta["duration_ms"] = strconv.FormatInt(max(st.at-st.proc, 0), 10)
 		meta["launch_started_at"] = strconv.FormatInt(base+st.proc, 10)
 		meta["source"] = "notify_app_ready"
-		if st.action == protocol.ActionAppLaunchTimeout {
+		if ev.Action == protocol.ActionAppLaunchTimeout {
 			meta["source"] = "app_ready_timeout"
 			meta["timeout_ms"] = strconv.FormatInt(e.Platform(j.dev).AppReadyTimeout, 10)
 		}
