@@ -356,7 +356,12 @@ func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, bod
 // encoding/json (a third of the client's CPU went to encoding/json's
 // reflection), accepting what encoding/json accepted: names matched
 // without regard to case, duplicate names (the last wins), invalid UTF-8.
-func decodeReply(b []byte, out any) error { return jsonv2.Unmarshal(b, out, replyOptions) }
+func decodeReply(b []byte, out any) error {
+	if w, ok := out.(*statsWire); ok {
+		return w.decode(b)
+	}
+	return jsonv2.Unmarshal(b, out, replyOptions)
+}
 
 // replyOptions are joined once: joining them per call cost an allocation.
 var replyOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),

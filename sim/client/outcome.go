@@ -121,13 +121,6 @@ func shapeOK(out any) bool {
 	return true
 }
 
-// statsWire decodes a /stats reply: the reply the caller asked for, and
-// the error code a 200 may carry instead.
-type statsWire struct {
-	*protocol.StatsReply
-	Error string `json:"error"`
-}
-
 // FileOutcome classifies one file of a per-file (manifest) download as
 // the outcomes of whole requests are.
 func FileOutcome(r FileResult) (results.Outcome, string) {
