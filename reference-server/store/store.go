@@ -44,9 +44,10 @@ type Store struct {
 	closed  bool
 	// The writer's statements, prepared once on the one connection:
 	// preparing them again for every group commit cost about as much as
-	// the inserts of a small group.
+	// the inserts of a small group. Their ids in wc.
+	wc                    writerConn
 	insEvents, putDevices rowsStmt
-	addCount              *sql.Stmt
+	addCount              int
 	// commits and posts count the writer's group commits and the
 	// WriteEvents calls they carried (benchmarks read them).
 	commits, posts atomic.Int64
@@ -180,9 +181,7 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.done
-	s.insEvents.close()
-	s.putDevices.close()
-	s.addCount.Close()
+	s.wc.close(s.db)
 	return s.db.Close()
 }
 

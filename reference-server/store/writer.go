@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -285,7 +285,7 @@ func (s *Store) commit(batch []writeReq) {
 	}
 	g, err := s.group(batch)
 	if err == nil {
-		err = inTx(context.Background(), s.db, func(tx *sql.Tx) error {
+		err = s.wc.inTx(context.Background(), s.db, func(tx *writeTx) error {
 			if err := s.insertEvents(tx, g); err != nil {
 				return err
 			}
@@ -402,50 +402,38 @@ func (s *Store) group(batch []writeReq) (*group, error) {
 	return g, nil
 }
 
-// prepare prepares the writer's statements.
+// prepare registers the writer's statements and prepares them.
 func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	s.insEvents, err = s.prepareRows(ctx, `INSERT INTO stats_events(app_id, device_id, action, version_name,
+	w := &s.wc
+	s.insEvents = w.addRows(`INSERT INTO stats_events(app_id, device_id, action, version_name,
 		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)`, 12, "")
-	if err != nil {
-		return err
-	}
 	// Every pending device is one row of a multi-row upsert; a group holds
 	// each device once (the pending map is keyed by device).
-	s.putDevices, err = s.prepareRows(ctx, `INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)`, 6,
+	s.putDevices = w.addRows(`INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)`, 6,
 		`ON CONFLICT(app_id, device_id) DO UPDATE SET
 		platform = excluded.platform, version_name = excluded.version_name,
 		version_build = excluded.version_build, last_seen = excluded.last_seen`)
-	if err != nil {
-		return err
-	}
-	s.addCount, err = s.db.PrepareContext(ctx, `INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
+	s.addCount = w.add(`INSERT INTO bundle_counts(app_id, bundle, kind, n) VALUES (?, ?, ?, ?)
 		ON CONFLICT(app_id, bundle, kind) DO UPDATE SET n = n + excluded.n`)
-	if err != nil {
-		return fmt.Errorf("store: prepare: %w", err)
-	}
-	return nil
+	return w.prepare(ctx, s.db)
 }
 
-func (s *Store) insertEvents(tx *sql.Tx, g *group) error {
+func (s *Store) insertEvents(tx *writeTx, g *group) error {
 	if len(g.rows) > 0 {
-		args := make([]any, 0, 12*min(len(g.rows), rowChunk(0)))
-		err := s.insEvents.exec(tx, len(g.rows), args, func(args []any, k int) ([]any, error) {
+		args := make([]driver.NamedValue, 0, 12*min(len(g.rows), rowChunk(0)))
+		err := s.insEvents.exec(tx, len(g.rows), args, func(args []driver.NamedValue, k int) []driver.NamedValue {
 			r := g.rows[k]
 			e := r.e
-			return append(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), r.meta, e.VersionBuild), nil
+			return appendValues(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
+				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), r.meta, e.VersionBuild)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	if len(g.deltas) == 0 {
-		return nil
-	}
-	cnt := tx.Stmt(s.addCount)
+	args := make([]driver.NamedValue, 0, 4)
 	for k, n := range g.deltas {
-		if _, err := cnt.Exec(k.app, k.bundle, k.kind, n); err != nil {
+		if err := tx.exec(s.addCount, appendValues(args[:0], k.app, k.bundle, k.kind, n)); err != nil {
 			return err
 		}
 	}
@@ -454,7 +442,7 @@ func (s *Store) insertEvents(tx *sql.Tx, g *group) error {
 
 type countKey struct{ app, bundle, kind string }
 
-func (s *Store) upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
+func (s *Store) upsertDevices(tx *writeTx, devs map[deviceKey]Device) error {
 	if len(devs) == 0 {
 		return nil
 	}
@@ -462,10 +450,10 @@ func (s *Store) upsertDevices(tx *sql.Tx, devs map[deviceKey]Device) error {
 	for _, d := range devs {
 		list = append(list, &d)
 	}
-	args := make([]any, 0, 6*min(len(list), rowChunk(0)))
-	return s.putDevices.exec(tx, len(list), args, func(args []any, k int) ([]any, error) {
+	args := make([]driver.NamedValue, 0, 6*min(len(list), rowChunk(0)))
+	return s.putDevices.exec(tx, len(list), args, func(args []driver.NamedValue, k int) []driver.NamedValue {
 		d := list[k]
-		return append(args, d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen)), nil
+		return appendValues(args, d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen))
 	})
 }
 
