@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -219,5 +220,41 @@ func TestDevicesWaitForTheTick(t *testing.T) {
 	touch(devicesPerCommit)
 	if devs := s.takeDevices(false); len(devs) != devicesPerCommit {
 		t.Fatalf("a stats commit took %d devices of %d pending, want all", len(devs), devicesPerCommit)
+	}
+}
+
+// TestWriterConnAnotherConnection: when database/sql hands the writer
+// another connection (it replaced a broken one), the writer's statements
+// are prepared again there, and its transactions work on it.
+func TestWriterConnAnotherConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	s := open(t, path)
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	w := &s.wc
+	before := w.dc
+	ctx := context.Background()
+	// Borrow the other database's connection as if database/sql had
+	// replaced the writer's. The store's writer does not touch w
+	// meanwhile: nothing is queued and no device is pending.
+	err = w.inTx(ctx, other, func(tx *writeTx) error {
+		return tx.exec(s.addCount, appendValues(nil, "a.b", "1.0.0", KindInstall, int64(2)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.dc == before || len(w.stmts) != len(w.queries) {
+		t.Fatalf("statements not prepared again on the other connection (%d of %d)", len(w.stmts), len(w.queries))
+	}
+	w.close(other) // back to the store's connection at its next commit
+	if _, err := s.WriteEvents(ctx, []Event{{AppID: "a.b", Action: "set", Counts: []CountDelta{{AppID: "a.b", Bundle: "1.0.0", Kind: KindInstall, N: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.Counts(ctx)
+	if err != nil || len(counts) != 1 || counts[0].N != 3 {
+		t.Fatalf("counts = %+v, %v; want one of 3", counts, err)
 	}
 }
