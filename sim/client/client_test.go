@@ -275,6 +275,8 @@ func TestRateLimitHint(t *testing.T) {
 		{"", `{"retryAfterSeconds":12,"moreInfo":{"retryAfterSeconds":3}}`, 3 * time.Second, 0},
 		{"", `{"rateLimitResetAt":1900000000000}`, -1, 1900000000000},
 		{"7", `{"retryAfterSeconds":12}`, 7 * time.Second, 0},
+		// Names match exactly, as org.json's has() (:2093-2110).
+		{"", `{"RetryAfterSeconds":12,"moreInfo":{"retryafterseconds":3}}`, -1, 0},
 	} {
 		after, reset := rateLimitHint(tt.h, []byte(tt.body))
 		if after != tt.after || reset != tt.reset {

@@ -354,8 +354,13 @@ func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, bod
 
 // decodeReply decodes a JSON reply with the v2 prototype of
 // encoding/json (a third of the client's CPU went to encoding/json's
-// reflection), accepting what encoding/json accepted: names matched
-// without regard to case, duplicate names (the last wins), invalid UTF-8.
+// reflection). Member names match as the plugin matches them, exactly:
+// Android reads replies with org.json (A/CapgoUpdater.java:2244, :2268
+// jsonResponse.getString("version")), iOS with JSONDecoder and Decodable
+// structs (I/CapgoUpdater.swift:1141, InternalUtils.swift:258
+// AppVersionDec), so a reply whose "Version" is not "version" carries no
+// version for a device. Duplicate names (the last wins) and invalid UTF-8
+// are accepted.
 func decodeReply(b []byte, out any) error {
 	if w, ok := out.(*statsWire); ok {
 		return w.decode(b)
@@ -364,5 +369,4 @@ func decodeReply(b []byte, out any) error {
 }
 
 // replyOptions are joined once: joining them per call cost an allocation.
-var replyOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
-	jsontext.AllowInvalidUTF8(true))
+var replyOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))

@@ -184,3 +184,23 @@ func timeoutFor(want results.Outcome) time.Duration {
 	}
 	return 10 * time.Second
 }
+
+// TestReplyNamesExact: a reply's member names match as the plugin's
+// readers match them, exactly (org.json, JSONDecoder): an /updates reply
+// whose "Version" is not "version" offers no bundle, and is not the
+// protocol's shape.
+func TestReplyNamesExact(t *testing.T) {
+	var reply protocol.UpdateReply
+	o, cause, err := ReplyOutcome(200, []byte(`{"Version":"1.1.0","URL":"http://x/b.zip","checksum":"ab"}`), &reply)
+	if o != results.OutcomeProtocolError || cause != CauseShape || err != nil {
+		t.Fatalf("outcome %v %q %v, want a protocol error of shape", o, cause, err)
+	}
+	if reply.Version != "" || reply.URL != "" || reply.Checksum != "ab" {
+		t.Fatalf("reply %+v: only checksum is spelt as the protocol spells it", reply)
+	}
+	var sw statsWire
+	sw.StatsReply = &protocol.StatsReply{}
+	if o, _, _ := ReplyOutcome(200, []byte(`{"STATUS":"ok"}`), &sw); o != results.OutcomeProtocolError {
+		t.Fatalf(`{"STATUS":"ok"} to /stats: outcome %v, want a protocol error`, o)
+	}
+}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -30,7 +29,8 @@ func orUnknown(s string) string {
 // CapgoUpdater.java:2078 rawRateLimitDeadlineMs): Retry-After in seconds,
 // fractions allowed (an HTTP date is not read); else the body's
 // moreInfo.retryAfterSeconds or retryAfterSeconds; else its
-// rateLimitResetAt (epoch ms).
+// rateLimitResetAt (epoch ms). Names match exactly, as org.json's has()
+// does (:2093-2110).
 func rateLimitHint(header string, body []byte) (time.Duration, int64) {
 	if v, err := strconv.ParseFloat(strings.TrimSpace(header), 64); err == nil && v >= 0 && !math.IsInf(v, 0) {
 		return seconds(v), 0
@@ -43,7 +43,7 @@ func rateLimitHint(header string, body []byte) (time.Duration, int64) {
 			RateLimitResetAt  *float64 `json:"rateLimitResetAt"`
 		} `json:"moreInfo"`
 	}
-	if json.Unmarshal(body, &h) != nil {
+	if decodeReply(body, &h) != nil {
 		return -1, 0
 	}
 	after, reset := h.RetryAfterSeconds, h.RateLimitResetAt

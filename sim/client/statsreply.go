@@ -25,10 +25,10 @@ type statsWire struct {
 //
 // Most of a fleet's requests are /stats posts, and their replies are
 // decoded here first without reflection (statsFast); a reply that path
-// does not take as it is (other member names or spellings, escapes,
-// nulls, numbers that are not plain integers, anything not valid) is
-// decoded again by reflection, from scratch. FuzzStatsReplyFastPath
-// checks that the two agree.
+// does not take as it is (other member names, escapes, nulls, numbers
+// that are not plain integers, anything not valid) is decoded again by
+// reflection, from scratch. FuzzStatsReplyFastPath checks that the two
+// agree.
 func (w *statsWire) decode(b []byte) error {
 	if w.StatsReply == nil {
 		w.StatsReply = &protocol.StatsReply{}
@@ -52,7 +52,7 @@ func (w *statsWire) decode(b []byte) error {
 }
 
 // statsFast is statsWire decoded by hand: the members the reference
-// server writes (refserver's appendBatchReply), spelt as it spells them.
+// server writes (refserver's appendBatchReply).
 type statsFast statsWire
 
 // errUncommon: statsFast leaves this reply to reflection.
