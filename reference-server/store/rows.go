@@ -32,14 +32,19 @@ func (w *writerConn) add(q string) int {
 // errDriver: the driver lacks what the writer drives it with.
 var errDriver = errors.New("store: the SQLite driver lacks context-aware transactions or statements")
 
-// inTx runs f in one transaction on the connection.
-func (w *writerConn) inTx(ctx context.Context, db *sql.DB, f func(*writeTx) error) error {
+// onConn runs f with the driver's connection, held meanwhile.
+func onConn(ctx context.Context, db *sql.DB, f func(dc any) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error {
+	return conn.Raw(f)
+}
+
+// inTx runs f in one transaction on the connection.
+func (w *writerConn) inTx(ctx context.Context, db *sql.DB, f func(*writeTx) error) error {
+	return onConn(ctx, db, func(dc any) error {
 		if err := w.prepareOn(ctx, dc); err != nil {
 			return err
 		}
@@ -62,12 +67,7 @@ func (w *writerConn) inTx(ctx context.Context, db *sql.DB, f func(*writeTx) erro
 // prepare prepares the statements now, so that a query the schema does
 // not allow fails at Open.
 func (w *writerConn) prepare(ctx context.Context, db *sql.DB) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error { return w.prepareOn(ctx, dc) })
+	return onConn(ctx, db, func(dc any) error { return w.prepareOn(ctx, dc) })
 }
 
 // prepareOn prepares the statements on dc unless they already are.
@@ -107,12 +107,7 @@ func (w *writerConn) closeStmts() {
 
 // close closes the statements, before the database closes.
 func (w *writerConn) close(db *sql.DB) {
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	conn.Raw(func(any) error {
+	onConn(context.Background(), db, func(any) error {
 		w.closeStmts()
 		return nil
 	})

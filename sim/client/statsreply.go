@@ -59,29 +59,17 @@ type statsFast statsWire
 var errUncommon = errors.New("client: stats reply left to the general decoder")
 
 func (w *statsFast) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	if err := readDelim(d, '{'); err != nil {
-		return err
-	}
-	for d.PeekKind() == '"' {
-		name, err := d.ReadValue()
-		if err != nil {
-			return errUncommon
-		}
+	return readObject(d, func(name []byte) error {
 		switch string(name) {
-		case `"status"`:
-			err = readString(d, &w.Status)
-		case `"error"`:
-			err = readString(d, &w.Error)
-		case `"results"`:
-			err = w.readResults(d)
-		default:
-			err = errUncommon
+		case "status":
+			return readString(d, &w.Status)
+		case "error":
+			return readString(d, &w.Error)
+		case "results":
+			return w.readResults(d)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return readDelim(d, '}')
+		return errUncommon
+	})
 }
 
 func (w *statsFast) readResults(d *jsontext.Decoder) error {
@@ -99,29 +87,35 @@ func (w *statsFast) readResults(d *jsontext.Decoder) error {
 }
 
 func readResult(d *jsontext.Decoder, r *protocol.StatsResult) error {
+	return readObject(d, func(name []byte) error {
+		switch string(name) {
+		case "status":
+			return readString(d, &r.Status)
+		case "error":
+			return readString(d, &r.Error)
+		case "message":
+			return readString(d, &r.Message)
+		case "index":
+			return readInt(d, &r.Index)
+		case "moreInfo":
+			return skipStringMap(d)
+		}
+		return errUncommon
+	})
+}
+
+// readObject reads an object, calling member with each member's name
+// (without escapes) to read its value.
+func readObject(d *jsontext.Decoder, member func(name []byte) error) error {
 	if err := readDelim(d, '{'); err != nil {
 		return err
 	}
 	for d.PeekKind() == '"' {
-		name, err := d.ReadValue()
+		name, err := plainString(d)
 		if err != nil {
-			return errUncommon
+			return err
 		}
-		switch string(name) {
-		case `"status"`:
-			err = readString(d, &r.Status)
-		case `"error"`:
-			err = readString(d, &r.Error)
-		case `"message"`:
-			err = readString(d, &r.Message)
-		case `"index"`:
-			err = readInt(d, &r.Index)
-		case `"moreInfo"`:
-			err = skipStringMap(d)
-		default:
-			err = errUncommon
-		}
-		if err != nil {
+		if err := member(name); err != nil {
 			return err
 		}
 	}
@@ -198,16 +192,8 @@ func readInt(d *jsontext.Decoder, n *int) error {
 
 // skipStringMap reads an object whose values are all strings.
 func skipStringMap(d *jsontext.Decoder) error {
-	if err := readDelim(d, '{'); err != nil {
+	return readObject(d, func([]byte) error {
+		_, err := plainString(d)
 		return err
-	}
-	for d.PeekKind() == '"' {
-		if _, err := plainString(d); err != nil {
-			return err
-		}
-		if _, err := plainString(d); err != nil {
-			return err
-		}
-	}
-	return readDelim(d, '}')
+	})
 }
