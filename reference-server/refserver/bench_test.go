@@ -83,7 +83,8 @@ func BenchmarkDecodeStats(b *testing.B) {
 	s := &Server{dj: newWireDecoder()}
 	b.ReportAllocs()
 	for b.Loop() {
-		evs, _, _, ok := s.decodeStats(body)
+		sc := s.scratch.get()
+		evs, _, _, ok := s.decodeStats(body, sc)
 		if !ok || len(evs) != 3 {
 			b.Fatal("not decoded")
 		}
@@ -92,7 +93,7 @@ func BenchmarkDecodeStats(b *testing.B) {
 				b.Fatal(rej.message)
 			}
 		}
-		s.events.put(evs) // as handleStats does once it has answered
+		s.scratch.put(sc) // as handleStats does once it has answered
 	}
 }
 

@@ -174,7 +174,7 @@ type Server struct {
 	// ctypeJSON is the Content-Type value of raw replies, never modified.
 	ctypeJSON []string
 	bodies    *bodyPool
-	events    eventPool
+	scratch   scratchPool
 	dj        wireDecoder
 	self      selfLimits
 	enum      enumerationGuard

@@ -28,12 +28,13 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 	if !ok {
 		return protocol.CodeBodyTooLarge
 	}
-	evs, batch, n, ok := s.decodeStats(*pooled)
+	sc := s.scratch.get()
+	defer s.scratch.put(sc)
+	evs, batch, n, ok := s.decodeStats(*pooled, sc)
 	// Nothing decoded refers to the body's bytes (strings and raw values
 	// are copies): the buffer goes back before the events wait for the
 	// writer, so a waiting request holds its events only.
 	s.bodies.put(pooled)
-	defer s.events.put(evs)
 	if n > MaxStatsEvents {
 		tooLarge(w, "a batch of "+strconv.Itoa(n)+" events is over the limit of "+strconv.Itoa(MaxStatsEvents))
 		return protocol.CodeBodyTooLarge
@@ -53,29 +54,31 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) string {
 		return code
 	}
 	if !batch {
-		return s.statsOne(w, r, &evs[0])
+		return s.statsOne(w, r, &evs[0], &sc.rec)
 	}
-	return s.statsBatch(w, r, evs)
+	return s.statsBatch(w, r, evs, sc)
 }
 
-// decodeStats decodes a stats body into its events; n is their number, ok
-// is false when it is not JSON. A batch of over MaxStatsEvents is counted,
+// decodeStats decodes a stats body into its events, sc's (kept there,
+// decoded or not, to be cleared and reused); n is their number, ok is
+// false when it is not JSON. A batch of over MaxStatsEvents is counted,
 // not decoded. A batch is read in one pass (eventBatch; copying the
 // elements first, then decoding each, was a fifth of the batch's cost,
 // BenchmarkDecodeStats).
-func (s *Server) decodeStats(body []byte) (evs []wireBody, batch bool, n int, ok bool) {
+func (s *Server) decodeStats(body []byte, sc *statsScratch) (evs []wireBody, batch bool, n int, ok bool) {
 	body = bytes.TrimPrefix(body, []byte("\uFEFF"))
-	evs = s.events.get()
 	if topKind(body) != jsArray {
-		evs = append(evs, wireBody{})
-		if s.dj.decodeBody(body, &evs[0]) != nil {
+		sc.evs = append(sc.evs[:0], wireBody{})
+		if s.dj.decodeBody(body, &sc.evs[0]) != nil {
 			return nil, false, 1, false
 		}
-		lowerDeviceID(&evs[0])
-		return evs, false, 1, true
+		lowerDeviceID(&sc.evs[0])
+		return sc.evs, false, 1, true
 	}
-	b := eventBatch{dj: s.dj, evs: evs, decoded: true}
-	if s.dj.unmarshal(body, &b) != nil {
+	b := eventBatch{dj: s.dj, evs: sc.evs[:0], decoded: true}
+	err := s.dj.unmarshal(body, &b)
+	sc.evs = b.evs
+	if err != nil {
 		return nil, true, 0, false
 	}
 	if b.n > MaxStatsEvents || !b.decoded {
@@ -156,7 +159,7 @@ func batchAppID(evs []wireBody) (code, msg string, status int) {
 }
 
 // statsOne answers a single event: its problems are the reply.
-func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) string {
+func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody, rec *recorder) string {
 	if rej := parsePluginBody(wb, parseOpts{schema: statsSchema, invalidCode: protocol.CodeInvalidJSONBody, requireDevice: true}); rej != nil {
 		s.metrics.statsEvent("invalid")
 		return s.reject(w, rej)
@@ -176,9 +179,8 @@ func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) 
 		writeReply(w, s.ctypeJSON, http.StatusOK, plainError(out.Code, out.Message, "app_id", app.ID, "version_name", wb.VersionName.str))
 		return out.Code
 	}
-	var rec recorder
 	rec.add(s, wb, out)
-	if outcome, ok := s.commit(w, r, app.ID, &rec); !ok {
+	if outcome, ok := s.commit(w, r, app.ID, rec); !ok {
 		return outcome
 	}
 	writeReply(w, s.ctypeJSON, http.StatusOK, s.replies.statusOK)
@@ -186,10 +188,11 @@ func (s *Server) statsOne(w http.ResponseWriter, r *http.Request, wb *wireBody) 
 }
 
 // statsBatch answers a batch: every event gets its result.
-func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBody) string {
+func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBody, sc *statsScratch) string {
 	app := s.state.Snapshot().Apps[evs[0].AppID.str]
-	rep := protocol.StatsReply{Status: "ok", Results: make([]protocol.StatsResult, len(evs))}
-	rec := recorder{want: len(evs)}
+	sc.results = slices.Grow(sc.results, len(evs))[:len(evs)]
+	rep := protocol.StatsReply{Status: "ok", Results: sc.results}
+	rec := &sc.rec
 	for i := range evs {
 		wb := &evs[i]
 		res := &rep.Results[i]
@@ -217,7 +220,7 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 		}
 	}
 	if app != nil {
-		if outcome, ok := s.commit(w, r, app.ID, &rec); !ok {
+		if outcome, ok := s.commit(w, r, app.ID, rec); !ok {
 			return outcome
 		}
 	}
@@ -290,21 +293,16 @@ func eventOf(wb *wireBody) release.Event {
 		Plugin: wb.PluginVersion.str, IsProd: wb.IsProd.truth, IsEmulator: wb.IsEmulator.truth}
 }
 
-// recorder gathers the accepted events of a request and their counts;
-// want is how many it may get, its slices' size once one is accepted (a
-// batch of refused events allocates none).
+// recorder gathers the accepted events of a request and their counts
+// (in a statsScratch's slices).
 type recorder struct {
 	events []store.Event
 	infos  []protocol.Info
-	want   int
 }
 
 func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
 	if !out.Store {
 		return
-	}
-	if rec.events == nil && rec.want > 1 {
-		rec.events, rec.infos = make([]store.Event, 0, rec.want), make([]protocol.Info, 0, rec.want)
 	}
 	in := wb.info()
 	var counts []store.CountDelta

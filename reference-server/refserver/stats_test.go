@@ -7,6 +7,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/reference-server/live"
+	"github.com/otasim/otasim/reference-server/store"
 )
 
 // The per-bundle counts the backend keeps (plugins/stats.ts:172-191): for
@@ -115,5 +116,26 @@ func TestBatchReply(t *testing.T) {
 				t.Fatalf("%d events, mixed %v:\n got %.400s\nwant %.400s", n, mixed, got, want.String())
 			}
 		}
+	}
+}
+
+// A /stats request's scratch goes back to the pool empty and cleared: the
+// pool holds no request's strings, and a slice a large batch grew is let
+// go.
+func TestScratchCleared(t *testing.T) {
+	var sp scratchPool
+	sc := sp.get()
+	sc.evs = append(sc.evs, wireBody{DeviceID: jsField{str: "device-1"}})
+	sc.rec.events = append(sc.rec.events, store.Event{DeviceID: "device-1"})
+	sc.rec.infos = append(sc.rec.infos, protocol.Info{DeviceID: "device-1"})
+	sc.results = make([]protocol.StatsResult, maxPooledSlice+1)
+	sc.results[0].Message = "refused"
+	evs, events, infos := sc.evs, sc.rec.events, sc.rec.infos
+	sp.put(sc)
+	if len(sc.evs)+len(sc.rec.events)+len(sc.rec.infos) != 0 || sc.results != nil {
+		t.Fatalf("put left lengths %d %d %d and results %d", len(sc.evs), len(sc.rec.events), len(sc.rec.infos), len(sc.results))
+	}
+	if evs[0].DeviceID.str != "" || events[0].DeviceID != "" || infos[0].DeviceID != "" {
+		t.Errorf("put kept a request's strings: %q %q %q", evs[0].DeviceID.str, events[0].DeviceID, infos[0].DeviceID)
 	}
 }
