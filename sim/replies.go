@@ -74,7 +74,7 @@ func (e *engine) blockOf(j *job) int64 {
 		return r.RetryAfter.Milliseconds()
 	}
 	if r.ResetAt > 0 {
-		return r.ResetAt - (vclock.Epoch().UnixMilli() + e.curAt)
+		return r.ResetAt - (vclock.EpochMilli + e.curAt)
 	}
 	return 0
 }

@@ -128,7 +128,7 @@ func (e *engine) flushStats(dev uint32) {
 // action, the device's (virtual) time, and the launch events' metadata
 // (A/CapacitorUpdaterPlugin.java:1737-1793).
 func (e *engine) statEvent(ev *protocol.StatsEvent, j *job, st *stat) {
-	base := vclock.Epoch().UnixMilli()
+	base := int64(vclock.EpochMilli)
 	ev.Info = j.info
 	ev.VersionName = e.versionName(j.dev, st.version)
 	if st.named != noLabel {

@@ -10,7 +10,12 @@ import (
 
 // Epoch returns the virtual time at the start of every run: a Monday at
 // midnight UTC, so that diurnal curves and weekdays are meaningful.
-func Epoch() time.Time { return time.Date(2030, time.January, 7, 0, 0, 0, 0, time.UTC) }
+func Epoch() time.Time { return time.UnixMilli(EpochMilli).UTC() }
+
+// EpochMilli is Epoch in Unix milliseconds, 2030-01-07T00:00:00Z: a
+// constant, since every stats event's timestamp starts from it (building
+// the date each time was 0.5% of a 1M run's CPU).
+const EpochMilli = 1_893_974_400_000
 
 // Clock maps wall time to virtual time. It is immutable once built, so any
 // goroutine may read it.

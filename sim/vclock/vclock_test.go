@@ -33,6 +33,9 @@ func TestMapping(t *testing.T) {
 			t.Errorf("WallForOffset = %v, want %v", got, now)
 		}
 	}
+	if want := time.Date(2030, time.January, 7, 0, 0, 0, 0, time.UTC); !Epoch().Equal(want) || Epoch().Location() != time.UTC {
+		t.Errorf("epoch %v, want %v", Epoch(), want)
+	}
 	if Epoch().Weekday() != time.Monday {
 		t.Errorf("epoch is a %v", Epoch().Weekday())
 	}
