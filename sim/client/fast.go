@@ -323,9 +323,12 @@ func (c *Client) doFast(ctx context.Context, h *hostConns, method, u string, bod
 	defer h.release(ac)
 	req := &ac.req
 	req.Reset()
-	req.URI().DisablePathNormalizing = true
 	req.Header.SetMethod(method)
 	req.SetRequestURI(u)
+	// After SetRequestURI: parsing the URI starts with resetting it, flag
+	// included (set before, it was lost and "//" or "%2F" in a path were
+	// rewritten; TestFastSendsThePathAsGiven).
+	req.URI().DisablePathNormalizing = true
 	req.Header.SetUserAgent(ua)
 	if body != nil {
 		req.Header.SetContentType("application/json")

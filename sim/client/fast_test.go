@@ -200,6 +200,33 @@ func TestFastSendsTheCheck(t *testing.T) {
 	}
 }
 
+// The path and query go on the wire as the endpoint gives them, as
+// net/http sends them: not normalised ("//" and "%2F" kept).
+func TestFastSendsThePathAsGiven(t *testing.T) {
+	uris := make(chan string, 1)
+	addr, _ := rawServer(t, func(c net.Conn, _ int) {
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		uris <- req.RequestURI
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+	})
+	const path = "/fn//v1/..%2Fupdates?x=a%2Fb"
+	base := "http://" + addr
+	c, err := New(Config{Endpoints: Endpoints{Updates: base + path, Stats: base + "/stats", Channel: base + "/channel_self"}, Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	var reply protocol.UpdateReply
+	c.Updates(context.Background(), info(), &reply)
+	if got := <-uris; got != path {
+		t.Errorf("request URI %q, want %q", got, path)
+	}
+}
+
 // A server that closes every connection after one reply without saying
 // so: the next request on the stale connection is sent again on a new
 // one rather than counted as a failure. A server that never answers is a
