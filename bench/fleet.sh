@@ -13,8 +13,12 @@
 # Per run it prints wall time, the load average before and after (the
 # machine is shared: read it beside each figure), peak RSS of the whole
 # process (summary and /usr/bin/time), device state per device, requests,
-# CPU seconds and CPU µs per request (harness.cpu_us_per_request), schedule
-# lag p99, late and dropped events, and whether the generator fell behind.
+# CPU seconds and CPU µs per request (harness.cpu_us_per_request) and per
+# engine event handled (harness.cpu_seconds over harness.events: steadier,
+# since a device sends its queued stats in one post when the last one
+# comes back, so slow /stats replies mean fewer, larger posts for the same
+# work), schedule lag p99, late and dropped events, and whether the
+# generator fell behind.
 #
 # Goals, per 1M run: 0 dropped events, lag p99 <= 1 s, kept to the
 # schedule, wall <= 300 s, peak RSS <= 2 GiB, <= 1 KiB of device state
@@ -87,6 +91,7 @@ run_one() {
 		peak_rss_mib: (.harness.peak_rss_bytes / 1048576 | floor), time_maxrss_mib: ($maxrss / 1048576 | floor),
 		bytes_per_device: (.harness.bytes_per_device | floor), requests: .harness.requests,
 		cpu_s: (.harness.cpu_seconds | floor), cpu_us_per_request: (.harness.cpu_us_per_request * 10 | round / 10),
+		cpu_us_per_event: (if .harness.events > 0 then .harness.cpu_seconds * 1e6 / .harness.events * 10 | round / 10 else null end),
 		lag_p99_ms: .harness.schedule_lag_p99_ms, late_events: .harness.late_events,
 		dropped_events: .harness.dropped_events, events: .harness.events, fell_behind: .harness.fell_behind}' \
 		"$OUT/run-$name/summary.json" | tee -a "$OUT/runs.jsonl"
@@ -122,6 +127,7 @@ jq -s --slurpfile scale "$OUT/scale.json" --argjson cores "$(nproc)" '
 	| {runs: ($big | length),
 	   median: {wall_s: ($big | map(.wall_s) | median), peak_rss_mib: ($big | map(.peak_rss_mib) | median),
 		bytes_per_device: ($big | map(.bytes_per_device) | median), cpu_us_per_request: ($big | map(.cpu_us_per_request) | median),
+		cpu_us_per_event: ($big | map(.cpu_us_per_event) | median),
 		lag_p99_ms: ($big | map(.lag_p99_ms) | median), dropped_events: ($big | map(.dropped_events) | median)},
 	   tcp: (map(select(.run == "tcp")) | first | if . then {cpu_us_per_request, lag_p99_ms, dropped_events, fell_behind} else null end),
 	   goals_met_in_runs: ($g[0] | keys | map(. as $k | {($k): ($g | map(.[$k]) | map(select(.)) | length)}) | add),
