@@ -9,7 +9,7 @@ import (
 
 // BenchmarkRequest is one request and its reply through net/http on both
 // ends, with a server's timeouts set as the reference server's are: a
-// request sets the connection's deadlines six to eight times.
+// request sets the connection's deadlines eight times.
 func BenchmarkRequest(b *testing.B) {
 	hc := serveOK(b)
 	b.ReportAllocs()

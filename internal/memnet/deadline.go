@@ -7,14 +7,14 @@ import (
 )
 
 // deadline is one direction's deadline of a conn, kept apart from the
-// pipe's own. net/http's server sets a connection's deadlines six to eight
-// times a request (header, body, write, idle, and the background read's
-// abort), and the pipe stopped and started a runtime timer on each: 3.4%
-// of the CPU of a million-device run. Here a set only records the time; a
-// timer is armed only when the deadline comes sooner than the one armed,
-// and when it fires for a deadline that has since moved later it is armed
-// again for that. A passed deadline is handed to the pipe, which wakes an
-// operation blocked in it.
+// pipe's own. net/http's server sets a connection's deadlines eight times
+// a request with BenchmarkRequest's timeouts (header, body, write, idle,
+// and the background read's abort), and the pipe stopped and started a
+// runtime timer on each: 3.4% of the CPU of a million-device run. Here a
+// set only records the time; a timer is armed only when the deadline
+// comes sooner than the one armed, and when it fires for a deadline that
+// has since moved later it is armed again for that. A passed deadline is
+// handed to the pipe, which wakes an operation blocked in it.
 //
 // As with the runtime's network poller, an operation started after the
 // deadline but before its timer fired still runs: passed is set when the
