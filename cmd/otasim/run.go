@@ -89,9 +89,6 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if sc.Load != nil && (c.String("metrics-addr") != "" || len(rw) > 0) {
-		return cli.Exit("--metrics-addr and --out prometheus-rw= follow a fleet run; a load-profile scenario does not export them yet", exitUsage)
-	}
 	// Monitoring (run_metrics.go): --metrics-addr, --out prometheus-rw=URL.
 	rm, err := newRunMetrics(c, prom.Run{ID: runID, Scenario: sc.Name, Shard: shardLabel(c)}, rw)
 	if err != nil {
@@ -171,7 +168,7 @@ func runRun(c *cli.Context) error {
 	}
 	defer stopProfiles()
 	if sc.Load != nil { // a plain load test instead of the rollout simulation
-		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr, folder)
+		return runLoad(ctx, c, sc, &cfg, out, shutdown, rr, rm, folder)
 	}
 	link.start(ctx)
 	run, runErr := sim.Run(ctx, cfg)

@@ -22,10 +22,10 @@ import (
 // simulation: device checks of the scenario's fleet against cfg's
 // endpoints, then the run folder and the summary as for a simulation.
 // shutdown (may be nil) stops an in-process server once the load ends;
-// rr writes the report, junit.xml and the history entry, as for a
-// simulation.
+// rr writes the report, junit.xml and the history entry, and rm (may be
+// nil) exports the live metrics, as for a simulation.
 func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *sim.Config, out string, shutdown func() error,
-	rr *runReports, folder *runFolder) error {
+	rr *runReports, rm *runMetrics, folder *runFolder) error {
 	_, stderr := writers(c)
 	stop := func() {
 		if shutdown != nil {
@@ -77,8 +77,20 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 	for _, st := range l.Stages {
 		lc.Stages = append(lc.Stages, load.Stage{Target: st.Target, Duration: st.Duration.D()})
 	}
-	if cfg.Progress != nil { // not --quiet
-		lc.Progress = loadProgress(stderr, isTerminal(stderr))
+	var show func(load.Progress)
+	if !c.Bool("quiet") {
+		show = loadProgress(stderr, isTerminal(stderr))
+	}
+	publish := rm.progress(nil) // nil without monitoring
+	if show != nil || publish != nil {
+		lc.Progress = func(p load.Progress) {
+			if show != nil {
+				show(p)
+			}
+			if publish != nil {
+				publish(loadSnapshot(p, pop.N, nil))
+			}
+		}
 	}
 	if w := verdict.NewWatch(sc.TargetSpecs()); w != nil {
 		lc.Abort = func(p load.Progress) string { return w.Check(liveLoadSummary(p), p.Elapsed.Seconds()) }
@@ -101,7 +113,10 @@ func runLoad(ctx context.Context, c *cli.Context, sc *scenarios.Scenario, cfg *s
 		return cli.Exit(err.Error(), exitError)
 	}
 	folder.keep()
-	return finishRun(ctx, c, out, run, rr, nil, printLoadSummary)
+	if publish != nil { // the exported series end with the summary's counts
+		publish(loadSnapshot(res.Final, pop.N, res))
+	}
+	return finishRun(ctx, c, out, run, rr, rm, printLoadSummary)
 }
 
 // liveLoadSummary is what a load run's targets read, from a progress

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -225,4 +226,77 @@ func roundTo(want, got float64) float64 {
 		return got
 	}
 	return want
+}
+
+// TestMetricsLiveLoadRun: a load-profile scenario exports the series a
+// load test has, scraped while it runs, and ends with the run folder's
+// values, as a fleet run does (checkFinal).
+func TestMetricsLiveLoadRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end run: not in -short")
+	}
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "load.yaml")
+	err := os.WriteFile(scenario, []byte(`name: load-metrics
+app:
+  id: com.example.app
+fleet:
+  devices: 50
+  segments:
+    - name: all
+      share: 1
+run:
+  duration: 1h
+  workers: 4
+load:
+  profile: constant
+  rate: 200
+  duration: 3s
+targets:
+  disable: [adoption, cdn, success_rate, cdn_errors]
+  extra:
+    - {metric: api.updates.p99_ms, max: 1500}
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	p := realrun.Start(t, nil, "run", scenario, "--quiet", "--no-history", "--out", out,
+		"--metrics-addr", "127.0.0.1:0", "--metrics-linger", "2m")
+	addr := p.WaitFor(t, regexp.MustCompile(`metrics: http://(127\.0\.0\.1:\d+)/metrics`), 2*time.Minute)[1]
+	url := "http://" + addr + "/metrics"
+	var last scraped
+	live := 0
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		s, err := scrapeOnce(url)
+		if err != nil {
+			t.Fatalf("scrape: %v\n%s", err, p.Output())
+		}
+		last = s
+		if s.sum("otasim_run_finished") == 1 {
+			break
+		}
+		if s.sum("otasim_requests_total", "endpoint=updates") > 0 && s.sum("otasim_request_duration_seconds_count") > 0 {
+			live++
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not finish:\n%s", p.Output())
+		}
+		time.Sleep(100 * time.Millisecond) // a poll, not an assertion
+	}
+	if code := p.Wait(); code != 0 {
+		t.Fatalf("exit %d, want a PASS against the reference server\n%s", code, p.Output())
+	}
+	if live < 2 {
+		t.Errorf("%d scrapes during the run saw requests and latencies, want at least 2", live)
+	}
+	run, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Summary.Load == nil || run.Summary.Harness.Events != 600 {
+		t.Fatalf("not the load run's summary: load %+v, events %d", run.Summary.Load, run.Summary.Harness.Events)
+	}
+	checkFinal(t, last, run)
 }

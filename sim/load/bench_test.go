@@ -8,6 +8,7 @@ import (
 
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Hot paths of a load test, per request: when the next request is due,
@@ -51,6 +52,19 @@ func BenchmarkRecordLatency(b *testing.B) {
 		d = (d + 7919*time.Microsecond) % (2 * time.Second)
 		w.record(w.latency, d)
 		w.record(w.service, d/2)
+	}
+}
+
+// What a request adds for live exports: its outcome, its latency and its
+// lag in the live buckets.
+func BenchmarkLiveTally(b *testing.B) {
+	t := newLiveTally(results.DurationBoundsMicros())
+	b.ReportAllocs()
+	d := time.Duration(0)
+	for b.Loop() {
+		d = (d + 7919*time.Microsecond) % (2 * time.Second)
+		t.end(results.OutcomeSuccess, d)
+		t.lag.observe(d / 8)
 	}
 }
 

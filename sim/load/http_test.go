@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -164,6 +165,26 @@ func TestRunOverHTTPLate(t *testing.T) {
 	}
 	if res.Sent+res.Dropped != 100 || res.Latency.TotalCount() != res.Sent {
 		t.Errorf("sent %d, dropped %d, latencies %d; want sent + dropped = 100", res.Sent, res.Dropped, res.Latency.TotalCount())
+	}
+	// The final snapshot counts what the result does, and its buckets
+	// (the exported histogram's) hold the 37 late requests above 50 ms.
+	f := res.Final
+	if f.Outcomes != res.Outcomes || f.OK != res.Sent || f.Latency.Count() != res.Latency.TotalCount() ||
+		f.Lag.Count() != res.Lag.TotalCount() || f.InFlight != 0 {
+		t.Errorf("final snapshot %+v, result outcomes %v, %d latencies", f, res.Outcomes, res.Latency.TotalCount())
+	}
+	bounds := results.DurationBounds()
+	var above int64
+	for i, n := range f.Latency.Counts {
+		if i > 0 && bounds[i-1] >= 0.05 {
+			above += n
+		}
+	}
+	if above < 37 {
+		t.Errorf("%d latencies above 50 ms in the buckets %v, want at least 37", above, f.Latency.Counts)
+	}
+	if mean := f.Latency.Sum / float64(f.Latency.Count()); math.Abs(mean-res.Latency.Mean()/1e6) > 0.001 {
+		t.Errorf("buckets' mean %.4f s, histogram's %.4f s", mean, res.Latency.Mean()/1e6)
 	}
 	// Request 2, due at 10 ms, left after 245 ms.
 	if got := time.Duration(res.Latency.Max()) * time.Microsecond; got < 235*time.Millisecond {

@@ -31,6 +31,7 @@ import (
 	"github.com/otasim/otasim/protocol"
 	"github.com/otasim/otasim/sim/client"
 	"github.com/otasim/otasim/sim/metrics"
+	"github.com/otasim/otasim/sim/results"
 )
 
 // Profiles.
@@ -115,12 +116,19 @@ type Progress struct {
 	Done    int64
 	Failed  int64
 	// OK are the successful replies, OKLatency the sum of their latency
-	// (from the intended send time).
+	// (from the intended send time), Latency that latency by
+	// results.DurationBounds; Outcomes every request ended, by outcome.
 	OK        int64
 	OKLatency time.Duration
-	Late      int64
-	Dropped   int64
-	InFlight  int64
+	Latency   results.Buckets
+	Outcomes  results.OutcomeCounts
+	// Lag is when the requests left against their intended time (open
+	// models), by results.DurationBounds; Late those later than the
+	// late bound.
+	Lag      results.Buckets
+	Late     int64
+	Dropped  int64
+	InFlight int64
 	// LostAtS is set while the target is lost: when every request began
 	// failing (seconds since the start).
 	LostAtS *float64
@@ -212,6 +220,10 @@ type run struct {
 	// highest value.
 	inFlight, peak atomic.Int64
 
+	// bounds are results.DurationBounds in µs, for the workers' live
+	// tallies.
+	bounds []int64
+
 	// The scheduler's own: the target-lost watch fed every tick, the
 	// last tick's counts, and the target that aborted the run.
 	loss    *metrics.LossWatch
@@ -228,7 +240,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg.defaults(sched)
-	r := &run{cfg: cfg, sched: sched, length: cfg.Duration,
+	r := &run{cfg: cfg, sched: sched, length: cfg.Duration, bounds: results.DurationBoundsMicros(),
 		loss: metrics.NewLossWatch(metrics.LossWindow, metrics.LossMinFailures)}
 	if sched != nil {
 		r.length = sched.Len()
@@ -394,11 +406,12 @@ func (r *run) progress(elapsed time.Duration) Progress {
 	for _, w := range r.workers {
 		p.Sent += w.sent.Load()
 		p.Done += w.done.Load()
-		p.Failed += w.nFailed.Load()
-		p.OK += w.ok.Load()
-		p.OKLatency += time.Duration(w.okNanos.Load())
 		p.Late += w.late.Load()
+		w.live.addTo(&p)
 	}
+	p.OK = p.Outcomes[results.OutcomeSuccess]
+	p.Failed = p.Outcomes.Failed()
+	p.OKLatency = time.Duration(p.Latency.Sum * 1e9)
 	p.InFlight = p.Sent - p.Done
 	return p
 }

@@ -44,6 +44,11 @@ type Result struct {
 	PerSecond []results.LoadSecond
 	CPU       time.Duration
 	CPUShare  float64
+
+	// Final is the last progress snapshot, taken once the workers have
+	// stopped: its counts are the result's, so live exports can end
+	// with the summary's values.
+	Final Progress
 }
 
 // result merges the workers' tallies; call it once they have all stopped.
@@ -63,14 +68,12 @@ func (r *run) result(end time.Time, cpu time.Duration, interrupted bool) *Result
 		res.Service.Merge(w.service)
 		res.Lag.Merge(w.lag)
 		res.FailedTime.Merge(w.failed)
-		res.Outcomes.Add(w.outcomes)
 		for c, n := range w.causes {
 			res.Causes[c] += n
 		}
 		res.Clamped += w.clamped
 		res.Sent += w.sent.Load()
 		res.Done += w.done.Load()
-		res.Failed += w.nFailed.Load()
 		res.Late += w.late.Load()
 		res.Unsent += w.unsent
 		res.Cut += w.cut
@@ -84,6 +87,9 @@ func (r *run) result(end time.Time, cpu time.Duration, interrupted bool) *Result
 			res.PerSecond[s].Sent += n
 		}
 	}
+	res.Final = r.progress(res.Wall)
+	res.Final.LostAtS = r.last.LostAtS
+	res.Outcomes, res.Failed = res.Final.Outcomes, res.Final.Failed
 	if r.sched != nil {
 		for s := range res.PerSecond {
 			from, to := time.Duration(s)*time.Second, time.Duration(s+1)*time.Second

@@ -9,7 +9,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/otasim/otasim/protocol"
-	"github.com/otasim/otasim/sim/results"
 )
 
 // worker sends requests one at a time and owns its histograms (HdrHistogram
@@ -23,24 +22,22 @@ type worker struct {
 	latency, service, lag, failed *hdrhistogram.Histogram
 	clamped                       int64
 	status                        map[int]int64
-	outcomes                      results.OutcomeCounts
 	causes                        map[string]int64
 	perSec                        []int64 // requests sent in each second of the run
 	unsent, cut                   int64
 	info                          protocol.Info
 	reply                         protocol.UpdateReply
 
-	// Read by the progress snapshot while the worker runs; okNanos sums
-	// the latency of the successful replies (ok).
-	sent, done, nFailed, late atomic.Int64
-	ok, okNanos               atomic.Int64
-	abandon                   atomic.Bool
+	// Read by the progress snapshot while the worker runs.
+	sent, done, late atomic.Int64
+	live             *liveTally
+	abandon          atomic.Bool
 }
 
 // newWorker returns worker id.
 func newWorker(r *run, id int) *worker {
 	return &worker{r: r, id: id, latency: newHist(), service: newHist(), lag: newHist(), failed: newHist(),
-		status: map[int]int64{}, causes: map[string]int64{}}
+		status: map[int]int64{}, causes: map[string]int64{}, live: newLiveTally(r.bounds)}
 }
 
 // open serves the scheduler's jobs until the channel closes.
@@ -98,6 +95,7 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 	if open {
 		lag := sent.Sub(intended)
 		w.record(w.lag, lag)
+		w.live.lag.observe(lag)
 		if lag > cfg.LateBound {
 			w.late.Add(1)
 		}
@@ -105,19 +103,16 @@ func (w *worker) send(ctx context.Context, n int64, intended time.Time, open boo
 		intended = sent
 	}
 	w.status[res.Status]++
-	w.outcomes[res.Outcome]++
 	if res.Outcome.Failed() {
 		// A failed request is never a fast reply: its time to fail is
 		// kept apart.
 		w.record(w.failed, done.Sub(intended))
 		w.causes[res.Cause]++
-		w.nFailed.Add(1)
 	} else {
 		w.record(w.latency, done.Sub(intended))
 		w.record(w.service, done.Sub(sent))
-		w.ok.Add(1)
-		w.okNanos.Add(int64(done.Sub(intended)))
 	}
+	w.live.end(res.Outcome, done.Sub(intended))
 	if sec := int(sent.Sub(w.r.start) / time.Second); sec >= 0 {
 		for len(w.perSec) <= sec {
 			w.perSec = append(w.perSec, 0)

@@ -140,7 +140,7 @@ type cdnProfile struct {
 func New(cohorts, profiles int) *Recorder {
 	cohorts, profiles = max(cohorts, 1), max(profiles, 1)
 	r := &Recorder{cohorts: cohorts, profiles: profiles}
-	bounds := boundsMicros()
+	bounds := results.DurationBoundsMicros()
 	for e := range NumEndpoints {
 		r.api[e] = hist{h: newMicros(), b: newBuckets(bounds)}
 		r.apiService[e] = hist{h: newMicros(), b: newBuckets(bounds)}

@@ -34,16 +34,6 @@ func (b *buckets) snapshot() results.Buckets {
 	return results.Buckets{Counts: slices.Clone(b.counts), Sum: float64(b.sumUs) / 1e6}
 }
 
-// boundsMicros are results.DurationBounds in µs.
-func boundsMicros() []int64 {
-	s := results.DurationBounds()
-	out := make([]int64, len(s))
-	for i, v := range s {
-		out[i] = int64(v*1e6 + 0.5)
-	}
-	return out
-}
-
 // Download is the endpoint name of bundle downloads in Totals.
 const Download = "download"
 

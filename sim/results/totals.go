@@ -66,6 +66,17 @@ func DurationBounds() []float64 {
 	return []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.114, 0.25, 0.434, 0.5, 1, 2.5, 5, 10, 20, 30, 60}
 }
 
+// DurationBoundsMicros are DurationBounds in µs, for counting durations
+// without floating point.
+func DurationBoundsMicros() []int64 {
+	s := DurationBounds()
+	out := make([]int64, len(s))
+	for i, v := range s {
+		out[i] = int64(v*1e6 + 0.5)
+	}
+	return out
+}
+
 // Count is the number of values.
 func (b Buckets) Count() int64 {
 	var n int64
