@@ -130,7 +130,7 @@ func liveLoadSummary(p load.Progress) *results.Summary {
 		e.ErrorRate = float64(p.Failed) / float64(done)
 	}
 	if p.OK > 0 {
-		mean := float64(p.OKLatency.Microseconds()) / 1000 / float64(p.OK)
+		mean := p.Latency.Sum * 1e3 / float64(p.OK)
 		e.MeanMs = &mean
 	}
 	return &results.Summary{Load: &results.Load{}, API: map[string]results.Endpoint{"updates": e}}

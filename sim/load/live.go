@@ -11,9 +11,10 @@ import (
 // liveTally is what a worker has ended so far, kept so that a progress
 // snapshot can read it while the worker runs: the requests by outcome,
 // the successful replies' latency from the intended send time, and the
-// schedule lag, counted by results.DurationBounds (the buckets the exported histograms
-// share). A few compares and two atomic adds a request, beside the HDR
-// histograms that hold the latencies at full resolution for the summary.
+// schedule lag, counted by results.DurationBounds (the buckets the
+// exported histograms share). Two binary searches over 18 bounds and five
+// atomic adds a request, beside the HDR histograms that hold the
+// latencies at full resolution for the summary.
 type liveTally struct {
 	outcomes [results.NumOutcomes]atomic.Int64
 	latency  liveBuckets
@@ -21,7 +22,10 @@ type liveTally struct {
 }
 
 func newLiveTally(bounds []int64) *liveTally {
-	return &liveTally{latency: newLiveBuckets(bounds), lag: newLiveBuckets(bounds)}
+	t := &liveTally{}
+	t.latency.init(bounds)
+	t.lag.init(bounds)
+	return t
 }
 
 // end counts one request; d is a successful reply's latency.
@@ -45,21 +49,21 @@ func (t *liveTally) addTo(p *Progress) {
 type liveBuckets struct {
 	bounds []int64        // µs
 	counts []atomic.Int64 // len(bounds)+1: the last slot is above every bound
-	sumUs  *atomic.Int64
+	sumUs  atomic.Int64
 }
 
-func newLiveBuckets(bounds []int64) liveBuckets {
-	return liveBuckets{bounds: bounds, counts: make([]atomic.Int64, len(bounds)+1), sumUs: new(atomic.Int64)}
+func (b *liveBuckets) init(bounds []int64) {
+	b.bounds, b.counts = bounds, make([]atomic.Int64, len(bounds)+1)
 }
 
-func (b liveBuckets) observe(d time.Duration) {
+func (b *liveBuckets) observe(d time.Duration) {
 	us := max(d.Microseconds(), 0)
 	i, _ := slices.BinarySearch(b.bounds, us) // first bound ≥ us: Prometheus' le
 	b.counts[i].Add(1)
 	b.sumUs.Add(us)
 }
 
-func (b liveBuckets) addTo(into *results.Buckets) {
+func (b *liveBuckets) addTo(into *results.Buckets) {
 	if len(into.Counts) < len(b.counts) {
 		into.Counts = append(into.Counts, make([]int64, len(b.counts)-len(into.Counts))...)
 	}

@@ -115,13 +115,12 @@ type Progress struct {
 	Sent    int64
 	Done    int64
 	Failed  int64
-	// OK are the successful replies, OKLatency the sum of their latency
-	// (from the intended send time), Latency that latency by
-	// results.DurationBounds; Outcomes every request ended, by outcome.
-	OK        int64
-	OKLatency time.Duration
-	Latency   results.Buckets
-	Outcomes  results.OutcomeCounts
+	// OK are the successful replies, Latency their latency from the
+	// intended send time by results.DurationBounds (its Sum the total);
+	// Outcomes every request ended, by outcome.
+	OK       int64
+	Latency  results.Buckets
+	Outcomes results.OutcomeCounts
 	// Lag is when the requests left against their intended time (open
 	// models), by results.DurationBounds; Late those later than the
 	// late bound.
@@ -411,7 +410,6 @@ func (r *run) progress(elapsed time.Duration) Progress {
 	}
 	p.OK = p.Outcomes[results.OutcomeSuccess]
 	p.Failed = p.Outcomes.Failed()
-	p.OKLatency = time.Duration(p.Latency.Sum * 1e9)
 	p.InFlight = p.Sent - p.Done
 	return p
 }
