@@ -41,9 +41,13 @@ func (d *deadline) set(t time.Time) {
 	}
 	switch {
 	case t.IsZero():
+	case !d.armedAt.IsZero() && !t.Before(d.armedAt):
+		// The armed timer fires first, and fire expires the deadline or
+		// arms it again for t. Most sets push a deadline later (a request
+		// on a kept connection), and this spares them a read of the clock.
 	case !time.Now().Before(t):
 		d.expire()
-	case d.armedAt.IsZero() || t.Before(d.armedAt):
+	default:
 		d.arm(t)
 	}
 }

@@ -27,10 +27,12 @@ type metrics struct {
 	shedTotal  *prometheus.CounterVec
 	adminAuth  *prometheus.CounterVec
 
-	// The children of requests and duration by label pair, so that the hot
-	// path does not hash its labels on every request.
+	// The children of requests and duration by label pair, and of stats
+	// by action (a known action or invalid, so a bounded set), so that the
+	// hot path does not hash its labels on every request and event.
 	mu       sync.RWMutex
 	children map[obsKey]obsChild
+	actions  map[string]prometheus.Counter
 }
 
 type obsKey struct{ endpoint, outcome string }
@@ -44,6 +46,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg:      prometheus.NewRegistry(),
 		children: map[obsKey]obsChild{},
+		actions:  map[string]prometheus.Counter{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "otasim_server_requests_total", Help: "Device API requests by endpoint and outcome (error code, update or ok).",
 		}, []string{"endpoint", "outcome"}),
@@ -151,7 +154,20 @@ func (m *metrics) watchCPU(g *cpuGuard) {
 // shed counts a refusal to keep within a bound.
 func (m *metrics) shed(endpoint, reason string) { m.shedTotal.WithLabelValues(endpoint, reason).Inc() }
 
-func (m *metrics) statsEvent(action string) { m.stats.WithLabelValues(action).Inc() }
+// statsEvent counts a stored event by its action, or a refused one
+// ("invalid"). Only known actions are stored, so the children are few.
+func (m *metrics) statsEvent(action string) {
+	m.mu.RLock()
+	c, ok := m.actions[action]
+	m.mu.RUnlock()
+	if !ok {
+		c = m.stats.WithLabelValues(action)
+		m.mu.Lock()
+		m.actions[action] = c
+		m.mu.Unlock()
+	}
+	c.Inc()
+}
 
 func (m *metrics) guardTrip(app, channel, action string) {
 	m.guardTrips.WithLabelValues(app, channel, action).Inc()

@@ -117,7 +117,11 @@ func (b *eventBatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		b.evs = append(b.evs, wireBody{})
 		wb := &b.evs[len(b.evs)-1]
-		if err := wb.UnmarshalJSONFrom(dec); err != nil {
+		var prev *wireBody
+		if len(b.evs) > 1 {
+			prev = &b.evs[len(b.evs)-2]
+		}
+		if err := wb.decode(dec, prev); err != nil {
 			return err
 		}
 		lowerDeviceID(wb)

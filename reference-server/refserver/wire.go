@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -40,14 +41,20 @@ type jsField struct {
 }
 
 // UnmarshalJSONFrom records the value's kind, and its text for a string.
-func (f *jsField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+func (f *jsField) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return f.decode(dec, "") }
+
+// decode is UnmarshalJSONFrom with a hint: a string whose text is the
+// hint's is given the hint itself rather than a copy. The events of a
+// batch repeat their device's fields, so the previous event's values spare
+// most of a batch's string allocations (BenchmarkDecodeStats).
+func (f *jsField) decode(dec *jsontext.Decoder, hint string) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
+		raw, err := dec.ReadValue()
 		if err != nil {
 			return err
 		}
-		s := tok.String()
+		s := stringOf(raw, hint)
 		*f = jsField{kind: jsString, str: s, truth: s != ""}
 	case 'n':
 		_, err := dec.ReadToken()
@@ -58,12 +65,13 @@ func (f *jsField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*f = jsField{kind: jsBool, truth: tok.Kind() == 't'}
 		return err
 	case '0':
-		tok, err := dec.ReadToken()
+		raw, err := dec.ReadValue()
 		if err != nil {
 			return err
 		}
-		n, _ := strconv.ParseFloat(tok.String(), 64)
-		*f = jsField{kind: jsNumber, str: tok.String(), truth: n != 0}
+		s := string(raw) // a number's value is its text
+		n, _ := strconv.ParseFloat(s, 64)
+		*f = jsField{kind: jsNumber, str: s, truth: n != 0}
 	case '[':
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -77,6 +85,36 @@ func (f *jsField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		*f = jsField{kind: jsObject, truth: true}
 	}
 	return nil
+}
+
+// stringOf is the text of a JSON string literal the decoder has read (so
+// valid JSON), hint itself when the two are equal. Invalid UTF-8 becomes
+// U+FFFD, as in the text JSON.parse reads.
+func stringOf(raw jsontext.Value, hint string) string {
+	if text, ok := plainText(raw); ok {
+		if string(text) == hint {
+			return hint
+		}
+		return string(text)
+	}
+	text, _ := jsontext.AppendUnquote(nil, raw) // its only error: the invalid UTF-8 it replaced
+	return string(text)
+}
+
+// plainText is a string literal's text without its quotes when that is
+// its value too: no escape and valid UTF-8. Device bodies are ASCII, so
+// one pass decides for most.
+func plainText(raw jsontext.Value) ([]byte, bool) {
+	text := raw[1 : len(raw)-1]
+	for _, c := range text {
+		if c == '\\' {
+			return text, false
+		}
+		if c >= utf8.RuneSelf {
+			return text, bytes.IndexByte(text, '\\') < 0 && utf8.Valid(text)
+		}
+	}
+	return text, true
 }
 
 // plainArray reports whether String(array) in JavaScript is a plain
@@ -151,7 +189,11 @@ type wireBody struct {
 // method calls were most of a stats batch's decoding
 // (BenchmarkDecodeStats). Names match exactly; a repeated name keeps its
 // last value; other names are skipped. It sets top and keys.
-func (wb *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+func (wb *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return wb.decode(dec, nil) }
+
+// decode is UnmarshalJSONFrom with the batch's previous event, prev (nil
+// for none), whose strings are the hints of wb's (jsField.decode).
+func (wb *wireBody) decode(dec *jsontext.Decoder, prev *wireBody) error {
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return err
@@ -160,7 +202,7 @@ func (wb *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return errNotObject
 	}
 	*wb = wireBody{top: jsObject}
-	var name []byte
+	var buf []byte // the unquoted names that have escapes
 	for dec.PeekKind() != '}' {
 		wb.keys = true
 		raw, err := dec.ReadValue()
@@ -169,9 +211,13 @@ func (wb *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		// A name that does not unquote has invalid UTF-8, so is none
 		// of the names read: it is skipped.
-		name, err = jsontext.AppendUnquote(name[:0], raw)
-		if err != nil {
-			name = name[:0]
+		name, ok := plainText(raw)
+		if !ok {
+			name, err = jsontext.AppendUnquote(buf[:0], raw)
+			if err != nil {
+				name = name[:0]
+			}
+			buf = name
 		}
 		if string(name) == "metadata" {
 			v, err := dec.ReadValue()
@@ -188,7 +234,11 @@ func (wb *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			}
 			continue
 		}
-		if err := f.UnmarshalJSONFrom(dec); err != nil {
+		var hint string
+		if prev != nil {
+			hint = prev.field(name).str
+		}
+		if err := f.decode(dec, hint); err != nil {
 			return err
 		}
 	}

@@ -152,3 +152,46 @@ func BenchmarkDecodeInfo(b *testing.B) {
 		i++
 	}
 }
+
+// The events of a batch decode as each would alone, though each string
+// the previous event repeats is that event's: escapes, invalid UTF-8,
+// escaped names and values that differ only slightly from the one before.
+func TestStatsBatchAsJSONParse(t *testing.T) {
+	events := []string{
+		`{"app_id":"a.b","device_id":"d1","platform":"ios","action":"set","version_name":"1.0.0"}`,
+		`{"app_id":"a.b","device_id":"d1","platform":"ios","action":"set","version_name":"1.0.0"}`,
+		`{"app_id":"a\u002eb","device_id":"D1","platform":"io","action":"sets","version_name":"1.0.0 "}`,
+		`{"app_id":"a.c","device_id":"d2","platform":"xyz","action":"get","version_name":"1.0.1"}`,
+		`{"app\u005fid":"a.b","device_id":"d1","platform":"ios\u00e9","action":"set","version_name":""}`,
+		"{\"app_id\":\"a.b\xff\",\"device_id\":\"d1\",\"platform\":7,\"action\":\"set\",\"version_name\":\"1.0.0\"}",
+		`{"app_id":"a.b","device_id":"d1","platform":"ios","action":"set","version_name":"1.0.0"}`,
+		`{"device_id":"d1","platform":"ios"}`,
+	}
+	body := []byte("[" + strings.Join(events, ",") + "]")
+	s := &Server{dj: newWireDecoder()}
+	sc := s.scratch.get()
+	evs, batch, n, ok := s.decodeStats(body, sc)
+	if !ok || !batch || n != len(events) || len(evs) != n {
+		t.Fatalf("decoded ok %v batch %v n %d events %d", ok, batch, n, len(evs))
+	}
+	for i, raw := range events {
+		m, isObject := jsonParse([]byte(raw))
+		if !isObject {
+			t.Fatalf("event %d is not an object", i)
+		}
+		if dev, ok := m["device_id"].(string); ok {
+			m["device_id"] = strings.ToLower(dev) // as the backend reads it (plugins/stats.ts:209-229)
+		}
+		wb := evs[i]
+		for name, f := range map[string]jsField{"app_id": wb.AppID, "device_id": wb.DeviceID, "platform": wb.Platform,
+			"action": wb.Action, "version_name": wb.VersionName} {
+			gv, present := m[name]
+			if k := kindOf(gv, present); k != f.kind {
+				t.Errorf("event %d: %s kind %d, JSON.parse %d", i, name, f.kind, k)
+			}
+			if str, _ := gv.(string); str != f.str && f.kind == jsString {
+				t.Errorf("event %d: %s = %q, JSON.parse %q", i, name, f.str, str)
+			}
+		}
+	}
+}
