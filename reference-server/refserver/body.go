@@ -58,6 +58,10 @@ func (bp *bodyPool) read(w http.ResponseWriter, r *http.Request, limit int64) (*
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			// Closed once read: net/http then does not copy the rest of
+			// a body it has already seen the end of to io.Discard after
+			// the handler (0.5% of a fleet run's CPU).
+			_ = r.Body.Close()
 			break
 		}
 		if err != nil {
