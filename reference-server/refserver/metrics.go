@@ -89,16 +89,9 @@ func (m *metrics) handler() http.Handler {
 }
 
 func (m *metrics) observe(endpoint, outcome string, d time.Duration) {
-	k := obsKey{endpoint, outcome}
-	m.mu.RLock()
-	c, ok := m.children[k]
-	m.mu.RUnlock()
-	if !ok {
-		c = obsChild{m.requests.WithLabelValues(endpoint, outcome), m.duration.WithLabelValues(endpoint, outcome)}
-		m.mu.Lock()
-		m.children[k] = c
-		m.mu.Unlock()
-	}
+	c := cached(&m.mu, m.children, obsKey{endpoint, outcome}, func() obsChild {
+		return obsChild{m.requests.WithLabelValues(endpoint, outcome), m.duration.WithLabelValues(endpoint, outcome)}
+	})
 	c.count.Inc()
 	c.dur.Observe(d.Seconds())
 }
@@ -157,16 +150,22 @@ func (m *metrics) shed(endpoint, reason string) { m.shedTotal.WithLabelValues(en
 // statsEvent counts a stored event by its action, or a refused one
 // ("invalid"). Only known actions are stored, so the children are few.
 func (m *metrics) statsEvent(action string) {
-	m.mu.RLock()
-	c, ok := m.actions[action]
-	m.mu.RUnlock()
+	cached(&m.mu, m.actions, action, func() prometheus.Counter { return m.stats.WithLabelValues(action) }).Inc()
+}
+
+// cached is children's entry for k, made by child and kept the first
+// time k is asked for.
+func cached[K comparable, V any](mu *sync.RWMutex, children map[K]V, k K, child func() V) V {
+	mu.RLock()
+	c, ok := children[k]
+	mu.RUnlock()
 	if !ok {
-		c = m.stats.WithLabelValues(action)
-		m.mu.Lock()
-		m.actions[action] = c
-		m.mu.Unlock()
+		c = child()
+		mu.Lock()
+		children[k] = c
+		mu.Unlock()
 	}
-	c.Inc()
+	return c
 }
 
 func (m *metrics) guardTrip(app, channel, action string) {

@@ -106,12 +106,13 @@ func stringOf(raw jsontext.Value, hint string) string {
 // one pass decides for most.
 func plainText(raw jsontext.Value) ([]byte, bool) {
 	text := raw[1 : len(raw)-1]
-	for _, c := range text {
+	for i, c := range text {
 		if c == '\\' {
 			return text, false
 		}
 		if c >= utf8.RuneSelf {
-			return text, bytes.IndexByte(text, '\\') < 0 && utf8.Valid(text)
+			rest := text[i:]
+			return text, bytes.IndexByte(rest, '\\') < 0 && utf8.Valid(rest)
 		}
 	}
 	return text, true
