@@ -115,6 +115,19 @@ type statsScratch struct {
 	evs     []wireBody
 	rec     recorder
 	results []protocol.StatsResult
+	// refused is the moreInfo of the request's latest refusal.
+	refused map[string]string
+}
+
+// moreInfo is a refused event's details. A batch's events are mostly one
+// device's about one version, so its refusals share one map, which
+// nothing changes once made.
+func (sc *statsScratch) moreInfo(appID, version string) map[string]string {
+	if m := sc.refused; m != nil && m["app_id"] == appID && m["version_name"] == version {
+		return m
+	}
+	sc.refused = map[string]string{"app_id": appID, "version_name": version}
+	return sc.refused
 }
 
 type scratchPool struct{ p sync.Pool }
@@ -133,6 +146,7 @@ func (sp *scratchPool) put(sc *statsScratch) {
 	sc.evs = recycle(sc.evs)
 	sc.rec.events, sc.rec.infos = recycle(sc.rec.events), recycle(sc.rec.infos)
 	sc.results = recycle(sc.results)
+	sc.refused = nil
 	sp.p.Put(sc)
 }
 

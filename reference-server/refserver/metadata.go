@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/otasim/otasim/protocol"
@@ -19,18 +18,33 @@ type metaEntry struct {
 	val jsField
 }
 
-// jsEntries reads a JSON object as JavaScript's Object.entries sees it: a
-// repeated key keeps its first position and its last value, keys that are
-// array indexes come first in numeric order. ok is false when the value is
-// not an object. It keeps at most MaxMetadataKeys+1 keys, enough to refuse
-// the object, so that a hostile body's many keys cost no more than a scan.
-func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
-	var obj objectEntries
-	if jsonv2.Unmarshal(raw, &obj, metadataOptions) != nil {
-		return nil, false
+// metaField is a stats event's metadata as the decoder read it: its
+// kind, and when it is an object its entries as JavaScript's
+// Object.entries sees them (a repeated key keeps its first position and
+// its last value, keys that are array indexes come first in numeric
+// order). It keeps at most MaxMetadataKeys+1 entries, enough to refuse the
+// object, so that a hostile body's many keys cost no more than a scan.
+type metaField struct {
+	kind    jsKind
+	entries []metaEntry
+}
+
+// decode reads the value at dec, in the body's own pass: a second decode
+// of the raw object (and its copy) was a tenth of a stats event's
+// decoding.
+func (m *metaField) decode(dec *jsontext.Decoder) error {
+	if dec.PeekKind() != '{' {
+		var f jsField
+		err := f.decode(dec, "")
+		*m = metaField{kind: f.kind}
+		return err
 	}
-	entries = obj.entries
-	slices.SortStableFunc(entries, func(a, b metaEntry) int {
+	var obj objectEntries
+	if err := obj.UnmarshalJSONFrom(dec); err != nil {
+		return err
+	}
+	*m = metaField{kind: jsObject, entries: obj.entries}
+	slices.SortStableFunc(m.entries, func(a, b metaEntry) int {
 		ia, aok := arrayIndex(a.key)
 		ib, bok := arrayIndex(b.key)
 		switch {
@@ -43,15 +57,10 @@ func jsEntries(raw jsontext.Value) (entries []metaEntry, ok bool) {
 		}
 		return 0
 	})
-	return entries, true
+	return nil
 }
 
-// metadataOptions is the decoders' leniency, joined once (a join per call
-// allocates).
-var metadataOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
-
-// objectEntries decodes an object's members in order, through
-// jsonv2.Unmarshal's pooled decoders.
+// objectEntries decodes an object's members in order.
 type objectEntries struct{ entries []metaEntry }
 
 func (o *objectEntries) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
@@ -96,18 +105,15 @@ func arrayIndex(k string) (uint64, bool) {
 
 // metadata checks a stats event's metadata as the backend does
 // (utils/plugin_validation.ts:228-257).
-// The entries read are kept in *out, so that storing the event does not
-// read them again.
-func (v *validator) metadata(raw jsontext.Value, out *[]metaEntry) {
-	if len(raw) == 0 {
+func (v *validator) metadata(m metaField) {
+	if m.kind == absent {
 		return
 	}
-	entries, ok := jsEntries(raw)
-	*out = entries
-	if !ok {
+	if m.kind != jsObject {
 		v.add("metadata", "metadata must be an object with string values")
 		return
 	}
+	entries := m.entries
 	if len(entries) > protocol.MaxMetadataKeys {
 		v.add("metadata", "metadata must contain at most "+strconv.Itoa(protocol.MaxMetadataKeys)+" fields")
 		return

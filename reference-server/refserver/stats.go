@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
-	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -218,7 +217,7 @@ func (s *Server) statsBatch(w http.ResponseWriter, r *http.Request, evs []wireBo
 			res.Status, res.Error, res.Message = "error", protocol.CodeProcessingError, crashUndefinedAction
 		case out.Code != "":
 			res.Status, res.Error, res.Message = "error", out.Code, out.Message
-			res.MoreInfo = map[string]string{"app_id": app.ID, "version_name": wb.VersionName.str}
+			res.MoreInfo = sc.moreInfo(app.ID, wb.VersionName.str)
 		default:
 			rec.add(s, wb, out)
 		}
@@ -272,7 +271,13 @@ func appendBatchReply(b []byte, rep *protocol.StatsReply) []byte {
 		b = strconv.AppendInt(b, int64(res.Index), 10)
 		if len(res.MoreInfo) > 0 {
 			b = append(b, `,"moreInfo":{`...)
-			for j, k := range slices.Sorted(maps.Keys(res.MoreInfo)) {
+			var room [4]string // the server's moreInfo has two keys
+			keys := room[:0]
+			for k := range res.MoreInfo {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for j, k := range keys {
 				if j > 0 {
 					b = append(b, ',')
 				}
@@ -316,7 +321,7 @@ func (rec *recorder) add(s *Server, wb *wireBody, out release.EventOutcome) {
 	rec.events = append(rec.events, store.Event{AppID: in.AppID, DeviceID: in.DeviceID, Action: wb.Action.str,
 		VersionName: in.VersionName, OldVersionName: wb.OldVersionName.str, VersionBuild: in.VersionBuild,
 		Platform: in.Platform, IsProd: in.IsProd, IsEmulator: in.IsEmulator, Timestamp: timestamp(wb.Timestamp),
-		Metadata: metadataMap(wb.meta), ReceivedAt: s.now(), Counts: counts})
+		Metadata: metadataMap(wb.Metadata.entries), ReceivedAt: s.now(), Counts: counts})
 	rec.infos = append(rec.infos, in)
 }
 

@@ -3,6 +3,8 @@ package refserver
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/otasim/otasim/protocol"
@@ -130,12 +132,32 @@ func TestScratchCleared(t *testing.T) {
 	sc.rec.infos = append(sc.rec.infos, protocol.Info{DeviceID: "device-1"})
 	sc.results = make([]protocol.StatsResult, maxPooledSlice+1)
 	sc.results[0].Message = "refused"
+	sc.moreInfo("com.example.app", "1.0.0")
 	evs, events, infos := sc.evs, sc.rec.events, sc.rec.infos
 	sp.put(sc)
-	if len(sc.evs)+len(sc.rec.events)+len(sc.rec.infos) != 0 || sc.results != nil {
+	if len(sc.evs)+len(sc.rec.events)+len(sc.rec.infos) != 0 || sc.results != nil || sc.refused != nil {
 		t.Fatalf("put left lengths %d %d %d and results %d", len(sc.evs), len(sc.rec.events), len(sc.rec.infos), len(sc.results))
 	}
 	if evs[0].DeviceID.str != "" || events[0].DeviceID != "" || infos[0].DeviceID != "" {
 		t.Errorf("put kept a request's strings: %q %q %q", evs[0].DeviceID.str, events[0].DeviceID, infos[0].DeviceID)
+	}
+}
+
+// The refusals of a request share a moreInfo while they name the same app
+// and version, and get their own when not, the earlier left as it was.
+func TestRefusalsShareMoreInfo(t *testing.T) {
+	var sc statsScratch
+	a := sc.moreInfo("com.example.app", "1.0.0")
+	if b := sc.moreInfo("com.example.app", "1.0.0"); !maps.Equal(a, b) || reflect.ValueOf(a).UnsafePointer() != reflect.ValueOf(b).UnsafePointer() {
+		t.Fatalf("the same refusal made another map: %v %v", a, b)
+	}
+	for _, c := range [][2]string{{"com.example.app", "1.0.1"}, {"com.other.app", "1.0.1"}} {
+		m := sc.moreInfo(c[0], c[1])
+		if want := map[string]string{"app_id": c[0], "version_name": c[1]}; !maps.Equal(m, want) {
+			t.Fatalf("moreInfo(%q, %q) = %v", c[0], c[1], m)
+		}
+	}
+	if want := map[string]string{"app_id": "com.example.app", "version_name": "1.0.0"}; !maps.Equal(a, want) {
+		t.Fatalf("a later refusal changed an earlier one's moreInfo: %v", a)
 	}
 }

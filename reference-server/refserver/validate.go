@@ -265,7 +265,7 @@ func validate(wb *wireBody, s schema) []issue {
 		v.optional(wb.CustomID, "custom_id", protocol.MaxCustomIDLen)
 		v.optional(wb.KeyID, "key_id", protocol.MaxKeyIDLen)
 		v.action(wb.Action)
-		v.metadata(wb.Metadata, &wb.meta)
+		v.metadata(wb.Metadata)
 		v.optional(wb.VersionBuild, "version_build", 0)
 	case channelSelfSchema:
 		v.appID(wb.AppID)

@@ -175,10 +175,8 @@ type wireBody struct {
 	OldVersionName jsField `json:"old_version_name"`
 	Action         jsField `json:"action"`
 	Timestamp      jsField `json:"timestamp"`
-	// Metadata is kept raw: only /stats reads it.
-	Metadata jsontext.Value `json:"metadata"`
-	// meta is Metadata's entries, read when the body is validated.
-	meta []metaEntry
+	// Metadata is read in the same pass (only /stats validates it).
+	Metadata metaField `json:"metadata"`
 	// top is the kind of the whole body; keys whether it has any key
 	// (JavaScript's Object.keys(body).length > 0).
 	top  jsKind
@@ -221,11 +219,9 @@ func (wb *wireBody) decode(dec *jsontext.Decoder, prev *wireBody) error {
 			buf = name
 		}
 		if string(name) == "metadata" {
-			v, err := dec.ReadValue()
-			if err != nil {
+			if err := wb.Metadata.decode(dec); err != nil {
 				return err
 			}
-			wb.Metadata = bytes.Clone(v)
 			continue
 		}
 		f := wb.field(name)

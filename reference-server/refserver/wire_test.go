@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,8 +93,8 @@ func TestWireBodyFields(t *testing.T) {
 				t.Errorf("member %q: field %s set %v", name, typ.Field(j).Name, set)
 			}
 		}
-		if name == "metadata" && string(wb.Metadata) != `"x"` {
-			t.Errorf("metadata = %s", wb.Metadata)
+		if name == "metadata" && wb.Metadata.kind != jsString {
+			t.Errorf("metadata = %+v", wb.Metadata)
 		}
 	}
 }
@@ -193,5 +194,31 @@ func TestStatsBatchAsJSONParse(t *testing.T) {
 				t.Errorf("event %d: %s = %q, JSON.parse %q", i, name, f.str, str)
 			}
 		}
+	}
+}
+
+// Metadata's entries come in Object.entries order: array indexes first
+// in numeric order, then the other keys where each first appeared, with
+// its last value; a metadata that is no object keeps only its kind.
+func TestMetadataEntriesInObjectOrder(t *testing.T) {
+	d := newWireDecoder()
+	var wb wireBody
+	body := `{"metadata":{"b":"x","10":"y","a":"z","b":"w","2":"v","01":"u"},"action":"set"}`
+	if err := d.decodeBody([]byte(body), &wb); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range wb.Metadata.entries {
+		got = append(got, e.key+"="+e.val.str)
+	}
+	want := []string{"2=v", "10=y", "b=w", "a=z", "01=u"}
+	if wb.Metadata.kind != jsObject || !slices.Equal(got, want) || wb.Action.str != "set" {
+		t.Fatalf("metadata %v %v, action %q; want %v", wb.Metadata.kind, got, wb.Action.str, want)
+	}
+	if err := d.decodeBody([]byte(`{"metadata":{"a":"b"},"metadata":[1]}`), &wb); err != nil {
+		t.Fatal(err)
+	}
+	if wb.Metadata.kind != jsArray || wb.Metadata.entries != nil {
+		t.Fatalf("a repeated metadata: %+v, want the last (an array)", wb.Metadata)
 	}
 }

@@ -117,14 +117,26 @@ func AppendChannelRequest(b []byte, in *protocol.Info, channel string) []byte {
 	return append(b, '}')
 }
 
-// AppendStats appends a JSON array of stats events (the /stats body).
+// AppendStats appends a JSON array of stats events (the /stats body). A
+// device's events in one post mostly carry the same info object: an
+// event whose info equals the one before copies that one's encoded
+// fields instead of encoding them again.
 func AppendStats(b []byte, evs []protocol.StatsEvent) []byte {
 	b = append(b, '[')
+	var info []byte // the previous event's info fields, within b
 	for i := range evs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendStatsEvent(b, &evs[i])
+		b = append(b, '{')
+		if i > 0 && evs[i].Info == evs[i-1].Info {
+			b = append(b, info...)
+		} else {
+			start := len(b)
+			b = appendInfoFields(b, &evs[i].Info)
+			info = b[start:len(b):len(b)]
+		}
+		b = appendEventFields(b, &evs[i])
 	}
 	return append(b, ']')
 }
@@ -134,6 +146,12 @@ func AppendStats(b []byte, evs []protocol.StatsEvent) []byte {
 func AppendStatsEvent(b []byte, e *protocol.StatsEvent) []byte {
 	b = append(b, '{')
 	b = appendInfoFields(b, &e.Info)
+	return appendEventFields(b, e)
+}
+
+// appendEventFields appends what follows the info fields in a stats
+// event, and the closing brace.
+func appendEventFields(b []byte, e *protocol.StatsEvent) []byte {
 	b = appendField(b, "old_version_name", e.OldVersionName, false)
 	b = appendField(b, "action", e.Action, false)
 	if e.Timestamp != 0 {

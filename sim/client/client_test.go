@@ -314,7 +314,12 @@ func FuzzBodies(f *testing.F) {
 		if got != wantInfo {
 			t.Fatalf("info: got %+v want %+v", got, wantInfo)
 		}
-		evs := []protocol.StatsEvent{{Info: in, Action: action, Timestamp: 5, Metadata: map[string]string{mk: mv}}}
+		// A batch whose info repeats, then changes, then repeats: the
+		// encoder copies a repeated info's fields.
+		next := in
+		next.VersionName += build
+		evs := []protocol.StatsEvent{{Info: in, Action: action, Timestamp: 5, Metadata: map[string]string{mk: mv}},
+			{Info: in, Action: name}, {Info: next, Action: action}, {Info: next, OldVersionName: name}}
 		var gotEv, wantEv []protocol.StatsEvent
 		if err := json.Unmarshal(AppendStats(nil, evs), &gotEv); err != nil {
 			t.Fatalf("stats body invalid: %v", err)
