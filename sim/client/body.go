@@ -134,7 +134,7 @@ func AppendStats(b []byte, evs []protocol.StatsEvent) []byte {
 		} else {
 			start := len(b)
 			b = appendInfoFields(b, &evs[i].Info)
-			info = b[start:len(b):len(b)]
+			info = b[start:]
 		}
 		b = appendEventFields(b, &evs[i])
 	}
