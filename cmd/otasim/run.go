@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -62,6 +63,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print summary.json to stdout (the table goes to stderr)"},
 			&cli.StringFlag{Name: "cpu-profile", Usage: "write a CPU profile of the run (pprof) to this file"},
 			&cli.StringFlag{Name: "mem-profile", Usage: "write a heap profile (pprof), taken when the clock reaches the end with the whole fleet in memory, to this file"},
+			&cli.StringFlag{Name: "pprof-addr", Usage: "serve the runtime's profiles while the run lasts at http://`HOST:PORT`/debug/pprof/ (net/http/pprof), e.g. 127.0.0.1:6060: a CPU profile or an execution trace of a window of a long run (/debug/pprof/trace?seconds=3)"},
 		}, append(append(runReportFlags(), runMetricsFlags()...), runShardFlags()...)...),
 		Action: runRun,
 	}
@@ -225,11 +227,16 @@ func flagValueProblems(c *cli.Context) []string {
 	if d := c.Duration("response-timeout"); d > scenarios.MaxResponseTimeout.D() {
 		problems = append(problems, fmt.Sprintf("--response-timeout %v is over the limit of %v", d, scenarios.MaxResponseTimeout))
 	}
+	if addr := c.String("pprof-addr"); addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			problems = append(problems, fmt.Sprintf("--pprof-addr %q: want HOST:PORT, e.g. 127.0.0.1:6060", addr))
+		}
+	}
 	return problems
 }
 
-// startProfiles starts the --cpu-profile and --mem-profile the flags ask
-// for; the returned function stops them.
+// startProfiles starts the --cpu-profile, --mem-profile and --pprof-addr
+// the flags ask for; the returned function stops them.
 func startProfiles(c *cli.Context, cfg *sim.Config) (func(), error) {
 	var closers []func()
 	stop := func() {
@@ -257,6 +264,15 @@ func startProfiles(c *cli.Context, cfg *sim.Config) (func(), error) {
 		}
 		closers = append(closers, func() { f.Close() })
 		cfg.HeapProfile = f
+	}
+	if addr := c.String("pprof-addr"); addr != "" {
+		_, stderr := writers(c)
+		stopServing, err := servePprof(addr, stderr)
+		if err != nil {
+			stop()
+			return func() {}, err
+		}
+		closers = append(closers, stopServing)
 	}
 	return stop, nil
 }

@@ -176,6 +176,7 @@ func TestRunBadInput(t *testing.T) {
 		{"response timeout 0", []string{"run", "ci-smoke", "--response-timeout", "0s"}, exitUsage, "--response-timeout must be above 0"},
 		{"an unknown flag after the scenario", []string{"run", "ci-smoke", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
 		{"unknown transport", []string{"run", "--transport", "udp", "ci-smoke"}, exitUsage, `--transport "udp": want memory or tcp`},
+		{"pprof address without a host", []string{"run", "--pprof-addr", "6060", "ci-smoke"}, exitUsage, `--pprof-addr "6060": want HOST:PORT`},
 		{"memory transport to a target", []string{"run", "--transport", "memory", "--target", dead, "ci-smoke"}, exitUsage,
 			"a --target is reached over TCP"},
 	}
