@@ -12,13 +12,12 @@ import (
 )
 
 // servePprof serves the runtime's profiles at addr (--pprof-addr, a
-// HOST:PORT runFlagProblems checked) until
-// the returned stop: a CPU profile, a goroutine dump or an execution
-// trace of a window of a long run (curl -o run.trace
-// 'http://ADDR/debug/pprof/trace?seconds=3'; go tool trace run.trace),
-// where --cpu-profile covers the whole run. On a mux of its own: nothing
-// in otasim serves http.DefaultServeMux, where the package also registers
-// its handlers.
+// HOST:PORT that flagValueProblems checked) until the returned stop: a
+// CPU profile, a goroutine dump or an execution trace of a window of a
+// long run (curl -o run.trace 'http://ADDR/debug/pprof/trace?seconds=3';
+// go tool trace run.trace), where --cpu-profile covers the whole run. On
+// a mux of its own: nothing in otasim serves http.DefaultServeMux, where
+// the package also registers its handlers.
 func servePprof(addr string, stderr io.Writer) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
