@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/otasim/otasim/internal/pprofmux"
 	"github.com/otasim/otasim/reference-server/refserver"
 )
 
@@ -40,11 +40,7 @@ func serveDemo(ctx context.Context, ln, pprofLn net.Listener, dbPath string) err
 		_ = ln.Close()
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ps := &http.Server{Handler: pprofmux.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = ps.Serve(pprofLn) }()
 	defer ps.Close()
 	fmt.Fprintf(os.Stderr, "benchtarget: demo server on %s, pprof on %s\n", ln.Addr(), pprofLn.Addr())

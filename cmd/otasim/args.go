@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"slices"
 	"strings"
 
@@ -94,4 +96,16 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 		}
 	}
 	return nil
+}
+
+// addrProblem is the usage problem of a HOST:PORT flag's value, or ""
+// when it has both parts (or is not set).
+func addrProblem(flag, addr, example string) string {
+	if addr == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Sprintf("--%s %q: want HOST:PORT, e.g. %s", flag, addr, example)
+	}
+	return ""
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -227,10 +226,8 @@ func flagValueProblems(c *cli.Context) []string {
 	if d := c.Duration("response-timeout"); d > scenarios.MaxResponseTimeout.D() {
 		problems = append(problems, fmt.Sprintf("--response-timeout %v is over the limit of %v", d, scenarios.MaxResponseTimeout))
 	}
-	if addr := c.String("pprof-addr"); addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			problems = append(problems, fmt.Sprintf("--pprof-addr %q: want HOST:PORT, e.g. 127.0.0.1:6060", addr))
-		}
+	if p := addrProblem("pprof-addr", c.String("pprof-addr"), "127.0.0.1:6060"); p != "" {
+		problems = append(problems, p)
 	}
 	return problems
 }

@@ -80,10 +80,8 @@ func newRunMetrics(c *cli.Context, run prom.Run, rw []string) (*runMetrics, erro
 	}
 	_, stderr := writers(c)
 	var problems []string
-	if addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			problems = append(problems, fmt.Sprintf("--metrics-addr %q: want HOST:PORT, e.g. 127.0.0.1:9464", addr))
-		}
+	if p := addrProblem("metrics-addr", addr, "127.0.0.1:9464"); p != "" {
+		problems = append(problems, p)
 	}
 	if c.Duration("metrics-linger") < 0 {
 		problems = append(problems, "--metrics-linger must not be negative")

@@ -85,10 +85,8 @@ func startRunReports(ctx context.Context, c *cli.Context, sc *scenarios.Scenario
 		problems = append(problems, "--runs-db must not be empty (use --no-history to skip the history)")
 	}
 	addr := c.String("dashboard")
-	if addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			problems = append(problems, fmt.Sprintf("--dashboard %q: want HOST:PORT, e.g. 127.0.0.1:8089", addr))
-		}
+	if p := addrProblem("dashboard", addr, "127.0.0.1:8089"); p != "" {
+		problems = append(problems, p)
 	}
 	if len(problems) > 0 {
 		return nil, cli.Exit(strings.Join(problems, "\n"), exitUsage)
