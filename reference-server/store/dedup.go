@@ -22,23 +22,24 @@ import (
 // either; the current one becomes the previous one after half the window
 // (of events' ReceivedAt) or when it holds half of max keys, so an event
 // is remembered between half the window and the window (shorter when the
-// count bites: rotations by count are counted).
+// count bites: rotations by count are counted). The generation forgotten
+// keeps its array for the next one.
 type seen struct {
 	seed       maphash.Seed
 	window     time.Duration
 	max        int
-	cur, prev  map[uint64]struct{}
+	cur, prev  *keyTable
 	curStart   time.Time
 	fullRotate int64 // rotations because the count bit
 }
 
 func newSeen(window time.Duration, max int) *seen {
-	return &seen{seed: maphash.MakeSeed(), window: window, max: max,
-		cur: map[uint64]struct{}{}, prev: map[uint64]struct{}{}}
+	return &seen{seed: maphash.MakeSeed(), window: window, max: max, cur: &keyTable{}, prev: &keyTable{}}
 }
 
 // key is an event's identity, 0 when it has none (no timestamp). meta is
-// its metadata as stored.
+// its metadata as stored. It reads only the seed, so that WriteEvents'
+// callers compute their events' keys, not the writer.
 func (w *seen) key(e *Event, meta string) uint64 {
 	if e.Timestamp == 0 {
 		return 0
@@ -57,27 +58,22 @@ func (w *seen) key(e *Event, meta string) uint64 {
 	return h.Sum64() | 1 // never 0
 }
 
-func (w *seen) has(k uint64) bool {
-	if _, ok := w.cur[k]; ok {
-		return true
-	}
-	_, ok := w.prev[k]
-	return ok
-}
+func (w *seen) has(k uint64) bool { return w.cur.has(k) || w.prev.has(k) }
 
 // add remembers a stored event received at at.
 func (w *seen) add(k uint64, at time.Time) {
 	if w.curStart.IsZero() {
 		w.curStart = at
 	}
-	full := len(w.cur) >= w.max/2
+	full := w.cur.n >= w.max/2
 	if full || at.Sub(w.curStart) >= w.window/2 {
 		if full {
 			w.fullRotate++
 		}
-		w.prev, w.cur, w.curStart = w.cur, make(map[uint64]struct{}, len(w.cur)), at
+		w.prev, w.cur, w.curStart = w.cur, w.prev, at
+		w.cur.reset()
 	}
-	w.cur[k] = struct{}{}
+	w.cur.add(k)
 }
 
 // restore remembers the events of the last window stored before a
@@ -111,7 +107,7 @@ func (w *seen) restore(ctx context.Context, db *sql.DB) error {
 			break
 		}
 		if k := w.key(&e, meta); k != 0 {
-			w.cur[k] = struct{}{}
+			w.cur.add(k)
 		}
 	}
 	// They are remembered for a window from the last one.

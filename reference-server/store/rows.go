@@ -19,8 +19,9 @@ import (
 // database/sql hands over another connection (it replaced a broken one).
 type writerConn struct {
 	queries []string
-	dc      any           // the connection stmts were prepared on
-	stmts   []driver.Stmt // by query id
+	dc      any                 // the connection stmts were prepared on
+	stmts   []driver.Stmt       // by query id
+	args    []driver.NamedValue // a multi-row statement's, reused: 30 KB for 64 events
 }
 
 // add registers a query and returns its id.
@@ -133,15 +134,18 @@ func appendValues(args []driver.NamedValue, vals ...any) []driver.NamedValue {
 	return args
 }
 
-// rowsStmt is one multi-row statement prepared for 64, 16, 4 and 1 rows
-// (rowChunk): the ids of its queries. A group of n rows goes 64 rows per
-// statement, the remainder through the smaller ones: one statement per
-// row spent most of the writer's time in the driver rather than in
-// SQLite.
-type rowsStmt [4]int
+// rowsStmt is one multi-row statement prepared for 64, 32, 16, 8, 4, 2
+// and 1 rows (rowChunk): the ids of its queries. A group of n rows goes
+// 64 rows per statement, the remainder through the smaller ones, one
+// statement per bit of it: one statement per row spent most of the
+// writer's time in the driver rather than in SQLite, and sizes 64, 16, 4
+// and 1 took up to nine statements for a remainder where these take six
+// (BenchmarkCommitGroup's 75 events: four statements instead of six,
+// 2.5% less of the writer's time).
+type rowsStmt [7]int
 
-// rowChunk is the number of rows of the i-th statement: 64, 16, 4, 1.
-func rowChunk(i int) int { return 64 >> (2 * i) }
+// rowChunk is the number of rows of the i-th statement: 64, 32, ..., 1.
+func rowChunk(i int) int { return 64 >> i }
 
 // addRows registers head + n value tuples of cols placeholders + tail
 // for every chunk size.
@@ -155,9 +159,11 @@ func (w *writerConn) addRows(head string, cols int, tail string) rowsStmt {
 	return r
 }
 
-// exec writes rows 0..n-1 in tx; appendRow appends row k's values to args.
-func (r *rowsStmt) exec(tx *writeTx, n int, args []driver.NamedValue,
-	appendRow func(args []driver.NamedValue, k int) []driver.NamedValue) error {
+// exec writes rows 0..n-1 in tx; appendRow appends row k's values to
+// args, whose ordinals exec sets.
+func (r *rowsStmt) exec(tx *writeTx, n int, appendRow func(args []driver.NamedValue, k int) []driver.NamedValue) error {
+	args := tx.w.args
+	defer func() { tx.w.args = args[:0] }()
 	k := 0
 	for i := range r {
 		size := rowChunk(i)
@@ -165,6 +171,9 @@ func (r *rowsStmt) exec(tx *writeTx, n int, args []driver.NamedValue,
 			args = args[:0]
 			for end := k + size; k < end; k++ {
 				args = appendRow(args, k)
+			}
+			for j := range args {
+				args[j].Ordinal = j + 1
 			}
 			if err := tx.exec(r[i], args); err != nil {
 				return err

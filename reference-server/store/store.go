@@ -48,6 +48,8 @@ type Store struct {
 	wc                    writerConn
 	insEvents, putDevices rowsStmt
 	addCount              int
+	// rowBufs hold the callers' events made ready to insert (prepare.go).
+	rowBufs rowBufPool
 	// commits and posts count the writer's group commits and the
 	// WriteEvents calls they carried (benchmarks read them).
 	commits, posts atomic.Int64
@@ -57,6 +59,7 @@ type Store struct {
 	pending             atomic.Int64
 	failing, probing    atomic.Bool
 	seen                *seen
+	inGroup             keyTable // the retry keys of the group being committed
 	retries, windowCuts atomic.Int64
 }
 

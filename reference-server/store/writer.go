@@ -58,6 +58,7 @@ type deviceKey struct{ app, device string }
 
 type writeReq struct {
 	events []Event
+	rows   *rowBuf // the events made ready to insert
 	done   chan writeResult
 	probe  bool // sent while storage was failing, to find out whether it still is
 }
@@ -100,6 +101,9 @@ func (s *Store) WriteEvents(ctx context.Context, events []Event) (dup []bool, er
 		req.probe = true
 	}
 	refuse := func(err error) ([]bool, error) {
+		if req.rows != nil {
+			s.rowBufs.release(req.rows)
+		}
 		s.pending.Add(-n)
 		if req.probe {
 			s.probing.Store(false)
@@ -108,6 +112,11 @@ func (s *Store) WriteEvents(ctx context.Context, events []Event) (dup []bool, er
 	}
 	if p := s.pending.Add(n); p > int64(s.cfg.MaxPending) && p != n {
 		return refuse(ErrBusy)
+	}
+	// Made ready once admitted: a server shedding a flood refuses it
+	// without the work.
+	if req.rows, err = s.rowBufs.prepare(events, s.seen); err != nil {
+		return refuse(err)
 	}
 	// The read lock spans the send so that Close, which takes the write
 	// lock before it stops the writer, never strands a request in the
@@ -126,10 +135,12 @@ func (s *Store) WriteEvents(ctx context.Context, events []Event) (dup []bool, er
 	s.closeMu.RUnlock()
 	select {
 	case res := <-req.done:
+		s.rowBufs.release(req.rows)
 		return res.dup, res.err
 	case <-ctx.Done():
 		// The events may still be committed; the caller must not
-		// acknowledge them.
+		// acknowledge them (nor reuse their rows, which the writer may
+		// still read).
 		return nil, ctx.Err()
 	}
 }
@@ -283,15 +294,13 @@ func (s *Store) commit(batch []writeReq) {
 	if len(batch) == 0 && len(devs) == 0 {
 		return
 	}
-	g, err := s.group(batch)
-	if err == nil {
-		err = s.wc.inTx(context.Background(), s.db, func(tx *writeTx) error {
-			if err := s.insertEvents(tx, g); err != nil {
-				return err
-			}
-			return s.upsertDevices(tx, devs)
-		})
-	}
+	g := s.group(batch)
+	err := s.wc.inTx(context.Background(), s.db, func(tx *writeTx) error {
+		if err := s.insertEvents(tx, g); err != nil {
+			return err
+		}
+		return s.upsertDevices(tx, devs)
+	})
 	if err != nil {
 		err = fmt.Errorf("store: commit stats: %w", err)
 		s.devMu.Lock()
@@ -304,9 +313,9 @@ func (s *Store) commit(batch []writeReq) {
 	} else {
 		// Remembered only once committed: a batch that failed to commit is
 		// stored whole when it comes again.
-		for i, k := range g.keys {
-			if k != 0 {
-				s.seen.add(k, g.rows[i].e.ReceivedAt)
+		for _, r := range g.rows {
+			if r.key != 0 {
+				s.seen.add(r.key, r.e.ReceivedAt)
 			}
 		}
 		s.retries.Add(int64(g.dups))
@@ -347,40 +356,27 @@ func (s *Store) takeDevices(tick bool) map[deviceKey]Device {
 	return devs
 }
 
-// group is the rows of a group commit: the events not stored before, with
-// their metadata encoded and their retry keys, and the counts they add.
+// group is the rows of a group commit: the events not stored before and
+// the counts they add.
 type group struct {
 	rows   []row
-	keys   []uint64
 	deltas map[countKey]int64
 	dup    [][]bool // per request, nil when it had no retried event
 	dups   int
 }
 
-type row struct {
-	e    *Event
-	meta string
-}
-
 // group sorts a batch's events into those to store and the retries.
-func (s *Store) group(batch []writeReq) (*group, error) {
-	g := &group{deltas: map[countKey]int64{}, dup: make([][]bool, len(batch))}
-	inGroup := map[uint64]struct{}{}
+func (s *Store) group(batch []writeReq) *group {
+	n := 0
+	for _, r := range batch {
+		n += len(r.events)
+	}
+	g := &group{rows: make([]row, 0, n), deltas: map[countKey]int64{}, dup: make([][]bool, len(batch))}
+	s.inGroup.reset()
 	for ri, r := range batch {
-		for i := range r.events {
-			e := &r.events[i]
-			meta := ""
-			if len(e.Metadata) > 0 {
-				b, err := json.Marshal(e.Metadata)
-				if err != nil {
-					return nil, err
-				}
-				meta = string(b)
-			}
-			k := s.seen.key(e, meta)
-			if k != 0 {
-				_, again := inGroup[k]
-				if again || s.seen.has(k) {
+		for i, row := range r.rows.rows {
+			if k := row.key; k != 0 {
+				if s.inGroup.has(k) || s.seen.has(k) {
 					if g.dup[ri] == nil {
 						g.dup[ri] = make([]bool, len(r.events))
 					}
@@ -388,25 +384,24 @@ func (s *Store) group(batch []writeReq) (*group, error) {
 					g.dups++
 					continue
 				}
-				inGroup[k] = struct{}{}
+				s.inGroup.add(k)
 			}
-			g.rows = append(g.rows, row{e, meta})
-			g.keys = append(g.keys, k)
+			g.rows = append(g.rows, row)
 			// Summed over the group: a batch of installs is one upsert per
 			// bundle, not one per event.
-			for _, d := range e.Counts {
+			for _, d := range row.e.Counts {
 				g.deltas[countKey{d.AppID, d.Bundle, d.Kind}] += d.N
 			}
 		}
 	}
-	return g, nil
+	return g
 }
 
 // prepare registers the writer's statements and prepares them.
 func (s *Store) prepare(ctx context.Context) error {
 	w := &s.wc
 	s.insEvents = w.addRows(`INSERT INTO stats_events(app_id, device_id, action, version_name,
-		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)`, 12, "")
+		old_version_name, platform, is_prod, is_emulator, timestamp, received_at, metadata, version_build)`, eventValues, "")
 	// Every pending device is one row of a multi-row upsert; a group holds
 	// each device once (the pending map is keyed by device).
 	s.putDevices = w.addRows(`INSERT INTO devices(app_id, device_id, platform, version_name, version_build, last_seen)`, 6,
@@ -420,12 +415,8 @@ func (s *Store) prepare(ctx context.Context) error {
 
 func (s *Store) insertEvents(tx *writeTx, g *group) error {
 	if len(g.rows) > 0 {
-		args := make([]driver.NamedValue, 0, 12*min(len(g.rows), rowChunk(0)))
-		err := s.insEvents.exec(tx, len(g.rows), args, func(args []driver.NamedValue, k int) []driver.NamedValue {
-			r := g.rows[k]
-			e := r.e
-			return appendValues(args, e.AppID, e.DeviceID, e.Action, e.VersionName, e.OldVersionName,
-				e.Platform, e.IsProd, e.IsEmulator, e.Timestamp, ms(e.ReceivedAt), r.meta, e.VersionBuild)
+		err := s.insEvents.exec(tx, len(g.rows), func(args []driver.NamedValue, k int) []driver.NamedValue {
+			return append(args, g.rows[k].vals...)
 		})
 		if err != nil {
 			return err
@@ -450,8 +441,7 @@ func (s *Store) upsertDevices(tx *writeTx, devs map[deviceKey]Device) error {
 	for _, d := range devs {
 		list = append(list, &d)
 	}
-	args := make([]driver.NamedValue, 0, 6*min(len(list), rowChunk(0)))
-	return s.putDevices.exec(tx, len(list), args, func(args []driver.NamedValue, k int) []driver.NamedValue {
+	return s.putDevices.exec(tx, len(list), func(args []driver.NamedValue, k int) []driver.NamedValue {
 		d := list[k]
 		return appendValues(args, d.AppID, d.DeviceID, d.Platform, d.VersionName, d.VersionBuild, ms(d.LastSeen))
 	})

@@ -12,7 +12,7 @@ import (
 )
 
 // TestWriteEventsMultiRow writes batches whose sizes cross the multi-row
-// INSERT chunks (64, 16, 4, 1) in one group commit and reads every event
+// INSERT chunks (64, 32, ..., 1) in one group commit and reads every event
 // back, in order and with every column, and the summed counts.
 func TestWriteEventsMultiRow(t *testing.T) {
 	for _, sizes := range [][]int{{1}, {3}, {4}, {63}, {64}, {65}, {85}, {1, 5, 70, 83, 16}} {
@@ -159,7 +159,7 @@ func TestWriterAlone(t *testing.T) {
 }
 
 // TestDevicesMultiRow: pending devices of one commit cross the multi-row
-// upsert's chunks (64, 16, 4, 1); a later commit updates the rows it
+// upsert's chunks (64, 32, ..., 1); a later commit updates the rows it
 // touches and leaves the others.
 func TestDevicesMultiRow(t *testing.T) {
 	for _, n := range []int{1, 5, 64, 85, 150} {
