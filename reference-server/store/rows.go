@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"time"
 )
 
 // writerConn is the stats writer's hold on the one connection: its
@@ -58,7 +57,7 @@ func (w *writerConn) inTx(ctx context.Context, db *sql.DB, f func(*writeTx) erro
 		if err != nil {
 			return err
 		}
-		if err := f(&writeTx{ctx: ctx, w: w, since: time.Now()}); err != nil {
+		if err := f(&writeTx{ctx: ctx, w: w}); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -117,30 +116,8 @@ func (w *writerConn) close(db *sql.DB) {
 
 // writeTx is a transaction of the writer.
 type writeTx struct {
-	ctx   context.Context
-	w     *writerConn
-	since time.Time // when it last let other goroutines run
-}
-
-// yieldAfter is how long a transaction holds the CPU before it lets
-// other goroutines run. A group of thousands of rows is CPU work that the
-// Go scheduler preempts only every 10 ms; on a server with one CPU,
-// update checks would queue behind those slices, and they alone would
-// put the scheduler latency that the CPU guard reads
-// (refserver/cpuguard.go) over its target, so that it shed a server that
-// keeps up. A yield is not free for the writer, though: runtime.Gosched
-// puts it on the global run queue, which a busy P reads every 61st
-// schedule, and a 1M fleet run's writer waited there 0.9 ms a yield, 58%
-// of its time when it yielded after every statement.
-const yieldAfter = time.Millisecond
-
-// yield lets other goroutines run once the transaction has held the CPU
-// for yieldAfter.
-func (tx *writeTx) yield() {
-	if time.Since(tx.since) >= yieldAfter {
-		runtime.Gosched()
-		tx.since = time.Now()
-	}
+	ctx context.Context
+	w   *writerConn
 }
 
 // exec runs statement id with args, whose ordinals are 1, 2, ...
@@ -201,7 +178,14 @@ func (r *rowsStmt) exec(tx *writeTx, n int, appendRow func(args []driver.NamedVa
 			if err := tx.exec(r[i], args); err != nil {
 				return err
 			}
-			tx.yield()
+			// A group of thousands of rows is CPU work that the Go
+			// scheduler preempts only every 10 ms; on a server with one
+			// CPU, update checks would queue behind those slices, and
+			// they alone would put the scheduler latency that the CPU
+			// guard reads (refserver/cpuguard.go) over its target, so
+			// that it shed a server that keeps up. Yielding after each
+			// chunk (well under 1 ms) lets the network's goroutines run.
+			runtime.Gosched()
 		}
 	}
 	return nil

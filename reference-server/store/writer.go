@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 )
 
@@ -197,11 +196,8 @@ const devicesPerCommit = 4096
 // groupWindow is the least time between the starts of two group commits
 // while requests come from several callers at once: a request that finds
 // the previous commit carried more than one and started less than
-// groupWindow ago, or that other callers' events follow (admitted, not
-// yet in the group), waits until then, gathering others; otherwise it is
-// committed at once (a lone caller never waits). The previous commit's
-// size alone is not enough: a writer that keeps up commits one post at a
-// time, and its commits then stay that small. A commit's cost is
+// groupWindow ago waits until then, gathering others; otherwise it is
+// committed at once (a lone caller never waits). A commit's cost is
 // mostly fixed (the WAL frames of every page it touches: the events'
 // table and index leaves, the counts, the devices), and without the wait
 // a busy server's commits carried one or two /stats posts each.
@@ -219,18 +215,13 @@ func (s *Store) writer() {
 		select {
 		case r := <-s.reqs:
 			batch := []writeReq{r}
-			others := s.pending.Load() > int64(len(r.events))
-			if wait := groupWait(time.Since(last), lastN, others); wait > 0 {
+			if wait := groupWait(time.Since(last), lastN); wait > 0 {
 				batch = s.gatherFor(batch, window, wait)
 			} else {
 				batch = s.gather(batch)
 			}
 			last, lastN = time.Now(), len(batch)
 			s.commit(batch)
-			// The callers the commit answered are runnable on this
-			// goroutine's P, behind it; without a yield they would wait
-			// for the next commit's.
-			runtime.Gosched()
 		case <-tick.C:
 			s.commit(nil)
 		case <-s.stop:
@@ -249,9 +240,9 @@ func (s *Store) writer() {
 
 // groupWait is how long a request waits for others: the rest of the
 // window when the previous group, started since ago, carried lastN
-// requests or other callers' events are on their way (others).
-func groupWait(since time.Duration, lastN int, others bool) time.Duration {
-	if (lastN < 2 && !others) || since >= groupWindow {
+// requests.
+func groupWait(since time.Duration, lastN int) time.Duration {
+	if lastN < 2 || since >= groupWindow {
 		return 0
 	}
 	return groupWindow - since

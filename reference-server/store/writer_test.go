@@ -86,23 +86,21 @@ func TestWriteEventsMultiRow(t *testing.T) {
 func TestGroupWait(t *testing.T) {
 	ms := time.Millisecond
 	for _, c := range []struct {
-		since  time.Duration
-		lastN  int
-		others bool
-		want   time.Duration
+		since time.Duration
+		lastN int
+		want  time.Duration
 	}{
-		{0, 0, false, 0},                              // the first group
-		{0, 1, false, 0},                              // a lone caller never waits
-		{ms, 1, false, 0},                             //
-		{ms, 1, true, groupWindow - ms},               // others follow
-		{ms, 2, false, groupWindow - ms},              // busy: the rest of the window
-		{0, 50, false, groupWindow},                   //
-		{groupWindow, 50, true, 0},                    // the window is over
-		{groupWindow + ms, 2, false, 0},               //
-		{groupWindow - 1, 3, false, time.Duration(1)}, //
+		{0, 0, 0},                              // the first group
+		{0, 1, 0},                              // a lone caller never waits
+		{ms, 1, 0},                             //
+		{ms, 2, groupWindow - ms},              // busy: the rest of the window
+		{0, 50, groupWindow},                   //
+		{groupWindow, 50, 0},                   // the window is over
+		{groupWindow + ms, 2, 0},               //
+		{groupWindow - 1, 3, time.Duration(1)}, //
 	} {
-		if got := groupWait(c.since, c.lastN, c.others); got != c.want {
-			t.Errorf("groupWait(%v, %d, %v) = %v, want %v", c.since, c.lastN, c.others, got, c.want)
+		if got := groupWait(c.since, c.lastN); got != c.want {
+			t.Errorf("groupWait(%v, %d) = %v, want %v", c.since, c.lastN, got, c.want)
 		}
 	}
 }
@@ -156,61 +154,6 @@ func TestWriterAlone(t *testing.T) {
 		}
 		if c, p := s.commits.Load(), s.posts.Load(); c != 5 || p != 5 {
 			t.Errorf("%d commits of %d posts, want 5 of 5", c, p)
-		}
-	})
-}
-
-// TestWriterWaitsForFollowers: after a commit of one post, a request
-// waits out the window when another caller's events are admitted but not
-// yet queued (their rows being made ready), and both go in one commit;
-// with the previous commit's size as the only sign, a writer that keeps
-// up would commit every post alone.
-func TestWriterWaitsForFollowers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := open(t, filepath.Join(t.TempDir(), "x.db"))
-		ev := func(i int) []Event {
-			return []Event{{AppID: "a.b", DeviceID: fmt.Sprint("d", i), Action: "set", VersionName: "1.1.0", Timestamp: int64(i)}}
-		}
-		if _, err := s.WriteEvents(context.Background(), ev(0)); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		s.pending.Add(1) // a follower admitted, its rows not yet queued
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			time.Sleep(time.Millisecond)
-			s.pending.Add(-1)
-			if _, err := s.WriteEvents(context.Background(), ev(2)); err != nil {
-				t.Error(err)
-			}
-		}()
-		if _, err := s.WriteEvents(context.Background(), ev(1)); err != nil {
-			t.Fatal(err)
-		}
-		if waited := time.Since(start); waited != groupWindow {
-			t.Errorf("waited %v for the follower, want the window, %v", waited, groupWindow)
-		}
-		<-done
-		if c, p := s.commits.Load(), s.posts.Load(); c != 2 || p != 3 {
-			t.Errorf("%d commits of %d posts, want 2 of 3 (the follower with the second)", c, p)
-		}
-	})
-}
-
-// TestYieldAfter: a transaction lets other goroutines run only once it has
-// held the CPU for yieldAfter since it began or last did.
-func TestYieldAfter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		tx := &writeTx{since: time.Now()}
-		begun := tx.since
-		time.Sleep(yieldAfter - 1)
-		if tx.yield(); tx.since != begun {
-			t.Errorf("yielded %v into the transaction, before %v", time.Since(begun), yieldAfter)
-		}
-		time.Sleep(1)
-		if tx.yield(); !tx.since.Equal(time.Now()) {
-			t.Errorf("did not yield %v into the transaction", time.Since(begun))
 		}
 	})
 }
